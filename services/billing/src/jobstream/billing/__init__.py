@@ -1,0 +1,1 @@
+"""Jobstream billing service."""

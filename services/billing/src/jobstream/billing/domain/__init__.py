@@ -1,0 +1,1 @@
+"""Billing's pure domain: pricing and invoice arithmetic in integer minor units."""

@@ -1,0 +1,1 @@
+"""Jobstream dispatch service."""

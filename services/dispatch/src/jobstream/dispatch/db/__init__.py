@@ -1,0 +1,1 @@
+"""Dispatch's database: tables, queries and packaged Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Dispatch's pure domain: technicians and choosing who does a job."""

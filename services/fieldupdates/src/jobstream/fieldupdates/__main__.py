@@ -1,0 +1,9 @@
+"""`jobstream-fieldupdates migrate|api|consume|relay|serve`."""
+
+from jobstream.fieldupdates.app import definition
+from jobstream.service import main_for
+
+main = main_for(definition)
+
+if __name__ == "__main__":
+    main()

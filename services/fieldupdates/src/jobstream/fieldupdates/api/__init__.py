@@ -1,0 +1,1 @@
+"""Fieldupdates' HTTP API (the technician's device)."""

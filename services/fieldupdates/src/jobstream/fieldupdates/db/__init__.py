@@ -1,0 +1,1 @@
+"""Fieldupdates' database: tables, queries and packaged Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Fieldupdates' pure domain: the job as the technician works it."""

@@ -1,0 +1,13 @@
+"""fieldupdates's Alembic migrations produce exactly the schema its models describe."""
+
+import pytest
+
+from jobstream.fieldupdates.db.tables import metadata
+from jobstream.testing.schema_drift import schema_differences
+
+pytestmark = pytest.mark.integration
+
+
+def test_migrations_match_the_models(database_factory):
+    url = database_factory("jobstream.fieldupdates.db:migrations")
+    assert schema_differences(url, metadata) == []

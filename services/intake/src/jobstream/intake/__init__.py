@@ -1,0 +1,1 @@
+"""Jobstream intake service."""

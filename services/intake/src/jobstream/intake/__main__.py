@@ -1,0 +1,9 @@
+"""`jobstream-intake migrate|api|consume|relay|serve`."""
+
+from jobstream.intake.app import definition
+from jobstream.service import main_for
+
+main = main_for(definition)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Intake's database: tables, queries and packaged Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Intake's pure domain: work orders, job types and SLA deadlines."""

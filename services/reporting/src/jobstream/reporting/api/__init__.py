@@ -1,0 +1,1 @@
+"""Reporting's HTTP API."""

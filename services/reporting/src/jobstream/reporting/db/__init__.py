@@ -1,0 +1,1 @@
+"""Reporting's database: projections, queries and packaged Alembic migrations."""

@@ -1,0 +1,119 @@
+"""`jobstream`: operator commands shared by every deployment (topics, tokens, demo data)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from jobstream.auth import Role, mint_token
+from jobstream.contracts.topics import all_topic_specs
+from jobstream.messaging.admin import ensure_topics, wait_for_broker
+from jobstream.settings import AuthSettings, KafkaSettings
+
+
+def _cmd_topics_create(args: argparse.Namespace) -> int:
+    bootstrap = args.bootstrap_servers or KafkaSettings().bootstrap_servers
+
+    async def run() -> list[str]:
+        await wait_for_broker(bootstrap, timeout_s=args.wait)
+        return await ensure_topics(bootstrap, all_topic_specs(args.partitions, args.namespace))
+
+    created = asyncio.run(run())
+    print(f"topics ready on {bootstrap}; created: {', '.join(created) or 'none (all existed)'}")
+    return 0
+
+
+def _cmd_wait_kafka(args: argparse.Namespace) -> int:
+    bootstrap = args.bootstrap_servers or KafkaSettings().bootstrap_servers
+    asyncio.run(wait_for_broker(bootstrap, timeout_s=args.timeout))
+    print(f"kafka ready at {bootstrap}")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    token = mint_token(
+        AuthSettings(),
+        subject=args.subject,
+        role=Role(args.role),
+        technician_id=args.technician_id,
+        customer_id=args.customer_id,
+        ttl_s=args.ttl,
+    )
+    print(token)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from jobstream.demo import run_demo
+
+    return asyncio.run(run_demo(args.base_host, jobs=args.jobs, timeout_s=args.timeout))
+
+
+def _cmd_schemas(args: argparse.Namespace) -> int:
+    from jobstream.contracts import registry
+    from jobstream.contracts.schemas import check_all, write_all
+
+    if args.schemas_command == "write":
+        for path in write_all(reader=registry):
+            print(path)
+        return 0
+    problems = check_all(reader=registry)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="jobstream", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    topics = sub.add_parser("topics", help="manage Kafka topics")
+    topics_sub = topics.add_subparsers(dest="topics_command", required=True)
+    create = topics_sub.add_parser("create", help="create every event and dead-letter topic")
+    create.add_argument("--bootstrap-servers", default=None)
+    create.add_argument("--partitions", type=int, default=6)
+    create.add_argument(
+        "--namespace", default=os.environ.get("JOBSTREAM_NAMESPACE", ""), help="topic prefix"
+    )
+    create.add_argument("--wait", type=float, default=60.0, help="seconds to wait for Kafka")
+    create.set_defaults(func=_cmd_topics_create)
+
+    wait = sub.add_parser("wait-kafka", help="wait until the broker answers")
+    wait.add_argument("--bootstrap-servers", default=None)
+    wait.add_argument("--timeout", type=float, default=60.0)
+    wait.set_defaults(func=_cmd_wait_kafka)
+
+    token = sub.add_parser("token", help="mint a development bearer token")
+    token.add_argument("--role", choices=[r.value for r in Role], required=True)
+    token.add_argument("--subject", default="dev-user")
+    token.add_argument("--technician-id", default=None)
+    token.add_argument("--customer-id", default=None)
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.set_defaults(func=_cmd_token)
+
+    schemas = sub.add_parser("schemas", help="JSON Schema of the event contracts")
+    schemas_sub = schemas.add_subparsers(dest="schemas_command", required=True)
+    schemas_sub.add_parser("write", help="regenerate shared/schemas/ from the contracts")
+    schemas_sub.add_parser("check", help="fail on a backward-incompatible change")
+    schemas.set_defaults(func=_cmd_schemas)
+
+    demo = sub.add_parser("demo", help="load demo data through the services' public APIs")
+    demo.add_argument("--base-host", default="http://127.0.0.1")
+    demo.add_argument("--jobs", type=int, default=3)
+    demo.add_argument("--timeout", type=float, default=60.0)
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI."""
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Event contracts: frozen pydantic models with a type and a schema version, in a registry.
+
+Every event type has one class per schema version (``JobScheduledV1``). Readers ask the
+registry for the current version; older payloads are upcast on the way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Times on the wire are timezone-aware and normalised to UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+class Contract(BaseModel):
+    """A frozen value that refuses unknown fields: the shape of everything on the wire."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Event(Contract):
+    """A fact that happened. Subclasses set the class variables below."""
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int]
+    topic: ClassVar[str]
+    # The field holding the aggregate id: it becomes the Kafka key and `ce_subject`.
+    subject_field: ClassVar[str] = "work_order_id"
+
+    @property
+    def subject(self) -> str:
+        """The aggregate this event belongs to."""
+        return str(getattr(self, self.subject_field))
+
+
+class UnknownEventType(LookupError):
+    """No contract is registered under this type."""
+
+
+class UnknownSchemaVersion(LookupError):
+    """The type is known but this schema version is not (newer than this reader, or bogus)."""
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+E = TypeVar("E", bound=type[Event])
+
+
+class EventRegistry:
+    """Maps (type, schema version) to contract classes, and upcasts old versions."""
+
+    def __init__(self) -> None:
+        self._classes: dict[tuple[str, int], type[Event]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: E) -> E:
+        """Class decorator: add a contract to the registry."""
+        key = (cls.event_type, cls.schema_version)
+        if key in self._classes:
+            raise ValueError(f"{cls.event_type} v{cls.schema_version} registered twice")
+        self._classes[key] = cls
+        return cls
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: a function turning ``from_version`` data into ``from_version + 1`` data."""
+
+        def decorate(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def current_version(self, event_type: str) -> int:
+        """The newest schema version this reader knows for ``event_type``."""
+        versions = [v for (t, v) in self._classes if t == event_type]
+        if not versions:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        return max(versions)
+
+    def contract(self, event_type: str, schema_version: int) -> type[Event]:
+        """The class of one exact version."""
+        try:
+            return self._classes[(event_type, schema_version)]
+        except KeyError:
+            self.current_version(event_type)  # raises UnknownEventType first when apt
+            raise UnknownSchemaVersion(
+                f"unknown schema version {schema_version} for {event_type}"
+            ) from None
+
+    def parse(self, event_type: str, schema_version: int, data: dict[str, Any]) -> Event:
+        """Validate ``data`` and upcast it to the current version of ``event_type``."""
+        current = self.current_version(event_type)
+        self.contract(event_type, schema_version)
+        if schema_version > current:
+            raise UnknownSchemaVersion(f"unknown schema version {schema_version} for {event_type}")
+        version = schema_version
+        while version < current:
+            upcast = self._upcasters.get((event_type, version))
+            if upcast is None:
+                raise UnknownSchemaVersion(f"no upcaster for {event_type} v{version}")
+            data = upcast(data)
+            version += 1
+        return self._classes[(event_type, current)].model_validate(data)
+
+    def all_contracts(self) -> list[type[Event]]:
+        """Every registered class, sorted by type then version."""
+        return [self._classes[k] for k in sorted(self._classes)]
+
+
+registry = EventRegistry()

@@ -1,0 +1,88 @@
+"""Idempotency keys: a retried mutating request gets the first answer, never a second effect."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import HTTPException, status
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def define_idempotency_table(metadata: MetaData) -> Table:
+    """Add idempotency_keys to a service's metadata."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("scope", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("request_hash", Text, nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    )
+
+
+def request_hash(payload: Any) -> str:
+    """A stable digest of a request body."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def lock_key(conn: AsyncConnection, scope: str, key: str) -> None:
+    """Serialise concurrent requests with the same key until this transaction ends."""
+    await conn.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\x00{key}", 0)))
+    )
+
+
+async def remembered(
+    conn: AsyncConnection, table: Table, scope: str, key: str, digest: str
+) -> tuple[int, Any] | None:
+    """The stored (status, body) for this key, or None; 422 if reused for another request."""
+    row = (
+        await conn.execute(
+            select(table.c.request_hash, table.c.status_code, table.c.response).where(
+                table.c.scope == scope, table.c.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="Idempotency-Key was already used with a different request body",
+        )
+    return row.status_code, row.response
+
+
+async def remember(
+    conn: AsyncConnection,
+    table: Table,
+    scope: str,
+    key: str,
+    digest: str,
+    status_code: int,
+    response: Any,
+) -> None:
+    """Store the answer in the same transaction as the command's effects."""
+    await conn.execute(
+        pg_insert(table).values(
+            scope=scope, key=key, request_hash=digest, status_code=status_code, response=response
+        )
+    )

@@ -1,0 +1,272 @@
+"""What every service process shares: settings, the app factory, workers and the CLI.
+
+A service declares a ``ServiceDefinition`` (its tables, migrations, routes and consumers);
+``run_service_cli`` gives it the subcommands ``migrate``, ``api``, ``consume``, ``relay``
+and ``serve`` (all three roles in one process). Every role serves /healthz, /readyz and
+/metrics so that each can be deployed and probed on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jobstream.contracts.topics import namespaced
+from jobstream.db import async_engine, libpq_dsn, upgrade_to_head
+from jobstream.eventstore.relay import OutboxRelay
+from jobstream.eventstore.store import ConcurrencyError, EventStore
+from jobstream.messaging.consumer import ConsumerRunner, ConsumerSpec, ConsumerTables
+from jobstream.observability.http import ReadinessCheck, health_router, install_request_context
+from jobstream.observability.logging import configure_logging
+from jobstream.settings import AuthSettings, DatabaseSettings, KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+
+class Role(StrEnum):
+    """What a process does; ``serve`` runs all of them."""
+
+    API = "api"
+    CONSUME = "consume"
+    RELAY = "relay"
+
+
+class ServiceSettings(BaseSettings):
+    """Process-wide settings; the service's own prefix overrides the plain variables."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: str = Field(
+        default="development",
+        validation_alias="JOBSTREAM_ENV",
+        description="development (console logs) or production (JSON logs).",
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias="JOBSTREAM_LOG_LEVEL", description="Root log level."
+    )
+    namespace: str = Field(
+        default="",
+        validation_alias="JOBSTREAM_NAMESPACE",
+        pattern=r"^[a-z0-9-]*$",
+        description="Prefix of topics and consumer groups, so deployments can share a cluster.",
+    )
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="Kafka client.")
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="This service's database."
+    )
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens.")
+
+
+def get_settings(service: str) -> ServiceSettings:
+    """Build settings at call time (never at import), honouring ``<SERVICE>_DATABASE_URL``."""
+    settings = ServiceSettings()
+    override = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if override:
+        settings.database = DatabaseSettings(DATABASE_URL=override)
+    return settings
+
+
+@dataclass
+class Runtime:
+    """The live parts of one service process."""
+
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    store: EventStore | None
+    relay: OutboxRelay | None = None
+    runners: list[ConsumerRunner] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """How a service is assembled; each service's ``app.py`` builds one."""
+
+    name: str
+    metadata: MetaData
+    migrations: str
+    events_table: Table | None
+    consumer_tables: ConsumerTables | None
+    routers: Callable[[], list[APIRouter]]
+    consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda _rt: []
+    title: str = ""
+    description: str = ""
+
+    @property
+    def source(self) -> str:
+        """``ce_source`` of events this service publishes."""
+        return f"jobstream/{self.name}"
+
+
+def in_namespace(spec: ConsumerSpec, namespace: str) -> ConsumerSpec:
+    """The consumer's topics and group inside ``namespace``."""
+    if not namespace:
+        return spec
+    return dataclasses.replace(
+        spec,
+        group_id=namespaced(spec.group_id, namespace),
+        topics=tuple(namespaced(t, namespace) for t in spec.topics),
+    )
+
+
+def _readiness_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
+    async def database() -> tuple[bool, str]:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True, "ok"
+
+    checks: dict[str, ReadinessCheck] = {"database": database}
+    if runtime.relay is not None:
+        relay = runtime.relay
+
+        async def relay_check() -> tuple[bool, str]:
+            return relay.running, "publishing" if relay.running else "not connected"
+
+        checks["relay"] = relay_check
+    for runner in runtime.runners:
+
+        async def runner_check(r: ConsumerRunner = runner) -> tuple[bool, str]:
+            return r.ready, f"{len(r.stats.assigned)} partitions" if r.ready else "joining"
+
+        checks[f"consumer:{runner.spec.group_id}"] = runner_check
+    return checks
+
+
+def create_app(
+    definition: ServiceDefinition,
+    roles: frozenset[Role] = frozenset(Role),
+    settings: ServiceSettings | None = None,
+) -> FastAPI:
+    """The FastAPI application of one service process, with its workers in the lifespan."""
+    settings = settings or get_settings(definition.name)
+    configure_logging(
+        definition.name,
+        json_logs=settings.environment == "production",
+        level=settings.log_level,
+    )
+    db_url = settings.database.url.get_secret_value()
+    engine = async_engine(db_url, pool_size=settings.database.pool_size)
+    store = EventStore(definition.events_table) if definition.events_table is not None else None
+    runtime = Runtime(definition.name, settings, engine, store)
+    if Role.RELAY in roles and definition.events_table is not None:
+        runtime.relay = OutboxRelay(
+            engine,
+            definition.events_table,
+            source=definition.source,
+            bootstrap_servers=settings.kafka.bootstrap_servers,
+            listen_dsn=libpq_dsn(db_url),
+            namespace=settings.namespace,
+        )
+    if Role.CONSUME in roles and definition.consumer_tables is not None:
+        runtime.runners = [
+            ConsumerRunner(
+                in_namespace(spec, settings.namespace),
+                engine,
+                definition.consumer_tables,
+                bootstrap_servers=settings.kafka.bootstrap_servers,
+            )
+            for spec in definition.consumers(runtime)
+        ]
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if runtime.relay is not None:
+            tasks.append(asyncio.create_task(runtime.relay.run(), name="relay"))
+        for runner in runtime.runners:
+            tasks.append(asyncio.create_task(runner.run(), name=runner.spec.group_id))
+        log.info("service_started", roles=sorted(r.value for r in roles))
+        try:
+            yield
+        finally:
+            if runtime.relay is not None:
+                runtime.relay.stop()
+            for runner in runtime.runners:
+                runner.stop()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+            await engine.dispose()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title=definition.title or f"Jobstream {definition.name}",
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.auth_settings = settings.auth
+    install_request_context(app, definition.name)
+    app.include_router(health_router(_readiness_checks(runtime)))
+    if Role.API in roles:
+        for router in definition.routers():
+            app.include_router(router)
+
+    @app.exception_handler(ConcurrencyError)
+    async def concurrency_conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"concurrent edit: {exc}; reload and try again"}, status_code=409
+        )
+
+    return app
+
+
+def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: this process's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def run_service_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
+    """``jobstream-<service> migrate|api|consume|relay|serve``."""
+    parser = argparse.ArgumentParser(prog=f"jobstream-{definition.name}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply this service's database migrations")
+    for name, help_text in (
+        ("serve", "HTTP API, consumers and outbox relay in one process"),
+        ("api", "HTTP API only"),
+        ("consume", "consumers only (with health endpoints)"),
+        ("relay", "outbox relay only (with health endpoints)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    settings = get_settings(definition.name)
+    if args.command == "migrate":
+        configure_logging(definition.name, json_logs=settings.environment == "production")
+        upgrade_to_head(definition.migrations, settings.database.url.get_secret_value())
+        log.info("migrated", service=definition.name)
+        return 0
+    roles = frozenset(Role) if args.command == "serve" else frozenset({Role(args.command)})
+    app = create_app(definition, roles, settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def main_for(definition_factory: Callable[[], ServiceDefinition]) -> Callable[[], None]:
+    """A console-script ``main`` for a service."""
+
+    def main() -> None:
+        sys.exit(run_service_cli(definition_factory()))
+
+    return main

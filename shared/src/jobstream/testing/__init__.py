@@ -1,0 +1,1 @@
+"""Test support: real Kafka/PostgreSQL fixtures and the shared consumer contract suite."""

@@ -1,0 +1,194 @@
+"""Event store and outbox relay against real PostgreSQL and Kafka."""
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import MetaData, create_engine, func, select
+
+from jobstream.contracts.field import JobCompleted
+from jobstream.db import async_engine, libpq_dsn
+from jobstream.eventstore.relay import OutboxRelay, make_producer
+from jobstream.eventstore.store import ConcurrencyError, EventStore
+from jobstream.eventstore.tables import define_events_table
+from jobstream.messaging.envelope import from_kafka
+from jobstream.settings import normalise_database_url
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+events = define_events_table(metadata)
+
+
+def completed(work_order_id: str, minutes: int = 30) -> JobCompleted:
+    return JobCompleted(
+        work_order_id=work_order_id,
+        technician_id="tech-1",
+        customer_id="cust-1",
+        job_type="leak_repair",
+        priority="P3",
+        completed_at=datetime.now(UTC),
+        labour_minutes=minutes,
+        work_done="Fixed",
+        first_time_fix=True,
+    )
+
+
+@pytest.fixture
+def store_db(database_factory):
+    url = database_factory(None)
+    sync = create_engine(normalise_database_url(url))
+    metadata.create_all(sync)
+    sync.dispose()
+    return url
+
+
+class TopicEvents(EventStore):
+    """Store whose rows all go to one test topic."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(events)
+        self.test_topic = topic
+
+    async def append(self, conn, stream_id, expected_version, new_events, **kw):
+        recorded = await super().append(conn, stream_id, expected_version, new_events, **kw)
+        await conn.execute(
+            events.update()
+            .where(events.c.event_id.in_([r.event_id for r in recorded]))
+            .values(topic=self.test_topic)
+        )
+        return recorded
+
+
+async def test_append_and_load_fold_a_stream(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    async with engine.begin() as conn:
+        await store.append(conn, "wo-1", 0, [completed("wo-1", 10), completed("wo-1", 20)])
+    async with engine.connect() as conn:
+        total, version = await store.fold(conn, "wo-1", 0, lambda s, e: s + e.labour_minutes)
+    assert (total, version) == (30, 2)
+    await engine.dispose()
+
+
+async def test_appending_with_a_stale_expected_version_is_a_conflict(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    async with engine.begin() as conn:
+        await store.append(conn, "wo-1", 0, [completed("wo-1")])
+    with pytest.raises(ConcurrencyError, match="at version 1, expected 0"):
+        async with engine.begin() as conn:
+            await store.append(conn, "wo-1", 0, [completed("wo-1")])
+    async with engine.connect() as conn:
+        assert await store.current_version(conn, "wo-1") == 1
+    await engine.dispose()
+
+
+async def test_concurrent_writers_to_one_stream_never_both_win(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+
+    async def write() -> bool:
+        try:
+            async with engine.begin() as conn:
+                await store.append(conn, "wo-race", 0, [completed("wo-race")])
+            return True
+        except ConcurrencyError:
+            return False
+
+    results = await asyncio.gather(*(write() for _ in range(8)))
+    assert results.count(True) == 1
+    await engine.dispose()
+
+
+async def test_relay_never_skips_an_event_of_concurrent_writers(
+    store_db, infra, topic_factory, topic_reader
+):
+    """Many writers committing in random order while the relay tails: every event arrives,
+    each partition in position order."""
+    topic = await topic_factory("relay", partitions=3)
+    engine = async_engine(store_db, pool_size=20)
+    store = TopicEvents(topic)
+    relay = OutboxRelay(
+        engine,
+        events,
+        source="jobstream/test",
+        bootstrap_servers=infra.bootstrap_servers,
+        listen_dsn=libpq_dsn(store_db),
+        batch_size=7,
+        poll_interval_s=0.2,
+    )
+    relay_task = asyncio.create_task(relay.run())
+    streams = [f"wo-{uuid.uuid4().hex[:8]}" for _ in range(12)]
+    per_stream = 10
+
+    async def writer(stream: str) -> None:
+        for version in range(per_stream):
+            async with engine.begin() as conn:
+                await store.append(conn, stream, version, [completed(stream, version)])
+                # Hold the transaction open a random while so commits interleave.
+                await asyncio.sleep(random.uniform(0, 0.01))
+
+    await asyncio.gather(*(writer(s) for s in streams))
+    total = len(streams) * per_stream
+    records = await topic_reader(topic, lambda recs: len(recs) >= total, timeout=60)
+    relay.stop()
+    await relay_task
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(events.c.event_id, events.c.position))).all()
+        unpublished = await conn.scalar(
+            select(func.count()).select_from(events).where(events.c.published_at.is_(None))
+        )
+    position = {str(r.event_id): r.position for r in rows}
+    decoded = [from_kafka(r.key, r.value, list(r.headers)) for r in records]
+    assert {d.id for d in decoded} == set(position), "every appended event was published"
+    assert unpublished == 0
+    by_partition: dict[int, list[int]] = {}
+    for record, envelope in zip(records, decoded, strict=True):
+        by_partition.setdefault(record.partition, []).append(position[envelope.id])
+    for positions in by_partition.values():
+        assert positions == sorted(positions), "a partition received events out of order"
+    per_stream_versions: dict[str, list[int]] = {}
+    for envelope in decoded:
+        per_stream_versions.setdefault(envelope.subject, []).append(envelope.sequence or 0)
+    assert all(v == list(range(1, per_stream + 1)) for v in per_stream_versions.values())
+    await engine.dispose()
+
+
+async def test_relay_rides_out_a_broker_outage(store_db, infra, topic_factory, topic_reader):
+    """With the broker unreachable nothing is marked published; once it is back, every
+    event goes out in order."""
+    topic = await topic_factory("relay", partitions=1)
+    engine = async_engine(store_db)
+    store = TopicEvents(topic)
+    broker = {"address": "127.0.0.1:1"}  # nothing listens there: the outage
+    relay = OutboxRelay(
+        engine,
+        events,
+        source="jobstream/test",
+        bootstrap_servers=infra.bootstrap_servers,
+        listen_dsn=libpq_dsn(store_db),
+        poll_interval_s=0.2,
+        max_backoff_s=0.5,
+        producer_factory=lambda: make_producer(broker["address"], "outage-test"),
+    )
+    relay_task = asyncio.create_task(relay.run())
+    for version in range(5):
+        async with engine.begin() as conn:
+            await store.append(conn, "wo-outage", version, [completed("wo-outage", version)])
+    await asyncio.sleep(1.5)  # let the relay fail against the dead broker a few times
+    async with engine.connect() as conn:
+        published = await conn.scalar(
+            select(func.count()).select_from(events).where(events.c.published_at.is_not(None))
+        )
+    assert published == 0
+    broker["address"] = infra.bootstrap_servers  # the broker comes back
+    records = await topic_reader(topic, lambda recs: len(recs) >= 5, timeout=60)
+    relay.stop()
+    await relay_task
+    minutes = [from_kafka(r.key, r.value, list(r.headers)).data.labour_minutes for r in records]
+    assert minutes == [0, 1, 2, 3, 4]
+    await engine.dispose()
