@@ -20,6 +20,7 @@ def create_events_table(op: Any) -> None:
         sa.Column("event_id", postgresql.UUID(as_uuid=False), nullable=False, unique=True),
         sa.Column("stream_id", sa.Text(), nullable=False),
         sa.Column("stream_version", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("event_type", sa.Text(), nullable=False),
         sa.Column("schema_version", sa.Integer(), nullable=False),
         sa.Column("topic", sa.Text(), nullable=False),

@@ -192,3 +192,32 @@ async def test_relay_rides_out_a_broker_outage(store_db, infra, topic_factory, t
     minutes = [from_kafka(r.key, r.value, list(r.headers)).data.labour_minutes for r in records]
     assert minutes == [0, 1, 2, 3, 4]
     await engine.dispose()
+
+
+async def test_relay_keys_each_event_by_its_subject_not_its_stream(
+    store_db, infra, topic_factory, topic_reader
+):
+    """An aggregate whose stream id is not the job's id (an invoice, a technician) still
+    publishes events that consumers accept: key and ce_subject are the event's subject."""
+    topic = await topic_factory("relay", partitions=3)
+    engine = async_engine(store_db)
+    store = TopicEvents(topic)
+    work_order_id = f"wo-{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as conn:
+        await store.append(conn, f"invoice-{uuid.uuid4()}", 0, [completed(work_order_id)])
+    relay = OutboxRelay(
+        engine,
+        events,
+        source="jobstream/test",
+        bootstrap_servers=infra.bootstrap_servers,
+        listen_dsn=libpq_dsn(store_db),
+        poll_interval_s=0.2,
+    )
+    relay_task = asyncio.create_task(relay.run())
+    records = await topic_reader(topic, lambda recs: len(recs) >= 1, timeout=60)
+    relay.stop()
+    await relay_task
+    assert records[0].key == work_order_id.encode()
+    envelope = from_kafka(records[0].key, records[0].value, list(records[0].headers))
+    assert envelope.subject == work_order_id
+    await engine.dispose()

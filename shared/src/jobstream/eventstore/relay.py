@@ -41,14 +41,14 @@ def record_to_kafka(row: Row, source: str) -> tuple[bytes, bytes, list[tuple[str
         event_type=row.event_type,
         source=source,
         time=row.occurred_at,
-        subject=row.stream_id,
+        subject=row.subject,
         schema_version=row.schema_version,
         sequence=row.stream_version,
         correlation_id=row.correlation_id,
         causation_id=row.causation_id,
     )
     value = json.dumps(row.data, separators=(",", ":"), sort_keys=True).encode()
-    return row.stream_id.encode(), value, headers
+    return row.subject.encode(), value, headers
 
 
 def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:

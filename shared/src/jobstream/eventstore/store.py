@@ -94,6 +94,7 @@ class EventStore:
                     "event_id": event_id,
                     "stream_id": stream_id,
                     "stream_version": expected_version + offset + 1,
+                    "subject": event.subject,
                     "event_type": event.event_type,
                     "schema_version": event.schema_version,
                     "topic": event.topic,

@@ -30,6 +30,10 @@ def define_events_table(metadata: MetaData) -> Table:
         Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
         Column("stream_id", Text, nullable=False),
         Column("stream_version", Integer, nullable=False),
+        # The aggregate the event is about (work order or technician id): the Kafka key
+        # and ce_subject. It can differ from stream_id (an invoice stream's events are
+        # about a work order), and keying by it keeps one job's events in one partition.
+        Column("subject", Text, nullable=False),
         Column("event_type", Text, nullable=False),
         Column("schema_version", Integer, nullable=False),
         Column("topic", Text, nullable=False),

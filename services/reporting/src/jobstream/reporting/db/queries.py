@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.reporting.db.tables import job_status, timeline
+from jobstream.reporting.domain.timeline import causal_order
 
 
 async def add_to_timeline(conn: AsyncConnection, **values: Any) -> None:
@@ -39,13 +40,9 @@ async def advance_status(
 
 
 async def timeline_of(conn: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """A work order's events in causal order (time, then stream sequence)."""
-    rows = await conn.execute(
-        select(timeline)
-        .where(timeline.c.subject == subject)
-        .order_by(timeline.c.occurred_at, timeline.c.sequence, timeline.c.event_id)
-    )
-    return [dict(r._mapping) for r in rows]
+    """A work order's events in causal order: each after its cause, otherwise by time."""
+    rows = await conn.execute(select(timeline).where(timeline.c.subject == subject))
+    return [dict(e) for e in causal_order([r._mapping for r in rows])]
 
 
 async def status_of(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:

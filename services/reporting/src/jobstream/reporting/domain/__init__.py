@@ -1,0 +1,1 @@
+"""Reporting's pure logic: no database, no broker."""
