@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: install infra-up up down purge logs status test lint
+.PHONY: install infra-up up down purge logs status test isolated lint
 
 ## Install missing system packages (PostgreSQL, Java 17, Maven) and cache the Kafka jars.
 install:
@@ -38,6 +38,10 @@ status:
 ## Run the test suite against real PostgreSQL and Kafka.
 test:
 	bash deploy/local/test.sh $(ARGS)
+
+## Each service installed alone (uv sync --package) runs its CLI and unit tests.
+isolated:
+	bash deploy/local/isolated.sh
 
 lint:
 	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src

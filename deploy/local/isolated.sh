@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Each service installs and passes its unit tests on its own: `uv sync --locked --package
+# jobstream-<name>` into a venv of its own, then the service's CLI and unit tests. This
+# catches a service that only works because a neighbour's dependency is installed in the
+# shared workspace venv. Integration tests run in the workspace venv (make test).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENVS="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/jobstream}/isolated-venvs"
+cd "$REPO"
+for service in intake dispatch fieldupdates billing reporting; do
+  venv="$VENVS/$service"
+  echo "== jobstream-$service on its own ($venv)"
+  UV_PROJECT_ENVIRONMENT="$venv" uv sync --locked --package "jobstream-$service" --quiet
+  "$venv/bin/jobstream-$service" --help >/dev/null
+  if compgen -G "services/$service/tests/unit/*.py" >/dev/null; then
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider "services/$service/tests/unit"
+  fi
+done
