@@ -113,7 +113,7 @@ async def test_a_job_travels_from_request_to_invoice_across_five_processes(stack
 
 async def test_every_job_goes_to_a_qualified_technician(stack):
     await stack.register_technicians()
-    skills = {t["technician_id"]: set(t["skills"]) for t in TECHNICIANS}
+    skills = {t["technician_id"]: {s["name"] for s in t["skills"]} for t in TECHNICIANS}
     needed = {"boiler_service": "gas_boiler", "leak_repair": "plumbing", "hvac_maintenance": "hvac"}
     for request in REQUESTS:
         journey = await stack.journey(request, timeout_s=90)

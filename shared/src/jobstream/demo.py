@@ -23,22 +23,22 @@ TECHNICIANS: list[dict[str, Any]] = [
     {
         "technician_id": "tech-amir",
         "name": "Amir Patel",
-        "skills": ["gas_boiler", "plumbing"],
-        "certifications": ["gas_safe"],
+        "skills": [{"name": "gas_boiler", "level": 4}, {"name": "plumbing", "level": 3}],
+        "certifications": [{"name": "gas_safe", "expires_on": "2028-03-31"}],
         "home_base": {"lat": 53.4631, "lon": -2.2913},
     },
     {
         "technician_id": "tech-beth",
         "name": "Beth Okafor",
-        "skills": ["electrical"],
-        "certifications": [],
+        "skills": [{"name": "electrical", "level": 4}],
+        "certifications": [{"name": "18th_edition", "expires_on": "2028-01-31"}],
         "home_base": {"lat": 53.4875, "lon": -2.2901},
     },
     {
         "technician_id": "tech-chen",
         "name": "Chen Wei",
-        "skills": ["hvac", "plumbing"],
-        "certifications": ["f_gas"],
+        "skills": [{"name": "hvac", "level": 4}, {"name": "plumbing", "level": 2}],
+        "certifications": [{"name": "f_gas", "expires_on": "2027-09-30"}],
         "home_base": {"lat": 53.4106, "lon": -2.1575},
     },
 ]

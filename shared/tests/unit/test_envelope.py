@@ -17,6 +17,8 @@ def completed(work_order_id: str = "wo-1") -> JobCompleted:
         job_type="leak_repair",
         priority="P3",
         completed_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        device_time=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        received_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         labour_minutes=75,
         work_done="Replaced pump",
         first_time_fix=True,

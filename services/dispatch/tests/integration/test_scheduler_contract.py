@@ -1,9 +1,9 @@
 """dispatch.scheduler runs the shared consumer contract suite."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from jobstream.contracts.common import GeoPoint
-from jobstream.contracts.dispatch import TechnicianRegistered
+from jobstream.contracts.common import Certification, GeoPoint, SkillLevel
+from jobstream.contracts.dispatch import TechnicianProfile, TechnicianRegistered
 from jobstream.dispatch.app import consumers
 from jobstream.dispatch.db import queries
 from jobstream.dispatch.db.tables import consumer_tables, events, jobs
@@ -31,10 +31,14 @@ class TestSchedulerContract(ConsumerContract):
                 conn,
                 TechnicianRegistered(
                     technician_id=f"tech-{i}",
-                    name=f"Tech {i}",
-                    skills=("gas_boiler",),
-                    certifications=("gas_safe",),
-                    home_base=GeoPoint(lat=lat, lon=lon),
+                    profile=TechnicianProfile(
+                        name=f"Tech {i}",
+                        skills=(SkillLevel(name="gas_boiler"),),
+                        certifications=(
+                            Certification(name="gas_safe", expires_on=date(2030, 1, 1)),
+                        ),
+                        home_base=GeoPoint(lat=lat, lon=lon),
+                    ),
                     registered_at=datetime(2026, 1, 1, tzinfo=UTC),
                 ),
             )

@@ -27,7 +27,7 @@ def test_logging_a_gas_boiler_job_requires_gas_safe():
     logged, released = decide_log_request(WorkOrder("wo-1"), command(), NOW)
     assert isinstance(logged, RequestLogged)
     assert isinstance(released, WorkOrderReleased)
-    assert "gas_safe" in released.required_certifications
+    assert "gas_safe" in released.details.required_certifications
     assert logged.respond_by == NOW + timedelta(hours=1)
     assert logged.resolve_by == NOW + timedelta(hours=4)
 

@@ -1,4 +1,7 @@
-"""Events owned by intake, on `workorders.intake`."""
+"""Events owned by intake, on `workorders.intake`; the subject is the work order id.
+
+One request is one work order for its whole life, so `work_order_id` names both.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +11,166 @@ from pydantic import Field
 
 from jobstream.contracts import topics
 from jobstream.contracts.base import Event, UtcDatetime, registry
-from jobstream.contracts.common import Channel, Identifier, Priority, SiteAddress, SkillName
+from jobstream.contracts.common import (
+    AssetInfo,
+    Channel,
+    Contact,
+    Identifier,
+    LongText,
+    Priority,
+    ShortText,
+    SiteAddress,
+    WorkOrderDetails,
+)
+
+
+class IntakeEvent(Event):
+    """Base of intake's events."""
+
+    topic: ClassVar[str] = topics.INTAKE
+    schema_version: ClassVar[int] = 1
+
+    work_order_id: Identifier
 
 
 @registry.register
-class RequestLoggedV1(Event):
+class RequestLoggedV1(IntakeEvent):
     """A request was logged, from any channel, with its priority and SLA deadlines."""
 
     event_type: ClassVar[str] = "RequestLogged"
-    schema_version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.INTAKE
 
-    work_order_id: Identifier
     customer_id: Identifier
+    customer_name: Annotated[str, Field(max_length=200)] | None = None
     site: SiteAddress
+    asset: AssetInfo | None = None
+    contact: Contact | None = None
     channel: Channel
-    description: Annotated[str, Field(min_length=1, max_length=5000)]
+    description: LongText
     priority: Priority
     logged_at: UtcDatetime
     logged_by: Identifier
     respond_by: UtcDatetime
     resolve_by: UtcDatetime
+    contract_id: Identifier | None = None
+    external_reference: Annotated[str, Field(max_length=500)] | None = None
+    follow_up_of: Identifier | None = None
+    maintenance_plan_id: Identifier | None = None
 
 
 @registry.register
-class WorkOrderReleasedV1(Event):
-    """The work order is complete and released for scheduling: carries the whole job pack."""
+class RequestPriorityChangedV1(IntakeEvent):
+    """The priority changed, and with it the SLA deadlines."""
 
-    event_type: ClassVar[str] = "WorkOrderReleased"
-    schema_version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.INTAKE
+    event_type: ClassVar[str] = "RequestPriorityChanged"
 
-    work_order_id: Identifier
-    customer_id: Identifier
-    site: SiteAddress
-    job_type: Identifier
-    description: Annotated[str, Field(min_length=1, max_length=5000)]
     priority: Priority
-    required_skills: tuple[SkillName, ...]
-    required_certifications: tuple[SkillName, ...] = ()
-    estimated_duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
+    previous_priority: Priority
     respond_by: UtcDatetime
     resolve_by: UtcDatetime
+    reason: ShortText
+    changed_by: Identifier
+    changed_at: UtcDatetime
+
+
+@registry.register
+class PossibleDuplicateFlaggedV1(IntakeEvent):
+    """An open request for the same site (and asset) looks like this one; never merged."""
+
+    event_type: ClassVar[str] = "PossibleDuplicateFlagged"
+
+    possible_duplicate_of: Identifier
+    similarity: Annotated[float, Field(ge=0, le=1)]
+    flagged_at: UtcDatetime
+
+
+@registry.register
+class DuplicateLinkedV1(IntakeEvent):
+    """The office confirmed this request duplicates another and linked them."""
+
+    event_type: ClassVar[str] = "DuplicateLinked"
+
+    duplicate_of: Identifier
+    linked_by: Identifier
+    linked_at: UtcDatetime
+
+
+@registry.register
+class ApprovalRequestedV1(IntakeEvent):
+    """The job type or its estimated value needs approval before release."""
+
+    event_type: ClassVar[str] = "ApprovalRequested"
+
+    reason: ShortText
+    estimated_value_minor: Annotated[int, Field(ge=0)] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "GBP"
+    requested_by: Identifier
+    requested_at: UtcDatetime
+
+
+@registry.register
+class WorkOrderApprovedV1(IntakeEvent):
+    """Approval given."""
+
+    event_type: ClassVar[str] = "WorkOrderApproved"
+
+    approved_by: Identifier
+    approved_at: UtcDatetime
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+@registry.register
+class WorkOrderRejectedV1(IntakeEvent):
+    """Approval refused; the work order will not be released."""
+
+    event_type: ClassVar[str] = "WorkOrderRejected"
+
+    rejected_by: Identifier
+    rejected_at: UtcDatetime
+    reason: ShortText
+
+
+@registry.register
+class WorkOrderReleasedV1(IntakeEvent):
+    """Released for scheduling, carrying the whole job pack dispatch and the device need."""
+
+    event_type: ClassVar[str] = "WorkOrderReleased"
+
+    details: WorkOrderDetails
+    released_by: Identifier
     released_at: UtcDatetime
 
 
+@registry.register
+class WorkOrderAmendedV1(IntakeEvent):
+    """Changed after release: ``details`` is the whole work order as it now stands."""
+
+    event_type: ClassVar[str] = "WorkOrderAmended"
+
+    details: WorkOrderDetails
+    changed_fields: tuple[str, ...]
+    reason: Annotated[str, Field(max_length=2000)] = ""
+    amended_by: Identifier
+    amended_at: UtcDatetime
+
+
+@registry.register
+class WorkOrderCancelledV1(IntakeEvent):
+    """Cancelled, before or after release; downstream stops work on it."""
+
+    event_type: ClassVar[str] = "WorkOrderCancelled"
+
+    reason: ShortText
+    cancelled_by: Identifier
+    cancelled_at: UtcDatetime
+
+
 RequestLogged = RequestLoggedV1
+RequestPriorityChanged = RequestPriorityChangedV1
+PossibleDuplicateFlagged = PossibleDuplicateFlaggedV1
+DuplicateLinked = DuplicateLinkedV1
+ApprovalRequested = ApprovalRequestedV1
+WorkOrderApproved = WorkOrderApprovedV1
+WorkOrderRejected = WorkOrderRejectedV1
 WorkOrderReleased = WorkOrderReleasedV1
+WorkOrderAmended = WorkOrderAmendedV1
+WorkOrderCancelled = WorkOrderCancelledV1

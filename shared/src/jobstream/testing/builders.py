@@ -11,10 +11,30 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import Event
-from jobstream.contracts.billing import InvoiceIssued, InvoiceLine
-from jobstream.contracts.common import Channel, GeoPoint, Priority, SiteAddress
-from jobstream.contracts.dispatch import JobDispatched, JobPack, JobScheduled
-from jobstream.contracts.field import JobCompleted
+from jobstream.contracts.billing import InvoiceIssued, InvoiceLine, LineKind
+from jobstream.contracts.common import (
+    Certification,
+    Channel,
+    GeoPoint,
+    Priority,
+    SiteAddress,
+    SkillLevel,
+    WorkOrderDetails,
+)
+from jobstream.contracts.dispatch import (
+    JobDispatched,
+    JobPack,
+    JobScheduled,
+    TechnicianProfile,
+    TechnicianRegistered,
+)
+from jobstream.contracts.field import (
+    JobCompleted,
+    MaterialSource,
+    MaterialUsed,
+    TimeKind,
+    TimeLogged,
+)
 from jobstream.contracts.intake import RequestLogged, WorkOrderReleased
 from jobstream.messaging.envelope import Envelope
 
@@ -55,9 +75,8 @@ class JobStory:
             resolve_by=self.start + timedelta(hours=24),
         )
 
-    def released(self) -> WorkOrderReleased:
-        return WorkOrderReleased(
-            work_order_id=self.work_order_id,
+    def details(self) -> WorkOrderDetails:
+        return WorkOrderDetails(
             customer_id=self.customer_id,
             site=self.site,
             job_type=self.job_type,
@@ -68,7 +87,29 @@ class JobStory:
             estimated_duration_minutes=90,
             respond_by=self.start + timedelta(hours=4),
             resolve_by=self.start + timedelta(hours=24),
+        )
+
+    def released(self) -> WorkOrderReleased:
+        return WorkOrderReleased(
+            work_order_id=self.work_order_id,
+            details=self.details(),
+            released_by="office",
             released_at=self.start + timedelta(minutes=5),
+        )
+
+    def technician_registered(self) -> TechnicianRegistered:
+        return TechnicianRegistered(
+            technician_id=self.technician_id,
+            profile=TechnicianProfile(
+                name=f"Technician {self.technician_id}",
+                skills=tuple(SkillLevel(name=s) for s in self.skills),
+                certifications=tuple(
+                    Certification(name=c, expires_on=(self.start + timedelta(days=365)).date())
+                    for c in self.certifications
+                ),
+                home_base=MANCHESTER,
+            ),
+            registered_at=self.start - timedelta(days=30),
         )
 
     def scheduled(self) -> JobScheduled:
@@ -81,32 +122,66 @@ class JobStory:
             eta=begin,
             travel_minutes=20,
             reasons=("qualified",),
+            scheduled_at=self.start + timedelta(minutes=6),
         )
 
     def dispatched(self) -> JobDispatched:
+        begin = self.start + timedelta(hours=1)
         return JobDispatched(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
             job_pack=JobPack(
-                description="No heating",
-                customer_id=self.customer_id,
-                site=self.site,
-                job_type=self.job_type,
-                priority=self.priority,
-                required_skills=self.skills,
-                estimated_duration_minutes=90,
+                details=self.details(),
+                window_start=begin,
+                window_end=begin + timedelta(minutes=90),
             ),
             dispatched_at=self.start + timedelta(minutes=6),
         )
 
+    def time_logged(
+        self, minutes: int = 75, kind: TimeKind = TimeKind.LABOUR, entry: str = "t1"
+    ) -> TimeLogged:
+        at = self.start + timedelta(hours=2)
+        return TimeLogged(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            action_id=f"{self.work_order_id}-{entry}",
+            device_time=at,
+            received_at=at,
+            entry_id=f"{self.work_order_id}-{entry}",
+            kind=kind,
+            minutes=minutes,
+        )
+
+    def material_used(
+        self, sku: str = "VALVE-15", quantity_milli: int = 1000, entry: str = "m1"
+    ) -> MaterialUsed:
+        at = self.start + timedelta(hours=2, minutes=30)
+        return MaterialUsed(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            action_id=f"{self.work_order_id}-{entry}",
+            device_time=at,
+            received_at=at,
+            entry_id=f"{self.work_order_id}-{entry}",
+            sku=sku,
+            description=f"Part {sku}",
+            quantity_milli=quantity_milli,
+            source=MaterialSource.VAN_STOCK,
+        )
+
     def completed(self, labour_minutes: int = 75) -> JobCompleted:
+        at = self.start + timedelta(hours=3)
         return JobCompleted(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
             customer_id=self.customer_id,
+            site_id=self.site.site_id,
             job_type=self.job_type,
             priority=self.priority,
-            completed_at=self.start + timedelta(hours=3),
+            completed_at=at,
             labour_minutes=labour_minutes,
             work_done="Repaired",
             first_time_fix=True,
@@ -114,6 +189,7 @@ class JobStory:
 
     def invoiced(self) -> InvoiceIssued:
         line = InvoiceLine(
+            kind=LineKind.CALL_OUT,
             description="Call-out",
             quantity_milli=1000,
             unit_price_minor=8000,

@@ -39,6 +39,7 @@ async def project_job_completed(conn: AsyncConnection, envelope: Envelope) -> No
         invoice_id=derived_id("invoice", completed.work_order_id),
         invoice_number=f"{SERIES}-{number:06d}",
         customer_id=completed.customer_id,
+        technician_id=completed.technician_id,
         currency=CURRENCY,
         lines=lines,
         net_total_minor=sums.net,
@@ -46,6 +47,7 @@ async def project_job_completed(conn: AsyncConnection, envelope: Envelope) -> No
         gross_total_minor=sums.gross,
         issued_at=completed.completed_at,
         due_on=completed.completed_at.date() + timedelta(days=PAYMENT_TERMS_DAYS),
+        payment_terms_days=PAYMENT_TERMS_DAYS,
     )
     stream = f"invoice-{issued.invoice_id}"
     await store.append(

@@ -22,37 +22,32 @@ async def on_work_order_released(conn: AsyncConnection, envelope: Envelope) -> N
     """Pick a qualified technician and dispatch the job pack (JobScheduled, JobDispatched)."""
     released = envelope.data
     assert isinstance(released, WorkOrderReleased)
+    details = released.details
     technicians = await queries.technicians_with_load(conn)
     # Decisions are made at the release's time, not the wall clock, so a replay of the
     # log decides the same way.
     assignment = choose_technician(
         technicians,
-        site=released.site.location,
-        skills=released.required_skills,
-        certifications=released.required_certifications,
-        duration_minutes=released.estimated_duration_minutes,
+        site=details.site.location,
+        skills=details.required_skills,
+        certifications=details.required_certifications,
+        duration_minutes=details.estimated_duration_minutes,
         not_before=released.released_at,
-    )
-    pack = JobPack(
-        description=released.description,
-        customer_id=released.customer_id,
-        site=released.site,
-        job_type=released.job_type,
-        priority=released.priority,
-        required_skills=released.required_skills,
-        estimated_duration_minutes=released.estimated_duration_minutes,
     )
     if assignment is None:
         await queries.insert_job(
             conn,
             work_order_id=released.work_order_id,
             status="unassigned",
-            priority=released.priority.value,
+            priority=details.priority.value,
             reasons=["no technician holds the required skills and certifications"],
-            job_pack=pack.model_dump(mode="json"),
+            job_pack=details.model_dump(mode="json"),
             released_at=released.released_at,
         )
         return
+    pack = JobPack(
+        details=details, window_start=assignment.window_start, window_end=assignment.window_end
+    )
     new_events: list[Event] = [
         JobScheduled(
             work_order_id=released.work_order_id,
@@ -62,6 +57,7 @@ async def on_work_order_released(conn: AsyncConnection, envelope: Envelope) -> N
             eta=assignment.window_start,
             travel_minutes=assignment.travel_minutes,
             reasons=assignment.reasons,
+            scheduled_at=released.released_at,
         ),
         JobDispatched(
             work_order_id=released.work_order_id,
@@ -85,7 +81,7 @@ async def on_work_order_released(conn: AsyncConnection, envelope: Envelope) -> N
         conn,
         work_order_id=released.work_order_id,
         status="dispatched",
-        priority=released.priority.value,
+        priority=details.priority.value,
         technician_id=assignment.technician_id,
         window_start=assignment.window_start,
         window_end=assignment.window_end,

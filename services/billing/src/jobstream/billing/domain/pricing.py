@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobstream.contracts.billing import InvoiceLine
+from jobstream.contracts.billing import InvoiceLine, LineKind
 from jobstream.contracts.common import Priority
 
 CURRENCY = "GBP"
@@ -32,12 +32,17 @@ def round_half_up(numerator: int, denominator: int) -> int:
 
 
 def line(
-    description: str, quantity_milli: int, unit_price_minor: int, tax_basis_points: int
+    description: str,
+    quantity_milli: int,
+    unit_price_minor: int,
+    tax_basis_points: int,
+    kind: LineKind = LineKind.ADJUSTMENT,
 ) -> InvoiceLine:
     """One invoice line with its net and tax rounded half up."""
     net = round_half_up(quantity_milli * unit_price_minor, 1000)
     tax = round_half_up(net * tax_basis_points, 10_000)
     return InvoiceLine(
+        kind=kind,
         description=description,
         quantity_milli=quantity_milli,
         unit_price_minor=unit_price_minor,
@@ -68,7 +73,11 @@ def price_completed_job(priority: Priority, labour_minutes: int) -> tuple[Invoic
     lines = []
     call_out = CALL_OUT_FEE_MINOR[priority]
     if call_out:
-        lines.append(line(f"Call-out ({priority.value})", 1000, call_out, VAT_BASIS_POINTS))
+        lines.append(
+            line(
+                f"Call-out ({priority.value})", 1000, call_out, VAT_BASIS_POINTS, LineKind.CALL_OUT
+            )
+        )
     if labour_minutes:
         # quantity in thousandths of an hour, rounded half up to the nearest thousandth
         hours_milli = round_half_up(labour_minutes * 1000, 60)
@@ -78,6 +87,7 @@ def price_completed_job(priority: Priority, labour_minutes: int) -> tuple[Invoic
                 hours_milli,
                 LABOUR_RATE_PER_HOUR_MINOR,
                 VAT_BASIS_POINTS,
+                LineKind.LABOUR,
             )
         )
     return tuple(lines)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobstream.auth import Role, require_roles
-from jobstream.contracts.common import GeoPoint, Identifier, SkillName
-from jobstream.contracts.dispatch import TechnicianRegistered
+from jobstream.contracts.common import Certification, GeoPoint, Identifier, SkillLevel
+from jobstream.contracts.dispatch import TechnicianProfile, TechnicianRegistered
 from jobstream.dispatch.db import queries
 from jobstream.service import Runtime, get_runtime
 
@@ -29,8 +29,8 @@ class RegisterTechnicianBody(BaseModel):
                 {
                     "technician_id": "tech-amir",
                     "name": "Amir Patel",
-                    "skills": ["gas_boiler", "plumbing"],
-                    "certifications": ["gas_safe"],
+                    "skills": [{"name": "gas_boiler", "level": 4}, {"name": "plumbing"}],
+                    "certifications": [{"name": "gas_safe", "expires_on": "2027-06-30"}],
                     "home_base": {"lat": 53.45, "lon": -2.25},
                 }
             ]
@@ -39,8 +39,8 @@ class RegisterTechnicianBody(BaseModel):
 
     technician_id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    skills: Annotated[list[SkillName], Field(min_length=1)]
-    certifications: list[SkillName] = []
+    skills: Annotated[list[SkillLevel], Field(min_length=1)]
+    certifications: list[Certification] = []
     home_base: GeoPoint
 
 
@@ -54,10 +54,12 @@ async def register_technician(
     assert runtime.store is not None
     event = TechnicianRegistered(
         technician_id=body.technician_id,
-        name=body.name,
-        skills=tuple(body.skills),
-        certifications=tuple(body.certifications),
-        home_base=body.home_base,
+        profile=TechnicianProfile(
+            name=body.name,
+            skills=tuple(body.skills),
+            certifications=tuple(body.certifications),
+            home_base=body.home_base,
+        ),
         registered_at=datetime.now(UTC),
     )
     stream = f"technician-{body.technician_id}"

@@ -20,11 +20,11 @@ async def upsert_technician(conn: AsyncConnection, event: TechnicianRegistered) 
     """Add or refresh a technician from their registration."""
     values = {
         "technician_id": event.technician_id,
-        "name": event.name,
-        "skills": list(event.skills),
-        "certifications": list(event.certifications),
-        "home_lat": event.home_base.lat,
-        "home_lon": event.home_base.lon,
+        "name": event.profile.name,
+        "skills": [s.name for s in event.profile.skills],
+        "certifications": [c.name for c in event.profile.certifications],
+        "home_lat": event.profile.home_base.lat,
+        "home_lon": event.profile.home_base.lon,
         "registered_at": event.registered_at,
     }
     await conn.execute(

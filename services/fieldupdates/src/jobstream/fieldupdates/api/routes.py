@@ -90,7 +90,7 @@ async def complete_job(
     async with runtime.engine.begin() as conn:
         # Row lock: two taps on "complete" from a flaky device must not both succeed.
         row = _owned(principal, await queries.get_assignment(conn, work_order_id, for_update=True))
-        pack = row["job_pack"]
+        pack = row["job_pack"]["details"]
         job = Assignment(
             work_order_id=work_order_id,
             technician_id=row["technician_id"],

@@ -60,6 +60,8 @@ def decide_complete(job: Assignment, cmd: CompleteJob, now: datetime) -> list[Ev
             job_type=job.job_type,
             priority=job.priority,
             completed_at=now,
+            device_time=now,
+            received_at=now,
             labour_minutes=cmd.labour_minutes,
             work_done=cmd.work_done,
             first_time_fix=cmd.first_time_fix,

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from jobstream.contracts.base import Event
-from jobstream.contracts.common import Channel, Priority, SiteAddress
+from jobstream.contracts.common import Channel, Priority, SiteAddress, WorkOrderDetails
 from jobstream.contracts.intake import RequestLogged, WorkOrderReleased
 from jobstream.intake.domain.job_types import JOB_TYPES
 from jobstream.intake.domain.sla import deadlines
@@ -85,8 +85,7 @@ def decide_log_request(state: WorkOrder, cmd: LogRequest, now: datetime) -> list
         respond_by=respond_by,
         resolve_by=resolve_by,
     )
-    released = WorkOrderReleased(
-        work_order_id=cmd.work_order_id,
+    details = WorkOrderDetails(
         customer_id=cmd.customer_id,
         site=cmd.site,
         job_type=job_type.code,
@@ -97,6 +96,11 @@ def decide_log_request(state: WorkOrder, cmd: LogRequest, now: datetime) -> list
         estimated_duration_minutes=job_type.estimated_duration_minutes,
         respond_by=respond_by,
         resolve_by=resolve_by,
+    )
+    released = WorkOrderReleased(
+        work_order_id=cmd.work_order_id,
+        details=details,
+        released_by=cmd.logged_by,
         released_at=now,
     )
     return [logged, released]
