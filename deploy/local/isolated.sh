@@ -6,7 +6,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENVS="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/jobstream}/isolated-venvs"
+# Inside the work tree (ignored by git) so that several clones never share venvs.
+VENVS="$REPO/.isolated-venvs"
 cd "$REPO"
 for service in intake dispatch fieldupdates billing reporting; do
   venv="$VENVS/$service"
