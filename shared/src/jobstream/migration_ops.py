@@ -87,6 +87,7 @@ def create_consumer_tables(op: Any) -> None:
             server_default=sa.func.now(),
         ),
         sa.Column("redriven_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("redrive_attempts", sa.Integer(), nullable=False, server_default="0"),
     )
 
 

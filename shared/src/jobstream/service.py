@@ -236,11 +236,55 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def _consumer_specs(definition: ServiceDefinition, settings: ServiceSettings) -> list[ConsumerSpec]:
+    """The service's consumers as deployed (in its namespace), for operator commands."""
+    db_url = settings.database.url.get_secret_value()
+    engine = async_engine(db_url)
+    store = EventStore(definition.events_table) if definition.events_table is not None else None
+    runtime = Runtime(definition.name, settings, engine, store)
+    return [in_namespace(spec, settings.namespace) for spec in definition.consumers(runtime)]
+
+
+async def _dead_letters_command(
+    definition: ServiceDefinition, settings: ServiceSettings, redrive_ids: list[int] | None
+) -> int:
+    """List open dead letters, or re-drive them (all, or the given ids)."""
+    from jobstream.messaging.redrive import list_dead_letters, redrive
+
+    if definition.consumer_tables is None:
+        print(f"{definition.name} has no consumers")
+        return 0
+    tables = definition.consumer_tables
+    engine = async_engine(settings.database.url.get_secret_value())
+    try:
+        for spec in _consumer_specs(definition, settings):
+            if redrive_ids is None:
+                for row in await list_dead_letters(engine, tables, spec.group_id):
+                    print(
+                        f"{row.id}\t{spec.group_id}\t{row.topic}:{row.partition}@{row.offset}"
+                        f"\t{row.event_type or '-'}\t{row.event_id or '-'}\t{row.error}"
+                    )
+                continue
+            report = await redrive(engine, spec, tables, redrive_ids or None)
+            print(
+                f"{spec.group_id}: {report.attempted} re-driven: {report.applied} applied, "
+                f"{report.duplicates} already applied, {report.still_failing} still failing"
+            )
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def run_service_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
-    """``jobstream-<service> migrate|api|consume|relay|serve``."""
+    """``jobstream-<service> migrate|api|consume|relay|serve|dead-letters|redrive``."""
     parser = argparse.ArgumentParser(prog=f"jobstream-{definition.name}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply this service's database migrations")
+    sub.add_parser("dead-letters", help="list open dead letters of this service's consumers")
+    redrive_parser = sub.add_parser(
+        "redrive", help="re-apply open dead letters after a fix (all, or --id N ...)"
+    )
+    redrive_parser.add_argument("--id", type=int, action="append", dest="ids", default=[])
     for name, help_text in (
         ("serve", "HTTP API, consumers and outbox relay in one process"),
         ("api", "HTTP API only"),
@@ -257,6 +301,10 @@ def run_service_cli(definition: ServiceDefinition, argv: list[str] | None = None
         upgrade_to_head(definition.migrations, settings.database.url.get_secret_value())
         log.info("migrated", service=definition.name)
         return 0
+    if args.command in ("dead-letters", "redrive"):
+        configure_logging(definition.name, json_logs=settings.environment == "production")
+        ids = args.ids if args.command == "redrive" else None
+        return asyncio.run(_dead_letters_command(definition, settings, ids))
     roles = frozenset(Role) if args.command == "serve" else frozenset({Role(args.command)})
     app = create_app(definition, roles, settings)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)

@@ -56,6 +56,8 @@ def define_consumer_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column(
             "dead_lettered_at", DateTime(timezone=True), nullable=False, server_default=func.now()
         ),
+        # Set when a re-drive applied the record (or found it applied already).
         Column("redriven_at", DateTime(timezone=True), nullable=True),
+        Column("redrive_attempts", Integer, nullable=False, server_default="0"),
     )
     return offsets, processed, dead_letters
