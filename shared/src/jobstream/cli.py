@@ -65,6 +65,18 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_asyncapi(args: argparse.Namespace) -> int:
+    from jobstream.contracts.asyncapi import ASYNCAPI_PATH, build, render
+
+    text = render(build())
+    if args.write:
+        ASYNCAPI_PATH.write_text(text)
+        print(ASYNCAPI_PATH)
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="jobstream", description=__doc__)
@@ -99,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_sub.add_parser("write", help="regenerate shared/schemas/ from the contracts")
     schemas_sub.add_parser("check", help="fail on a backward-incompatible change")
     schemas.set_defaults(func=_cmd_schemas)
+
+    asyncapi = sub.add_parser("asyncapi", help="the AsyncAPI 3.0 document of every event")
+    asyncapi.add_argument("--write", action="store_true", help="write docs/asyncapi.json")
+    asyncapi.set_defaults(func=_cmd_asyncapi)
 
     demo = sub.add_parser("demo", help="load demo data through the services' public APIs")
     demo.add_argument("--base-host", default="http://127.0.0.1")

@@ -217,6 +217,14 @@ def create_app(
     app.state.auth_settings = settings.auth
     install_request_context(app, definition.name)
     app.include_router(health_router(_readiness_checks(runtime)))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """Every event Jobstream publishes, for subscribers (like /openapi.json, public)."""
+        from jobstream.contracts.asyncapi import build
+
+        return JSONResponse(build())
+
     if Role.API in roles:
         for router in definition.routers():
             app.include_router(router)
