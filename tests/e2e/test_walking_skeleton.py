@@ -35,6 +35,10 @@ def start_services(infra, database_factory, tmp_path: Path, namespace: str):
             "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
             "JOBSTREAM_NAMESPACE": namespace,
             "JOBSTREAM_ENV": "production",
+            # Debug logging everywhere, so the secrets test sees the most a service writes;
+            # unbuffered, so the logs are complete while the processes still run.
+            "JOBSTREAM_LOG_LEVEL": "DEBUG",
+            "PYTHONUNBUFFERED": "1",
         }
         module = f"jobstream.{service}"
         subprocess.run([sys.executable, "-m", module, "migrate"], env=env, check=True)
@@ -132,3 +136,29 @@ async def test_a_technician_cannot_touch_another_technicians_job(stack):
         assert (await client.get(url)).status_code == 401
         bad = {"Authorization": "Bearer not-a-token"}
         assert (await client.get(url, headers=bad)).status_code == 401
+
+
+def read_logs(directory: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in directory.glob("*.log")}
+
+
+async def test_no_secret_or_token_reaches_the_logs(stack, tmp_path: Path):
+    await stack.register_technicians()
+    journey = await stack.journey(REQUESTS[2], timeout_s=90)
+    async with httpx.AsyncClient() as client:
+        url = f"{stack.urls['fieldupdates']}/jobs/{journey.work_order_id}"
+        rejected = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.forged-signature"}
+        assert (await client.get(url, headers=rejected)).status_code == 401
+    secret = os.environ["JOBSTREAM_JWT_SECRET"]
+    tokens = [
+        stack.office["Authorization"].removeprefix("Bearer "),
+        stack.technician(journey.technician_id)["Authorization"].removeprefix("Bearer "),
+        rejected["Authorization"].removeprefix("Bearer "),
+    ]
+    logs = read_logs(tmp_path)
+    assert len(logs) == len(SERVICES) and all(logs.values())
+    for name, text in logs.items():
+        assert secret not in text, f"the JWT secret is in {name}"
+        assert "jobstream:jobstream@" not in text, f"a database password is in {name}"
+        for token in tokens:
+            assert token not in text, f"a bearer token is in {name}"
