@@ -283,3 +283,52 @@ def rounded(value):
 def same():
     """Compare two results, floats to 9 places."""
     return lambda a, b: rounded(a) == rounded(b)
+
+
+@pytest.fixture
+async def project(infra, database_factory, topic_factory):
+    """Publish events to fresh topics (one per owning service) and project them with
+    reporting.projector over real Kafka and PostgreSQL; returns (engine, topics)."""
+    import dataclasses
+
+    from jobstream.contracts import topics as topic_names
+    from jobstream.db import async_engine
+    from jobstream.messaging.consumer import ConsumerRunner
+    from jobstream.reporting.app import consumers
+    from jobstream.reporting.db.tables import consumer_tables
+    from jobstream.testing.builders import envelopes_at_business_time
+    from jobstream.testing.contract_suite import RunningConsumer, publish
+
+    engines = []
+
+    async def run(events, *, engine=None, topics=None, runner_stats=None):
+        topics = topics or {
+            t: await topic_factory(t, partitions=3) for t in topic_names.EVENT_TOPICS
+        }
+        story = envelopes_at_business_time(events)
+        for name, topic in topics.items():
+            await publish(
+                infra.bootstrap_servers, topic, [e for e in story if e.data.topic == name]
+            )
+        if engine is None:
+            engine = async_engine(database_factory("jobstream.reporting.db:migrations"))
+            engines.append(engine)
+        spec = dataclasses.replace(
+            consumers(None)[0], topics=tuple(topics.values()), group_id=f"reporting.{uuid_hex()}"
+        )
+        running = RunningConsumer(
+            ConsumerRunner(spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers)
+        )
+        await running.wait_applied(len(story))
+        await running.stop()
+        return engine, topics, story
+
+    yield run
+    for engine in engines:
+        await engine.dispose()
+
+
+def uuid_hex() -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:10]
