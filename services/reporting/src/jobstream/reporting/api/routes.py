@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from jobstream.auth import Principal, Role, require_roles
-from jobstream.reporting import analytics
+from jobstream.reporting import analytics, charts, dashboard
 from jobstream.reporting.api.params import KpiQuery, as_of_param, kpi_query
+from jobstream.reporting.config import get_settings
 from jobstream.reporting.db import queries
 from jobstream.service import Runtime, get_runtime
 
@@ -139,3 +142,35 @@ async def stats(_p: Reader, runtime: RuntimeDep) -> dict[str, dict[str, int]]:
     """Jobs by status and events by type."""
     async with runtime.engine.connect() as conn:
         return await queries.counts(conn)
+
+
+async def _dashboard_figures(runtime: Runtime, as_of: datetime | None) -> dict[str, Any]:
+    settings = get_settings()
+    async with runtime.engine.connect() as conn:
+        return await dashboard.figures(
+            conn, weeks=settings.dashboard_weeks, time_zone=settings.time_zone, as_of=as_of
+        )
+
+
+@router.get("/dashboard", response_class=HTMLResponse, summary="KPIs, trends and backlog")
+async def dashboard_page(_p: Reader, runtime: RuntimeDep, as_of: AsOf) -> HTMLResponse:
+    """A server-rendered page; its charts are inline SVG, so it needs nothing else."""
+    data = await _dashboard_figures(runtime, as_of)
+    return HTMLResponse(await run_in_threadpool(dashboard.page, data))
+
+
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+@router.get("/charts/{name}.{fmt}", summary="One dashboard chart as SVG or PNG")
+async def chart_image(
+    name: str, fmt: str, _p: Reader, runtime: RuntimeDep, as_of: AsOf
+) -> Response:
+    """rates, volume, backlog or utilisation; svg or png."""
+    if name not in dashboard.CHARTS:
+        raise _not_found(f"no chart {name!r}; there are {', '.join(dashboard.CHARTS)}")
+    if fmt not in MEDIA_TYPES:
+        raise _not_found("charts come as .svg or .png")
+    data = await _dashboard_figures(runtime, as_of)
+    body = await run_in_threadpool(lambda: charts.render(dashboard.chart(name, data), fmt))
+    return Response(body, media_type=MEDIA_TYPES[fmt])
