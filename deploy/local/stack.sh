@@ -199,6 +199,8 @@ ensure_packages() {
   command -v mvn >/dev/null || pkgs+=(maven)
   command -v curl >/dev/null || pkgs+=(curl)
   command -v flock >/dev/null || pkgs+=(util-linux)
+  # Reporting's dashboard test renders the page in a real headless browser.
+  command -v chromium >/dev/null || pkgs+=(chromium)
   if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
 }
 

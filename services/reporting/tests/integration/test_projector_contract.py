@@ -1,7 +1,7 @@
 """reporting.projector runs the shared consumer contract suite."""
 
 from jobstream.reporting.app import consumers
-from jobstream.reporting.db.tables import consumer_tables, job_status, timeline
+from jobstream.reporting.db.tables import consumer_tables, event_log, jobs, technicians
 from jobstream.testing.builders import JobStory, envelopes, rows_of
 from jobstream.testing.contract_suite import ConsumerContract
 
@@ -14,10 +14,16 @@ class TestProjectorContract(ConsumerContract):
         return consumers(None)[0]
 
     def scenario(self):
-        return envelopes(JobStory().lifecycle() + JobStory().lifecycle()[:3])
+        story = JobStory()
+        return envelopes(
+            [story.technician_registered(), *story.lifecycle(), *JobStory().lifecycle()[:3]]
+        )
 
     async def snapshot(self, conn):
         return {
-            "timeline": await rows_of(conn, timeline, order_by="event_id"),
-            "status": await rows_of(conn, job_status, order_by="work_order_id"),
+            "event_log": await rows_of(
+                conn, event_log, exclude=("seq", "recorded_at"), order_by="event_id"
+            ),
+            "jobs": await rows_of(conn, jobs, order_by="work_order_id"),
+            "technicians": await rows_of(conn, technicians, order_by="technician_id"),
         }

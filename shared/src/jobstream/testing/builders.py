@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import Event
-from jobstream.contracts.billing import InvoiceIssued, InvoiceLine, LineKind
+from jobstream.contracts.billing import CreditNoteIssued, InvoiceIssued, InvoiceLine, LineKind
 from jobstream.contracts.common import (
+    AssetInfo,
     Certification,
     Channel,
     GeoPoint,
@@ -25,17 +26,29 @@ from jobstream.contracts.dispatch import (
     JobDispatched,
     JobPack,
     JobScheduled,
+    Shift,
+    TechnicianAbsenceRecorded,
     TechnicianProfile,
     TechnicianRegistered,
 )
 from jobstream.contracts.field import (
+    IncompleteReason,
     JobCompleted,
+    JobIncomplete,
+    JobStarted,
     MaterialSource,
+    MaterialUsageCorrected,
     MaterialUsed,
+    TechnicianArrived,
     TimeKind,
     TimeLogged,
 )
-from jobstream.contracts.intake import RequestLogged, WorkOrderReleased
+from jobstream.contracts.intake import (
+    RequestLogged,
+    RequestPriorityChanged,
+    WorkOrderCancelled,
+    WorkOrderReleased,
+)
 from jobstream.messaging.envelope import Envelope
 
 MANCHESTER = GeoPoint(lat=53.4808, lon=-2.2426)
@@ -54,39 +67,53 @@ class JobStory:
     skills: tuple[str, ...] = ("gas_boiler",)
     certifications: tuple[str, ...] = ("gas_safe",)
     start: datetime = T0
+    # Optional detail for reporting's scenarios; the defaults keep the stories above as they were.
+    site_id: str | None = None
+    asset_id: str | None = None
+    respond_within: timedelta = timedelta(hours=4)
+    resolve_within: timedelta = timedelta(hours=24)
+    channel: Channel = Channel.PHONE
 
     @property
     def site(self) -> SiteAddress:
         return SiteAddress(
-            site_id=f"site-{self.customer_id}", address="1 Deansgate", location=MANCHESTER
+            site_id=self.site_id or f"site-{self.customer_id}",
+            address="1 Deansgate",
+            location=MANCHESTER,
         )
+
+    @property
+    def asset(self) -> AssetInfo | None:
+        return AssetInfo(asset_id=self.asset_id, asset_type="boiler") if self.asset_id else None
 
     def request_logged(self) -> RequestLogged:
         return RequestLogged(
             work_order_id=self.work_order_id,
             customer_id=self.customer_id,
             site=self.site,
-            channel=Channel.PHONE,
+            asset=self.asset,
+            channel=self.channel,
             description="No heating",
             priority=self.priority,
             logged_at=self.start,
             logged_by="office",
-            respond_by=self.start + timedelta(hours=4),
-            resolve_by=self.start + timedelta(hours=24),
+            respond_by=self.start + self.respond_within,
+            resolve_by=self.start + self.resolve_within,
         )
 
     def details(self) -> WorkOrderDetails:
         return WorkOrderDetails(
             customer_id=self.customer_id,
             site=self.site,
+            asset=self.asset,
             job_type=self.job_type,
             description="No heating",
             priority=self.priority,
             required_skills=self.skills,
             required_certifications=self.certifications,
             estimated_duration_minutes=90,
-            respond_by=self.start + timedelta(hours=4),
-            resolve_by=self.start + timedelta(hours=24),
+            respond_by=self.start + self.respond_within,
+            resolve_by=self.start + self.resolve_within,
         )
 
     def released(self) -> WorkOrderReleased:
@@ -220,6 +247,275 @@ class JobStory:
             self.completed(),
             self.invoiced(),
         ]
+
+    # -- more of the lifecycle, each at a chosen time (for reporting's scenarios) --------
+
+    def scheduled_at(self, at: datetime, technician_id: str | None = None) -> JobScheduled:
+        tech = technician_id or self.technician_id
+        return JobScheduled(
+            work_order_id=self.work_order_id,
+            technician_id=tech,
+            window_start=at,
+            window_end=at + timedelta(minutes=90),
+            eta=at,
+            travel_minutes=20,
+            reasons=("qualified",),
+            scheduled_at=at,
+        )
+
+    def arrived(self, at: datetime, technician_id: str | None = None) -> TechnicianArrived:
+        return TechnicianArrived(
+            work_order_id=self.work_order_id,
+            technician_id=technician_id or self.technician_id,
+            device_time=at,
+            received_at=at,
+        )
+
+    def started(self, at: datetime) -> JobStarted:
+        return JobStarted(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
+        )
+
+    def labour_logged(self, at: datetime, minutes: int, entry: str = "t1") -> TimeLogged:
+        return TimeLogged(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
+            entry_id=f"{self.work_order_id}-{entry}",
+            kind=TimeKind.LABOUR,
+            started_at=at,
+            ended_at=at + timedelta(minutes=minutes),
+            minutes=minutes,
+        )
+
+    def material_used_at(
+        self, at: datetime, sku: str, quantity_milli: int, entry: str = "m1"
+    ) -> MaterialUsed:
+        return MaterialUsed(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
+            entry_id=f"{self.work_order_id}-{entry}",
+            sku=sku,
+            description=f"Part {sku}",
+            quantity_milli=quantity_milli,
+        )
+
+    def material_corrected(
+        self, at: datetime, quantity_milli: int, entry: str = "m1"
+    ) -> MaterialUsageCorrected:
+        return MaterialUsageCorrected(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            entry_id=f"{self.work_order_id}-{entry}",
+            quantity_milli=quantity_milli,
+            reason="Counted again",
+            corrected_by="office",
+            corrected_at=at,
+        )
+
+    def incomplete(self, at: datetime, labour_minutes: int = 0) -> JobIncomplete:
+        return JobIncomplete(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
+            customer_id=self.customer_id,
+            site_id=self.site.site_id,
+            asset_id=self.asset_id,
+            job_type=self.job_type,
+            priority=self.priority,
+            ended_at=at,
+            reason=IncompleteReason.PARTS_UNAVAILABLE,
+            labour_minutes=labour_minutes,
+        )
+
+    def completed_at(
+        self, at: datetime, labour_minutes: int = 60, first_time_fix: bool = True
+    ) -> JobCompleted:
+        return JobCompleted(
+            work_order_id=self.work_order_id,
+            technician_id=self.technician_id,
+            device_time=at,
+            received_at=at,
+            customer_id=self.customer_id,
+            site_id=self.site.site_id,
+            asset_id=self.asset_id,
+            job_type=self.job_type,
+            priority=self.priority,
+            completed_at=at,
+            labour_minutes=labour_minutes,
+            work_done="Repaired",
+            first_time_fix=first_time_fix,
+            follow_up_needed=not first_time_fix,
+        )
+
+    def priority_changed(
+        self, at: datetime, priority: Priority, respond_by: datetime, resolve_by: datetime
+    ) -> RequestPriorityChanged:
+        return RequestPriorityChanged(
+            work_order_id=self.work_order_id,
+            priority=priority,
+            previous_priority=self.priority,
+            respond_by=respond_by,
+            resolve_by=resolve_by,
+            reason="Customer is vulnerable",
+            changed_by="office",
+            changed_at=at,
+        )
+
+    def cancelled(self, at: datetime) -> WorkOrderCancelled:
+        return WorkOrderCancelled(
+            work_order_id=self.work_order_id,
+            reason="Customer fixed it",
+            cancelled_by="office",
+            cancelled_at=at,
+        )
+
+    def invoiced_at(
+        self, at: datetime, net_minor: int, technician_id: str | None = None, number: int = 1
+    ) -> InvoiceIssued:
+        line = InvoiceLine(
+            kind=LineKind.LABOUR,
+            description="Labour",
+            quantity_milli=1000,
+            unit_price_minor=net_minor,
+            net_minor=net_minor,
+            tax_rate_basis_points=2000,
+            tax_minor=net_minor // 5,
+        )
+        return InvoiceIssued(
+            work_order_id=self.work_order_id,
+            invoice_id=f"inv-{self.work_order_id}",
+            invoice_number=f"INV-{number:06d}",
+            customer_id=self.customer_id,
+            technician_id=technician_id,
+            currency="GBP",
+            lines=(line,),
+            net_total_minor=net_minor,
+            tax_total_minor=net_minor // 5,
+            gross_total_minor=net_minor + net_minor // 5,
+            issued_at=at,
+            due_on=(at + timedelta(days=30)).date(),
+        )
+
+    def credited_at(self, at: datetime, net_minor: int, number: int = 1) -> CreditNoteIssued:
+        line = InvoiceLine(
+            kind=LineKind.ADJUSTMENT,
+            description="Goodwill",
+            quantity_milli=1000,
+            unit_price_minor=net_minor,
+            net_minor=net_minor,
+            tax_rate_basis_points=2000,
+            tax_minor=net_minor // 5,
+        )
+        return CreditNoteIssued(
+            work_order_id=self.work_order_id,
+            credit_note_id=f"crn-{self.work_order_id}-{number}",
+            credit_note_number=f"CRN-{number:06d}",
+            invoice_id=f"inv-{self.work_order_id}",
+            customer_id=self.customer_id,
+            currency="GBP",
+            lines=(line,),
+            net_total_minor=net_minor,
+            tax_total_minor=net_minor // 5,
+            gross_total_minor=net_minor + net_minor // 5,
+            reason="Goodwill",
+            issued_at=at,
+        )
+
+
+def technician_with_shifts(
+    technician_id: str,
+    shifts: list[tuple[int, str, str]],
+    registered_at: datetime,
+    time_zone: str = "Europe/London",
+) -> TechnicianRegistered:
+    """A technician with weekly shifts given as (weekday, "HH:MM", "HH:MM") in local time."""
+    return TechnicianRegistered(
+        technician_id=technician_id,
+        profile=TechnicianProfile(
+            name=f"Technician {technician_id}",
+            skills=(SkillLevel(name="gas_boiler"),),
+            home_base=MANCHESTER,
+            time_zone=time_zone,
+            shifts=tuple(
+                Shift(weekday=d, start=time.fromisoformat(a), end=time.fromisoformat(b))
+                for d, a, b in shifts
+            ),
+        ),
+        registered_at=registered_at,
+    )
+
+
+def absence(
+    technician_id: str, absence_id: str, starts_at: datetime, ends_at: datetime
+) -> TechnicianAbsenceRecorded:
+    """A recorded absence (leave, sickness, training)."""
+    return TechnicianAbsenceRecorded(
+        technician_id=technician_id,
+        absence_id=absence_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason="Annual leave",
+        recorded_by="office",
+        recorded_at=starts_at - timedelta(days=7),
+    )
+
+
+_BUSINESS_TIME_FIELDS = (
+    "logged_at",
+    "changed_at",
+    "released_at",
+    "amended_at",
+    "cancelled_at",
+    "registered_at",
+    "recorded_at",
+    "updated_at",
+    "scheduled_at",
+    "rescheduled_at",
+    "dispatched_at",
+    "completed_at",
+    "ended_at",
+    "corrected_at",
+    "reopened_at",
+    "device_time",
+    "issued_at",
+    "paid_at",
+)
+
+
+def business_time(event: Event) -> datetime:
+    """When the event happened in the business, from its own fields."""
+    for name in _BUSINESS_TIME_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, datetime):
+            return value
+    raise ValueError(f"{event.event_type} has no business time field")
+
+
+def envelopes_at_business_time(
+    events: list[Event], source: str = "jobstream/test"
+) -> list[Envelope]:
+    """Like ``envelopes``, but each stamped (``ce_time``) with its business time."""
+    sequences: dict[str, int] = {}
+    out = []
+    for event in events:
+        sequences[event.subject] = sequences.get(event.subject, 0) + 1
+        out.append(
+            Envelope.new(
+                event,
+                source=source,
+                sequence=sequences[event.subject],
+                time=business_time(event),
+            )
+        )
+    return out
 
 
 def envelopes(events: list[Event], source: str = "jobstream/test") -> list[Envelope]:

@@ -1,67 +1,196 @@
-"""Reporting's queries: timeline and status."""
+"""Reporting's queries: the event log, the job and technician projections, and what the
+API and the analysts' tools read from them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.reporting.db.tables import job_status, timeline
-from jobstream.reporting.domain.timeline import causal_order
+from jobstream.contracts.topics import TECHNICIANS
+from jobstream.reporting.db.tables import event_log, jobs, technicians
+
+LOCATION_PING = "TechnicianLocated"
+_TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in ("seq", "recorded_at")]
 
 
-async def add_to_timeline(conn: AsyncConnection, **values: Any) -> None:
-    """One event on its work order's timeline."""
-    await conn.execute(pg_insert(timeline).values(**values).on_conflict_do_nothing())
+async def record_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Keep one event in the log; False when it was there already."""
+    result = await conn.execute(
+        pg_insert(event_log)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(event_log.c.seq)
+    )
+    return result.first() is not None
 
 
-async def advance_status(
-    conn: AsyncConnection, work_order_id: str, status: str, rank: int, event_type: str, at: datetime
-) -> None:
-    """Move the job's status forward only: topics are not ordered with each other."""
-    values = {
-        "work_order_id": work_order_id,
-        "status": status,
-        "rank": rank,
-        "last_event_type": event_type,
-        "updated_at": at,
-    }
-    stmt = pg_insert(job_status).values(**values)
+async def events_of(
+    conn: AsyncConnection, subject: str, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """A subject's events as folded (location pings left out), optionally up to ``until``."""
+    stmt = select(*_TIMELINE_COLUMNS).where(
+        event_log.c.subject == subject, event_log.c.event_type != LOCATION_PING
+    )
+    if until is not None:
+        stmt = stmt.where(event_log.c.occurred_at <= until)
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def timeline_rows(
+    conn: AsyncConnection, subject: str, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every event of a subject (not yet in causal order), optionally up to ``until``."""
+    stmt = select(*_TIMELINE_COLUMNS).where(event_log.c.subject == subject)
+    if until is not None:
+        stmt = stmt.where(event_log.c.occurred_at <= until)
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def upsert(conn: AsyncConnection, table: Table, key: str, rows: Sequence[dict]) -> None:
+    """Insert or replace projection rows by their key."""
+    if not rows:
+        return
+    stmt = pg_insert(table).values(list(rows))
     await conn.execute(
         stmt.on_conflict_do_update(
-            index_elements=["work_order_id"],
-            set_={k: stmt.excluded[k] for k in ("status", "rank", "last_event_type", "updated_at")},
-            where=job_status.c.rank < stmt.excluded.rank,
+            index_elements=[key],
+            set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
         )
     )
 
 
-async def timeline_of(conn: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """A work order's events in causal order: each after its cause, otherwise by time."""
-    rows = await conn.execute(select(timeline).where(timeline.c.subject == subject))
-    return [dict(e) for e in causal_order([r._mapping for r in rows])]
-
-
-async def status_of(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
-    """Where the job is, across every service."""
-    row = (
-        await conn.execute(select(job_status).where(job_status.c.work_order_id == work_order_id))
-    ).first()
+async def job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
+    """One job's projected row."""
+    row = (await conn.execute(select(jobs).where(jobs.c.work_order_id == work_order_id))).first()
     return dict(row._mapping) if row else None
+
+
+async def list_jobs(
+    conn: AsyncConnection, filters: dict[str, str], limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Jobs matching exact-value ``filters`` on their columns, newest first."""
+    columns = [c for c in jobs.c if c.name != "facts"]
+    stmt = select(*columns)
+    for name, value in filters.items():
+        stmt = stmt.where(jobs.c[name] == value)
+    stmt = stmt.order_by(jobs.c.logged_at.desc().nulls_last(), jobs.c.work_order_id)
+    return [dict(r._mapping) for r in await conn.execute(stmt.limit(limit).offset(offset))]
+
+
+async def job_facts_at(conn: AsyncConnection, column: str, value: str) -> list[dict[str, Any]]:
+    """Facts of every job at a site or on an asset."""
+    rows = await conn.execute(select(jobs.c.facts).where(jobs.c[column] == value))
+    return [r.facts for r in rows]
+
+
+def _relevant(table: Table, start: datetime, end: datetime, lookback_end: datetime) -> Any:
+    # A job matters to [start, end) if it was logged before the period (plus the follow-up
+    # window) ended and something about it happened or fell due after the period (less
+    # the window) began, or it is still open.
+    return and_(
+        or_(table.c.logged_at.is_(None), table.c.logged_at < lookback_end),
+        or_(table.c.horizon_at >= start, table.c.is_open),
+    )
+
+
+async def job_facts_for_period(
+    conn: AsyncConnection, start: datetime, end: datetime, lookback_end: datetime
+) -> list[dict[str, Any]]:
+    """Facts of the jobs that can count in a period."""
+    rows = await conn.execute(select(jobs.c.facts).where(_relevant(jobs, start, end, lookback_end)))
+    return [r.facts for r in rows]
+
+
+async def technician_facts(conn: AsyncConnection) -> dict[str, dict[str, Any]]:
+    """Every technician's facts."""
+    rows = await conn.execute(select(technicians.c.technician_id, technicians.c.facts))
+    return {r.technician_id: r.facts for r in rows}
+
+
+async def subjects_for_period(
+    conn: AsyncConnection, start: datetime, end: datetime, lookback_end: datetime, until: datetime
+) -> list[str]:
+    """Work orders that can count in a period as known at ``until`` (a superset)."""
+    stmt = select(jobs.c.work_order_id).where(
+        _relevant(jobs, start, end, lookback_end),
+        or_(jobs.c.logged_at.is_(None), jobs.c.logged_at <= until),
+    )
+    return [r.work_order_id for r in await conn.execute(stmt)]
+
+
+async def events_for_subjects(
+    conn: AsyncConnection, subjects: Iterable[str] | None, until: datetime, topic: str | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Events up to ``until`` of the given subjects (or a whole topic), grouped by subject."""
+    stmt = select(*_TIMELINE_COLUMNS).where(
+        event_log.c.occurred_at <= until, event_log.c.event_type != LOCATION_PING
+    )
+    if subjects is not None:
+        # One array parameter: an IN list of tens of thousands of ids would exceed the
+        # protocol's 65 535 bind parameters.
+        wanted = bindparam("subjects", list(subjects), type_=ARRAY(Text))
+        stmt = stmt.where(event_log.c.subject == any_(wanted))
+    if topic is not None:
+        stmt = stmt.where(event_log.c.topic == topic)
+    else:
+        stmt = stmt.where(event_log.c.topic != TECHNICIANS)
+    stmt = stmt.order_by(event_log.c.subject)
+    result = await conn.stream(stmt.execution_options(yield_per=2000))
+    async for row in result:
+        yield dict(row._mapping)
+
+
+async def work_order_subjects_until(conn: AsyncConnection, until: datetime) -> list[str]:
+    """Every work order with an event known at ``until``."""
+    stmt = (
+        select(event_log.c.subject)
+        .where(
+            event_log.c.occurred_at <= until,
+            event_log.c.topic != TECHNICIANS,
+            event_log.c.event_type != LOCATION_PING,
+        )
+        .distinct()
+    )
+    return [r.subject for r in await conn.execute(stmt)]
+
+
+async def exported_events(
+    conn: AsyncConnection,
+    *,
+    topics: Sequence[str] | None,
+    types: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AsyncIterator[dict[str, Any]]:
+    """Events for an export, by time then arrival."""
+    stmt = select(event_log)
+    if topics:
+        stmt = stmt.where(event_log.c.topic.in_(list(topics)))
+    if types:
+        stmt = stmt.where(event_log.c.event_type.in_(list(types)))
+    if since is not None:
+        stmt = stmt.where(event_log.c.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(event_log.c.occurred_at < until)
+    stmt = stmt.order_by(event_log.c.occurred_at, event_log.c.seq)
+    result = await conn.stream(stmt.execution_options(yield_per=5000))
+    async for row in result:
+        yield dict(row._mapping)
 
 
 async def counts(conn: AsyncConnection) -> dict[str, dict[str, int]]:
     """Jobs by status and events by type."""
-    by_status = await conn.execute(
-        select(job_status.c.status, func.count()).group_by(job_status.c.status)
-    )
+    by_status = await conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
     by_type = await conn.execute(
-        select(timeline.c.event_type, func.count()).group_by(timeline.c.event_type)
+        select(event_log.c.event_type, func.count()).group_by(event_log.c.event_type)
     )
     return {
-        "jobs_by_status": {s: n for s, n in by_status.tuples()},
+        "jobs_by_status": {str(s): n for s, n in by_status.tuples()},
         "events_by_type": {t: n for t, n in by_type.tuples()},
     }

@@ -1,0 +1,303 @@
+"""Reporting: projection and rebuild rates beside the raw consume rate, and KPI latency
+over a year of synthetic data.
+
+    uv run python benchmarks/reporting_bench.py [--jobs 1500] [--runs 3] \
+        [--year-jobs 60000] [--technicians 50] [--requests 5]
+
+Part 1 publishes ``--jobs`` synthetic jobs (about ten events each, every topic) to fresh
+topics and, in the same run, measures: a bare consumer reading and decoding every record
+(the raw consume rate), reporting.projector projecting them into a fresh database, and
+`rebuild jobs` refolding them from the event log. Part 2 loads a year of synthetic work
+(``--year-jobs`` jobs for ``--technicians`` technicians) straight into a reporting
+database and times GET /kpis in process over a month, a quarter and the year. Uses the
+shared broker and database (never restarts them); writes its section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import random
+import secrets
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import percentile, write_section
+
+from jobstream.auth import Role, mint_token
+from jobstream.contracts import topics as topic_names
+from jobstream.contracts.common import Priority
+from jobstream.contracts.topics import LOG_TOPIC_CONFIG, TopicSpec
+from jobstream.db import async_engine, upgrade_to_head
+from jobstream.messaging.admin import ensure_topics
+from jobstream.messaging.consumer import ConsumerRunner
+from jobstream.messaging.envelope import from_kafka
+from jobstream.reporting.app import consumers, definition
+from jobstream.reporting.db.tables import consumer_tables, event_log, jobs, technicians
+from jobstream.reporting.projections import (
+    fold_job,
+    fold_technician,
+    job_row,
+    log_values,
+    technician_row,
+)
+from jobstream.reporting.rebuild import rebuild
+from jobstream.service import Role as ProcessRole
+from jobstream.service import ServiceSettings, create_app
+from jobstream.settings import AuthSettings, DatabaseSettings
+from jobstream.testing.builders import (
+    JobStory,
+    envelopes_at_business_time,
+    technician_with_shifts,
+)
+from jobstream.testing.contract_suite import RunningConsumer, publish
+from jobstream.testing.infra import create_database, drop_database, find_infra
+
+MIGRATIONS = "jobstream.reporting.db:migrations"
+PRIORITIES = [Priority.P1, Priority.P2, Priority.P3, Priority.P4]
+RESPOND = {Priority.P1: 2, Priority.P2: 4, Priority.P3: 8, Priority.P4: 72}
+
+
+def synthetic(jobs: int, technicians: int, start: datetime, days: int, seed: int = 7) -> list:
+    """A business's work: each job logged, released, scheduled, visited, completed and
+    invoiced, some with parts, some with a second visit, some left open."""
+    rng = random.Random(seed)
+    techs = [f"tech-{i:03d}" for i in range(technicians)]
+    events: list = [
+        technician_with_shifts(t, [(d, "08:00", "16:30") for d in range(5)], start - timedelta(1))
+        for t in techs
+    ]
+    for n in range(jobs):
+        logged = start + timedelta(seconds=rng.uniform(0, days * 86_400))
+        priority = rng.choices(PRIORITIES, weights=[1, 3, 4, 2])[0]
+        story = JobStory(
+            work_order_id=f"wo-{n:06d}",
+            customer_id=f"cust-{rng.randrange(2000):04d}",
+            technician_id=rng.choice(techs),
+            priority=priority,
+            job_type=rng.choice(["boiler_service", "leak_repair", "hvac_maintenance"]),
+            start=logged,
+            site_id=f"site-{rng.randrange(4000):04d}",
+            asset_id=f"asset-{rng.randrange(6000):04d}",
+            respond_within=timedelta(hours=RESPOND[priority]),
+            resolve_within=timedelta(hours=RESPOND[priority] * 3),
+        )
+        scheduled = logged + timedelta(minutes=rng.uniform(1, 60))
+        arrived = scheduled + timedelta(minutes=rng.uniform(20, 6 * 60))
+        events += [story.request_logged(), story.released(), story.scheduled_at(scheduled)]
+        if rng.random() < 0.03:
+            continue  # still waiting
+        events.append(story.arrived(arrived))
+        minutes = rng.randint(20, 180)
+        events.append(story.labour_logged(arrived + timedelta(minutes=5), minutes))
+        if rng.random() < 0.4:
+            events.append(story.material_used_at(arrived + timedelta(minutes=10), "VALVE-15", 1000))
+        done = arrived + timedelta(minutes=minutes + 5)
+        if rng.random() < 0.12:
+            events.append(story.incomplete(done))
+            done += timedelta(days=1)
+            events.append(story.arrived(done - timedelta(minutes=30)))
+        events.append(story.completed_at(done, labour_minutes=minutes))
+        events.append(
+            story.invoiced_at(done + timedelta(minutes=30), rng.randint(8_000, 60_000), number=n)
+        )
+    return events
+
+
+async def raw_consume(bootstrap: str, topics: list[str], count: int) -> float:
+    """Seconds for a bare consumer to read and decode ``count`` records."""
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        started, seen = time.perf_counter(), 0
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+            for records in batches.values():
+                for r in records:
+                    from_kafka(r.key, r.value, list(r.headers or ()))
+                seen += sum(len(records) for records in batches.values())
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def part_one(infra, job_count: int, runs: int) -> dict[str, list[float]]:
+    events = synthetic(job_count, 10, datetime(2026, 1, 5, tzinfo=UTC), 30)
+    story = envelopes_at_business_time(events)
+    rates: dict[str, list[float]] = {"raw": [], "project": [], "rebuild": []}
+    for _ in range(runs):
+        run = uuid.uuid4().hex[:8]
+        names = {t: f"bench-{run}.{t}" for t in topic_names.EVENT_TOPICS}
+        await ensure_topics(
+            infra.bootstrap_servers,
+            [TopicSpec(n, 3, dict(LOG_TOPIC_CONFIG)) for n in names.values()]
+            + [TopicSpec(f"{n}.dlq", 1, dict(LOG_TOPIC_CONFIG)) for n in names.values()],
+        )
+        for name, topic in names.items():
+            await publish(
+                infra.bootstrap_servers, topic, [e for e in story if e.data.topic == name]
+            )
+        seconds = await raw_consume(infra.bootstrap_servers, list(names.values()), len(story))
+        rates["raw"].append(len(story) / seconds)
+        url = create_database(infra, prefix="bench")
+        try:
+            upgrade_to_head(MIGRATIONS, url)
+            engine = async_engine(url, pool_size=3)
+            spec = dataclasses.replace(
+                consumers(None)[0], topics=tuple(names.values()), group_id=f"bench.{run}"
+            )
+            runner = ConsumerRunner(
+                spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers
+            )
+            started = time.perf_counter()
+            running = RunningConsumer(runner)
+            await running.wait_applied(len(story), timeout=1800)
+            rates["project"].append(len(story) / (time.perf_counter() - started))
+            await running.stop()
+            report = await rebuild(engine, "jobs")
+            rates["rebuild"].append(report.events_per_second)
+            await engine.dispose()
+        finally:
+            drop_database(infra, url)
+    return rates | {"events": [float(len(story))]}
+
+
+async def load_year(engine, job_count: int, technician_count: int, start: datetime) -> int:
+    """Fold a synthetic year in process and write the log and projections in bulk."""
+    events = synthetic(job_count, technician_count, start, 365)
+    rows = [log_values(e) for e in envelopes_at_business_time(events)]
+    grouped: dict[tuple[bool, str], list] = {}
+    for row in rows:
+        grouped.setdefault((row["topic"] == "technicians", row["subject"]), []).append(row)
+    job_rows = [job_row(fold_job(s, r)) for (tech, s), r in grouped.items() if not tech]
+    tech_rows = [technician_row(fold_technician(s, r)) for (tech, s), r in grouped.items() if tech]
+    async with engine.begin() as conn:
+        for i in range(0, len(rows), 5000):
+            await conn.execute(event_log.insert(), rows[i : i + 5000])
+        for i in range(0, len(job_rows), 2000):
+            await conn.execute(jobs.insert(), job_rows[i : i + 2000])
+        await conn.execute(technicians.insert(), tech_rows)
+    return len(rows)
+
+
+async def part_two(infra, job_count: int, technician_count: int, requests: int) -> dict:
+    start = datetime(2025, 1, 6, tzinfo=UTC)
+    url = create_database(infra, prefix="bench")
+    try:
+        upgrade_to_head(MIGRATIONS, url)
+        engine = async_engine(url, pool_size=3)
+        loaded = time.perf_counter()
+        event_count = await load_year(engine, job_count, technician_count, start)
+        load_seconds = time.perf_counter() - loaded
+        await engine.dispose()
+        settings = ServiceSettings()
+        settings.database = DatabaseSettings(DATABASE_URL=url)
+        app = create_app(definition(), frozenset({ProcessRole.API}), settings)
+        token = mint_token(AuthSettings(), subject="bench", role=Role.ANALYST)
+        headers = {"Authorization": f"Bearer {token}"}
+        end = start + timedelta(days=365)
+        cases = {
+            "one month": {"start": end - timedelta(days=30), "end": end},
+            "one quarter": {"start": end - timedelta(days=91), "end": end},
+            "the year": {"start": start, "end": end},
+            "the year, by technician": {"start": start, "end": end, "group_by": "technician"},
+            "one month as of its end (folded from the log)": {
+                "start": end - timedelta(days=30),
+                "end": end,
+                "as_of": end,
+            },
+        }
+        timings: dict[str, list[float]] = {}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://r", timeout=300) as c:
+            for name, params in cases.items():
+                query = {
+                    k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()
+                }
+                await c.get("/kpis", params=query, headers=headers)  # warm
+                timings[name] = []
+                for _ in range(requests):
+                    t0 = time.perf_counter()
+                    response = await c.get("/kpis", params=query, headers=headers)
+                    response.raise_for_status()
+                    timings[name].append(time.perf_counter() - t0)
+        await app.state.runtime.engine.dispose()
+        return {"events": event_count, "load_seconds": load_seconds, "timings": timings}
+    finally:
+        drop_database(infra, url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=1500)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--year-jobs", type=int, default=60_000)
+    parser.add_argument("--technicians", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=5)
+    args = parser.parse_args()
+    # Tokens for the in-process API are minted and checked with a throwaway secret.
+    os.environ.setdefault("JOBSTREAM_JWT_SECRET", secrets.token_hex(32))
+
+    async def both():
+        with find_infra() as infra:
+            one = await part_one(infra, args.jobs, args.runs)
+            two = await part_two(infra, args.year_jobs, args.technicians, args.requests)
+            return one, two
+
+    one, two = asyncio.run(both())
+    raw, project, rebuilt = (statistics.median(one[k]) for k in ("raw", "project", "rebuild"))
+    lines = [
+        f"**Projection vs raw consume** ({int(one['events'][0])} events of {args.jobs} jobs "
+        f"on all five topics, 3 partitions each; {args.runs} runs, medians, same run):",
+        "",
+        "| what | events/s | ÷ raw consume |",
+        "|---|---|---|",
+        f"| raw consume: bare consumer reading and decoding every record | {raw:,.0f} | 1 |",
+        f"| reporting.projector from offset zero (log + refold per event) | {project:,.0f} | "
+        f"{project / raw:.3f} |",
+        f"| `rebuild jobs` from reporting's event log | {rebuilt:,.0f} | {rebuilt / raw:.3f} |",
+        "",
+        f"**GET /kpis over a year** of synthetic work: {args.year_jobs:,} jobs for "
+        f"{args.technicians} technicians (a mid-size business), {two['events']:,} events, "
+        f"loaded in {two['load_seconds']:.0f} s; in process (httpx ASGI transport, no network), "
+        f"{args.requests} requests each after one warm-up:",
+        "",
+        "| period | median / p90 / max (ms) |",
+        "|---|---|",
+    ]
+    for name, seconds in two["timings"].items():
+        ms = [s * 1000 for s in seconds]
+        lines.append(
+            f"| {name} | {statistics.median(ms):.0f} / {percentile(ms, 90):.0f} / {max(ms):.0f} |"
+        )
+    command = (
+        f"uv run python benchmarks/reporting_bench.py --jobs {args.jobs} --runs {args.runs} "
+        f"--year-jobs {args.year_jobs} --technicians {args.technicians} "
+        f"--requests {args.requests}"
+    )
+    write_section(
+        "reporting", "Reporting: projection, rebuild and KPI latency", command, "\n".join(lines)
+    )
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
