@@ -6,6 +6,7 @@ must answer a load balancer or a scraper without credentials are the only except
 """
 
 import importlib
+import re
 import time
 
 import httpx
@@ -44,11 +45,8 @@ def protected_routes():
 
 
 def concrete(path: str) -> str:
-    """Fill path parameters with a plausible id."""
-    parts = []
-    for part in path.split("/"):
-        parts.append("x-1" if part.startswith("{") else part)
-    return "/".join(parts)
+    """Fill each path parameter with a plausible id (``/charts/{name}.{fmt}`` too)."""
+    return re.sub(r"\{[^}]+\}", "x-1", path)
 
 
 def bad_tokens() -> dict[str, str]:
