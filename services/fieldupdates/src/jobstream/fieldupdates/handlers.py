@@ -28,7 +28,6 @@ from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain.commands import SYNCABLE, AddAttachment, Command, DeviceAction
 from jobstream.fieldupdates.domain.decide import Conflict, Refused, decide, reject
 from jobstream.fieldupdates.domain.state import Assignment, FieldJob, evolve, fold
-from jobstream.idempotency import lock_key
 from jobstream.ids import derived_id
 
 ACTIONS: dict[str, type[Command]] = {**SYNCABLE, AddAttachment.action_type: AddAttachment}
@@ -430,7 +429,7 @@ async def record_location(
     (device time) before it; returns whether it was kept."""
     async with engine.begin() as conn:
         # The first ping of a technician has no row to lock yet: serialise on the id.
-        await lock_key(conn, "location", technician_id)
+        await queries.lock_technician_pings(conn, technician_id)
         last = await queries.lock_location(conn, technician_id)
         if last is not None and device_time < last["device_time"] + min_interval:
             await queries.count_dropped_ping(conn, technician_id)

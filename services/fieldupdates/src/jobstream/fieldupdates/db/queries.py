@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -192,6 +192,13 @@ async def list_rejected(
     if technician_id is not None:
         query = query.where(rejected_actions.c.technician_id == technician_id)
     return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def lock_technician_pings(conn: AsyncConnection, technician_id: str) -> None:
+    """Serialise one technician's pings until the transaction ends (even the first)."""
+    await conn.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"location:{technician_id}", 0)))
+    )
 
 
 async def lock_location(conn: AsyncConnection, technician_id: str) -> dict[str, Any] | None:
