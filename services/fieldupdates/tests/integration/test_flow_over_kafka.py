@@ -37,9 +37,12 @@ async def live(infra, database_factory, tmp_path):
     )
     app = create_app(definition(), settings=settings)
     app.state.object_store = LocalObjectStore(tmp_path / "objects")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://fieldupdates"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://fieldupdates"
+        ) as client,
+    ):
         yield namespace, Field(client, app.state.runtime.engine)
 
 
