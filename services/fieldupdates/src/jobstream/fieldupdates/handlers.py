@@ -154,7 +154,7 @@ async def _apply_to_job(
             ActionResult(a.action_id, wo, "rejected", "no such job", forbidden=True)
             for a in actions
         ]
-    assignment, job, version = await load(conn, store, row)
+    assignment = assignment_from(row, await queries.technicians_of(conn, wo))
     if not assignment.ever_had(technician_id):
         return [
             ActionResult(
@@ -181,6 +181,11 @@ async def _apply_to_job(
         else:
             results[id(action)] = ActionResult(action.action_id, wo, "duplicate")
 
+    if not fresh:
+        _report_duplicates(actions, results, seen)
+        return [results[id(a)] for a in actions]
+    # Only now fold the stream: a batch of duplicates never needs it.
+    _, job, version = await load(conn, store, row)
     new_events: list[Event] = []
     event_ids: list[str] = []
     ledger: list[dict[str, Any]] = []
@@ -202,13 +207,7 @@ async def _apply_to_job(
         results[id(action)] = result
         seen[action.action_id].update(outcome=result.status, reason=result.reason)
 
-    # A duplicate reports what the first delivery did.
-    for action in actions:
-        result = results[id(action)]
-        if result.status == "duplicate":
-            prior = seen[action.action_id]
-            result.original_status = prior["outcome"]
-            result.reason = prior["reason"]
+    _report_duplicates(actions, results, seen)
 
     if new_events:
         await store.append(
@@ -230,6 +229,20 @@ async def _apply_to_job(
     await queries.record_actions(conn, ledger)
     await queries.insert_rows(conn, "attachments", attachment_rows)
     return [results[id(a)] for a in actions]
+
+
+def _report_duplicates(
+    actions: list[IncomingAction],
+    results: dict[int, ActionResult],
+    seen: dict[str, dict[str, Any]],
+) -> None:
+    """A duplicate reports what the first delivery did."""
+    for action in actions:
+        result = results[id(action)]
+        if result.status == "duplicate":
+            prior = seen[action.action_id]
+            result.original_status = prior["outcome"]
+            result.reason = prior["reason"]
 
 
 def _decide_one(
