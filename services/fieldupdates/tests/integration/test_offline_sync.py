@@ -214,3 +214,34 @@ async def test_a_malformed_batch_is_a_422_naming_the_field(field):
     response = await field.sync("t-ann", [{"action_id": "a1", "work_order_id": "w", "type": "x"}])
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "device_time"
+
+
+async def test_a_sync_that_fails_midway_completes_on_the_next_post_without_doubling(
+    field, monkeypatch
+):
+    from jobstream.fieldupdates import handlers
+
+    jobs = [dispatched("t-ann") for _ in range(3)]
+    for job in jobs:
+        await field.deliver(job)
+    batch = [a for job in jobs for a in visit(job.work_order_id)]
+    doomed = sorted(j.work_order_id for j in jobs)[1]
+    real = handlers._apply_to_job
+
+    async def crash_on_second_job(conn, store, technician_id, wo, *args):
+        results = await real(conn, store, technician_id, wo, *args)
+        if wo == doomed:
+            raise ConnectionResetError("database went away")  # inside the job's transaction
+        return results
+
+    monkeypatch.setattr(handlers, "_apply_to_job", crash_on_second_job)
+    with pytest.raises(ConnectionResetError):
+        await field.sync("t-ann", batch)
+    monkeypatch.setattr(handlers, "_apply_to_job", real)
+    body = (await field.sync("t-ann", batch)).json()
+    first = sorted(j.work_order_id for j in jobs)[0]
+    assert {r["status"] for r in body["results"] if r["work_order_id"] == first} == {"duplicate"}
+    assert {r["status"] for r in body["results"] if r["work_order_id"] != first} == {"applied"}
+    for job in jobs:
+        counts = await event_counts(field, job.work_order_id)
+        assert sorted(counts.values()) == [1] * 12

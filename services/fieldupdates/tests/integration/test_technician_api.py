@@ -164,3 +164,32 @@ async def test_completion_is_refused_until_the_required_checklist_items_are_done
     assert view["time"]["labour_minutes"] == 60
     types = await stream_types(field, wo)
     assert types[-2:] == ["TimeLogged", "JobCompleted"]
+
+
+async def test_could_not_complete_closes_the_visit_with_its_reason(field):
+    job = dispatched("t-ann")
+    wo = job.work_order_id
+    await field.deliver(job)
+    for path in ("acknowledge", "travel", "arrive"):
+        assert (await field.act(wo, path, "t-ann")).status_code == 200
+    response = await field.act(
+        wo, "incomplete", "t-ann", {"reason": "no_access", "detail": "Nobody home, card left"}
+    )
+    assert response.status_code == 200, response.text
+    view = response.json()["job"]
+    assert view["status"] == "incomplete"
+    assert view["incomplete"]["reason"] == "no_access"
+    assert view["allowed_actions"] == []
+
+
+async def test_a_former_technicians_online_action_is_a_conflict_that_is_kept(field):
+    from .harness import rescheduled
+
+    job = dispatched("t-ann")
+    wo = job.work_order_id
+    await field.deliver(job)
+    await field.deliver(rescheduled(wo, "t-ann", "t-bob"))
+    response = await field.act(wo, "acknowledge", "t-ann")
+    assert response.status_code == 409
+    assert response.json()["detail"]["kept"] is True
+    assert await stream_types(field, wo) == ["DeviceActionRejected"]
