@@ -28,6 +28,7 @@ from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain.commands import SYNCABLE, AddAttachment, Command, DeviceAction
 from jobstream.fieldupdates.domain.decide import Conflict, Refused, decide, reject
 from jobstream.fieldupdates.domain.state import Assignment, FieldJob, evolve, fold
+from jobstream.fieldupdates.metrics import DEVICE_ACTIONS, LOCATION_PINGS
 from jobstream.ids import derived_id
 
 ACTIONS: dict[str, type[Command]] = {**SYNCABLE, AddAttachment.action_type: AddAttachment}
@@ -136,6 +137,7 @@ async def apply_device_actions(
             )
         for action, result in zip(by_job[wo], outcomes, strict=True):
             results[(wo, id(action))] = result
+            DEVICE_ACTIONS.labels(result.status, str(result.kept).lower()).inc()
     return [results[(a.work_order_id, id(a))] for a in actions]
 
 
@@ -446,6 +448,7 @@ async def record_location(
         last = await queries.lock_location(conn, technician_id)
         if last is not None and device_time < last["device_time"] + min_interval:
             await queries.count_dropped_ping(conn, technician_id)
+            LOCATION_PINGS.labels("false").inc()
             return False
         version = last["stream_version"] if last else 0
         event = TechnicianLocated(
@@ -469,4 +472,5 @@ async def record_location(
                 "dropped": last["dropped"] if last else 0,
             },
         )
-        return True
+    LOCATION_PINGS.labels("true").inc()
+    return True

@@ -17,14 +17,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jobstream.eventstore.tables import define_events_table
-from jobstream.idempotency import define_idempotency_table
 from jobstream.messaging.consumer import ConsumerTables
 from jobstream.messaging.tables import define_consumer_tables
 
 metadata = MetaData()
 events = define_events_table(metadata)
 consumer_tables = ConsumerTables(*define_consumer_tables(metadata))
-idempotency_keys = define_idempotency_table(metadata)
 
 # One row per work order known to fieldupdates: who holds it (from dispatch), whether it
 # was cancelled (from intake), and the field status (denormalised from the event stream,

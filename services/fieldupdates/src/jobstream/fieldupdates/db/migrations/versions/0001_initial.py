@@ -22,7 +22,6 @@ TS = sa.DateTime(timezone=True)
 def upgrade() -> None:
     migration_ops.create_events_table(op)
     migration_ops.create_consumer_tables(op)
-    migration_ops.create_idempotency_table(op)
     op.create_table(
         "jobs",
         sa.Column("work_order_id", sa.Text(), primary_key=True),
@@ -134,7 +133,6 @@ def downgrade() -> None:
         "device_actions",
         "job_technicians",
         "jobs",
-        "idempotency_keys",
         "dead_letters",
         "processed_events",
         "consumer_offsets",
