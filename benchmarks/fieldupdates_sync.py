@@ -189,6 +189,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    load_before = os.getloadavg()[0]
     # The service process and this client must share the token secret.
     os.environ.setdefault("JOBSTREAM_JWT_SECRET", secrets.token_hex(32))
     with find_infra() as infra:
@@ -222,6 +223,7 @@ def main() -> int:
                 process.kill()
             drop_database(infra, db_url)
 
+    load_after = os.getloadavg()[0]
     day, long = results["20x50"], results["1x1000"]
     ratio = statistics.median(day["again"]) / statistics.median(day["first"])
     body = f"""
@@ -244,6 +246,10 @@ Re-posting a batch already applied runs at {ratio:.1f}× the speed of applying i
 duplicate costs one ledger look-up per job and no append. Each job of a batch is its own
 transaction, so a batch's jobs queue on the event store's append lock (ADR 0003) one after
 another; jobs of different technicians' batches interleave.
+
+The machine is shared (2 cores, other services' test suites running): the 1-minute load
+average was {load_before:.1f} before and {load_after:.1f} after this run, and repeated runs
+on the same commit have differed by up to 2.5×; compare figures within one run.
 """
     write_section("fieldupdates-sync", "Fieldupdates offline sync throughput", COMMAND, body)
     print(body)
