@@ -99,6 +99,11 @@ async def test_a_job_travels_from_request_to_invoice_across_five_processes(stack
         "WorkOrderReleased",
         "JobScheduled",
         "JobDispatched",
+        "JobAcknowledged",
+        "TravelStarted",
+        "TechnicianArrived",
+        "JobStarted",
+        "TimeLogged",
         "JobCompleted",
         "InvoiceIssued",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -174,11 +175,24 @@ class Stack:
 
         await self._poll(f"{wo} on the technician's device", on_device, timeout_s)
         journey.seconds["request_to_device"] = time.perf_counter() - started
+        # The technician's day on the device: acknowledge, travel, arrive, work, log the
+        # labour, complete. Billing prices the 75 minutes of labour from TimeLogged.
+        field = f"{self.urls['fieldupdates']}/jobs/{wo}"
+        eta = (datetime.now(UTC) + timedelta(minutes=20)).isoformat()
+        for step, body in (
+            ("acknowledge", {}),
+            ("travel", {"eta": eta}),
+            ("arrive", {}),
+            ("start", {}),
+            ("time", {"kind": "labour", "minutes": 75}),
+        ):
+            (
+                await self.client.post(f"{field}/{step}", json=body, headers=device)
+            ).raise_for_status()
         completed_at = time.perf_counter()
         r = await self.client.post(
-            f"{self.urls['fieldupdates']}/jobs/{wo}/complete",
+            f"{field}/complete",
             json={
-                "labour_minutes": 75,
                 "work_done": "Diagnosed and repaired; tested in front of the customer",
                 "first_time_fix": True,
             },

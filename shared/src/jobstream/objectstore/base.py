@@ -63,6 +63,18 @@ def object_store_from_settings(settings: ObjectStoreSettings | None = None) -> O
         from jobstream.objectstore.local import LocalObjectStore
 
         return LocalObjectStore(settings.local_root)
-    raise NotImplementedError(
-        "the s3 object store backend is not built yet; set JOBSTREAM_OBJECT_STORE=local"
+    from jobstream.objectstore.s3 import S3ObjectStore
+
+    return S3ObjectStore(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=(
+            settings.s3_access_key_id.get_secret_value() if settings.s3_access_key_id else None
+        ),
+        secret_access_key=(
+            settings.s3_secret_access_key.get_secret_value()
+            if settings.s3_secret_access_key
+            else None
+        ),
     )

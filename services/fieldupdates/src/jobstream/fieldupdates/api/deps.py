@@ -1,0 +1,59 @@
+"""Shared pieces of fieldupdates' routes: who may call, the object store, loading a job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobstream.auth import Principal, Role, require_roles
+from jobstream.fieldupdates import handlers
+from jobstream.fieldupdates.config import FieldSettings, get_field_settings
+from jobstream.fieldupdates.db import queries
+from jobstream.fieldupdates.domain.state import Assignment, FieldJob
+from jobstream.objectstore import ObjectStore, object_store_from_settings
+from jobstream.service import Runtime
+
+Technician = require_roles(Role.TECHNICIAN)
+Office = require_roles(Role.DISPATCHER)
+Reader = require_roles(Role.TECHNICIAN, Role.DISPATCHER, Role.ANALYST)
+
+
+def technician_of(principal: Principal) -> str:
+    """The technician a device token speaks for (admins have no device)."""
+    if principal.technician_id is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="device actions need a technician's token"
+        )
+    return principal.technician_id
+
+
+def field_settings(request: Request) -> FieldSettings:
+    """This process's FieldSettings (read once)."""
+    settings: FieldSettings | None = getattr(request.app.state, "field_settings", None)
+    if settings is None:
+        settings = request.app.state.field_settings = get_field_settings()
+    return settings
+
+
+def object_store(request: Request) -> ObjectStore:
+    """This process's object store (built on first use from JOBSTREAM_OBJECT_STORE*)."""
+    store: ObjectStore | None = getattr(request.app.state, "object_store", None)
+    if store is None:
+        store = request.app.state.object_store = object_store_from_settings()
+    return store
+
+
+async def visible_job(
+    conn: AsyncConnection, runtime: Runtime, principal: Principal, work_order_id: str
+) -> tuple[dict[str, Any], Assignment, FieldJob]:
+    """A job the caller may see: 404 if unknown, 403 if it is another technician's."""
+    assert runtime.store is not None
+    row = await queries.get_job(conn, work_order_id)
+    if row is None or (row["job_pack"] is None and principal.role is Role.TECHNICIAN):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such job")
+    assignment, job, _ = await handlers.load(conn, runtime.store, row)
+    if principal.role is Role.TECHNICIAN and not assignment.may_see(technician_of(principal)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
+    return row, assignment, job

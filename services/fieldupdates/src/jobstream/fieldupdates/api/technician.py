@@ -1,0 +1,293 @@
+"""The technician's device: today's jobs, the status flow, records, offline sync, location."""
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from jobstream.auth import Principal, Role
+from jobstream.contracts.base import UtcDatetime
+from jobstream.contracts.common import GeoPoint, Identifier
+from jobstream.fieldupdates import handlers
+from jobstream.fieldupdates.api.deps import (
+    Reader,
+    Technician,
+    field_settings,
+    technician_of,
+    visible_job,
+)
+from jobstream.fieldupdates.api.views import job_summary, job_view, pack_with_site_notes
+from jobstream.fieldupdates.config import FieldSettings
+from jobstream.fieldupdates.db import queries
+from jobstream.fieldupdates.domain import commands as c
+from jobstream.ids import derived_id
+from jobstream.service import Runtime, get_runtime
+
+router = APIRouter(tags=["technician"])
+
+
+async def _view(runtime: Runtime, principal: Principal, work_order_id: str) -> dict[str, Any]:
+    async with runtime.engine.connect() as conn:
+        row, assignment, job = await visible_job(conn, runtime, principal, work_order_id)
+        carried = (
+            await queries.notes_for_site(conn, row["site_id"], work_order_id)
+            if row["site_id"]
+            else []
+        )
+    return jsonable_encoder(job_view(row, assignment, job, carried))
+
+
+@router.get("/jobs", summary="Today's jobs with their job packs (technician); all jobs (office)")
+async def list_jobs(
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    day: Annotated[date | None, Query(description="Local day; default today")] = None,
+    tz: Annotated[str, Query(description="IANA time zone of the day")] = "Europe/London",
+    technician_id: Annotated[str | None, Query(description="Office only")] = None,
+    status_: Annotated[str | None, Query(alias="status", description="Office only")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """A technician gets the jobs of the day (and any still open from before), packs whole."""
+    async with runtime.engine.connect() as conn:
+        if principal.role is not Role.TECHNICIAN:
+            rows = await queries.list_jobs(
+                conn, technician_id=technician_id, status=status_, limit=limit
+            )
+            return jsonable_encoder([job_summary(r) for r in rows])
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise HTTPException(
+                422, detail=[{"loc": ["query", "tz"], "msg": "unknown time zone"}]
+            ) from exc
+        local_day = day or datetime.now(zone).date()
+        start = datetime.combine(local_day, time(0), zone)
+        rows = await queries.jobs_of_technician(
+            conn, technician_of(principal), start, start + timedelta(days=1)
+        )
+        out = []
+        for row in rows:
+            summary = job_summary(row)
+            assignment = handlers.assignment_from(row, frozenset())
+            carried = (
+                await queries.notes_for_site(conn, row["site_id"], row["work_order_id"])
+                if row["site_id"]
+                else []
+            )
+            summary["job_pack"] = pack_with_site_notes(assignment, carried)
+            out.append(summary)
+    return jsonable_encoder(out)
+
+
+@router.get("/jobs/{work_order_id}", summary="A job's pack and whole field record")
+async def get_job(
+    work_order_id: str,
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """Another technician's job answers 403."""
+    return await _view(runtime, principal, work_order_id)
+
+
+class ActionMeta(BaseModel):
+    """Optional device bookkeeping on every action endpoint."""
+
+    action_id: Identifier | None = Field(
+        default=None, description="The device's id for the action (default: from Idempotency-Key)"
+    )
+    device_time: UtcDatetime | None = Field(default=None, description="Default: now")
+    device_seq: Annotated[int, Field(ge=0)] = 0
+
+
+META_FIELDS = frozenset(ActionMeta.model_fields)
+
+
+def _action_response(
+    result: handlers.ActionResult, view: dict[str, Any], response: Response
+) -> dict[str, Any]:
+    if result.forbidden:
+        code = 404 if result.reason == "no such job" else 403
+        raise HTTPException(code, detail=result.reason)
+    if result.status == "rejected":
+        detail: dict[str, Any] = {"detail": result.reason, "allowed_actions": list(result.allowed)}
+        if result.conflict:
+            detail["kept"] = result.kept
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
+    if result.status == "duplicate":
+        response.headers["Idempotent-Replayed"] = "true"
+    return {"outcome": jsonable_encoder(result.__dict__), "job": view}
+
+
+def _add_action_route(command: type[c.Command], path: str, summary: str) -> None:
+    body_model = create_model(f"{command.__name__}Request", __base__=(command, ActionMeta))
+
+    async def endpoint(
+        work_order_id: str,
+        body: ActionMeta,
+        response: Response,
+        principal: Annotated[Principal, Depends(Technician)],
+        runtime: Annotated[Runtime, Depends(get_runtime)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        technician_id = technician_of(principal)
+        received_at = datetime.now(UTC)
+        action_id = body.action_id or (
+            derived_id("idempotency", technician_id, idempotency_key)
+            if idempotency_key
+            else str(uuid.uuid4())
+        )
+        action = handlers.IncomingAction(
+            action_id=action_id,
+            work_order_id=work_order_id,
+            action_type=command.action_type,
+            device_time=body.device_time or received_at,
+            device_seq=body.device_seq,
+            payload=body.model_dump(mode="json", exclude=set(META_FIELDS), exclude_none=True),
+        )
+        assert runtime.store is not None
+        [result] = await handlers.apply_device_actions(
+            runtime.engine, runtime.store, technician_id, [action], received_at, keep_refusals=False
+        )
+        if result.forbidden or result.status == "rejected":
+            return _action_response(result, {}, response)
+        return _action_response(result, await _view(runtime, principal, work_order_id), response)
+
+    # The body is the command plus ActionMeta; FastAPI reads the annotation at registration.
+    endpoint.__annotations__["body"] = body_model
+    endpoint.__doc__ = f"{summary}. A refused action answers 409 naming the allowed ones."
+    router.add_api_route(
+        f"/jobs/{{work_order_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        summary=summary,
+        name=command.action_type,
+        responses={403: {"description": "Not your job"}, 409: {"description": "Refused"}},
+    )
+
+
+for _command, _path, _summary in (
+    (c.Acknowledge, "acknowledge", "Acknowledge the job (JobAcknowledged)"),
+    (c.StartTravel, "travel", "Set off, with an ETA (TravelStarted)"),
+    (c.Arrive, "arrive", "Arrive on site (TechnicianArrived)"),
+    (c.StartWork, "start", "Start work (JobStarted)"),
+    (c.PutOnHold, "hold", "Put the job on hold, with a reason (JobPutOnHold)"),
+    (c.Resume, "resume", "Resume after a hold (JobResumed)"),
+    (c.Complete, "complete", "Complete the job (JobCompleted)"),
+    (c.CouldNotComplete, "incomplete", "Could not complete (JobIncomplete)"),
+    (c.LogTime, "time", "Log travel or labour time (TimeLogged)"),
+    (c.UseMaterial, "materials", "Record a material used (MaterialUsed)"),
+    (c.RequestParts, "parts-requests", "Request parts (PartsRequested)"),
+    (c.AddNote, "notes", "Add a note (NoteAdded)"),
+    (c.AnswerChecklistItem, "checklist", "Answer a job sheet item (ChecklistItemAnswered)"),
+    (c.CaptureSignature, "signature", "Record the customer's signature (SignatureCaptured)"),
+):
+    _add_action_route(_command, _path, _summary)
+
+
+class SyncActionIn(BaseModel):
+    """One action recorded on the device, perhaps offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action_id: Identifier = Field(description="Client-generated, unique per technician (a UUID)")
+    work_order_id: Identifier
+    type: str = Field(min_length=1, max_length=60, examples=["log_time"])
+    device_time: UtcDatetime
+    device_seq: int = Field(default=0, ge=0, description="The device's own counter: breaks ties")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SyncBatch(BaseModel):
+    """Actions in any order; posting the same batch again is harmless."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actions: list[SyncActionIn] = Field(min_length=1)
+
+
+@router.post("/sync", summary="Post actions recorded offline; each is applied exactly once")
+async def sync(
+    batch: SyncBatch,
+    principal: Annotated[Principal, Depends(Technician)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Annotated[FieldSettings, Depends(field_settings)],
+) -> dict[str, Any]:
+    """Per action: applied, duplicate, or rejected with a reason. Rejected actions on a job
+    the technician holds or held are kept (DeviceActionRejected) for the office."""
+    if len(batch.actions) > settings.max_sync_actions:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"at most {settings.max_sync_actions} actions per batch",
+        )
+    technician_id = technician_of(principal)
+    received_at = datetime.now(UTC)
+    incoming = [
+        handlers.IncomingAction(
+            action_id=a.action_id,
+            work_order_id=a.work_order_id,
+            action_type=a.type,
+            device_time=a.device_time,
+            device_seq=a.device_seq,
+            payload=a.payload,
+        )
+        for a in batch.actions
+    ]
+    assert runtime.store is not None
+    results = await handlers.apply_device_actions(
+        runtime.engine, runtime.store, technician_id, incoming, received_at
+    )
+    counts = {
+        k: sum(1 for r in results if r.status == k) for k in ("applied", "duplicate", "rejected")
+    }
+    return {
+        "received_at": received_at,
+        **counts,
+        "results": [
+            {
+                "action_id": r.action_id,
+                "work_order_id": r.work_order_id,
+                "status": r.status,
+                "reason": r.reason,
+                "original_status": r.original_status,
+                "kept": r.kept,
+            }
+            for r in results
+        ],
+    }
+
+
+class LocationPing(BaseModel):
+    """Where the device is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+    device_time: UtcDatetime
+
+
+@router.post("/location", status_code=202, summary="A location ping (rate-limited)")
+async def location(
+    ping: LocationPing,
+    principal: Annotated[Principal, Depends(Technician)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Annotated[FieldSettings, Depends(field_settings)],
+) -> dict[str, Any]:
+    """Kept (TechnicianLocated) unless one was kept within the interval; always 202."""
+    assert runtime.store is not None
+    kept = await handlers.record_location(
+        runtime.engine,
+        runtime.store,
+        technician_of(principal),
+        GeoPoint(lat=ping.lat, lon=ping.lon),
+        ping.accuracy_m,
+        ping.device_time,
+        datetime.now(UTC),
+        timedelta(seconds=settings.location_min_interval_s),
+    )
+    return {"kept": kept, "min_interval_s": settings.location_min_interval_s}
