@@ -45,9 +45,10 @@ def request_hash(payload: Any) -> str:
 
 async def lock_key(conn: AsyncConnection, scope: str, key: str) -> None:
     """Serialise concurrent requests with the same key until this transaction ends."""
-    await conn.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\x00{key}", 0)))
-    )
+    # Length-prefixed so that no (scope, key) pair can spell another's; PostgreSQL text
+    # cannot hold the NUL byte a plain separator would need.
+    lock_name = f"{len(scope)}:{scope}:{key}"
+    await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock_name, 0))))
 
 
 async def remembered(
