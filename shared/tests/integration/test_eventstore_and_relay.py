@@ -223,3 +223,31 @@ async def test_relay_keys_each_event_by_its_subject_not_its_stream(
     envelope = from_kafka(records[0].key, records[0].value, list(records[0].headers))
     assert envelope.subject == work_order_id
     await engine.dispose()
+
+
+async def test_each_event_can_carry_the_time_it_happened(store_db):
+    """An offline device's actions happened at their own times, not when they were stored."""
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    t1, t2 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 40, tzinfo=UTC)
+    async with engine.begin() as conn:
+        recorded = await store.append(
+            conn,
+            "wo-times",
+            0,
+            [completed("wo-times"), completed("wo-times")],
+            occurred_at=[t1, t2],
+        )
+    assert [r.occurred_at for r in recorded] == [t1, t2]
+    async with engine.connect() as conn:
+        assert [r.occurred_at for r in await store.load(conn, "wo-times")] == [t1, t2]
+    with pytest.raises(ValueError, match="1 times given for 2 events"):
+        async with engine.begin() as conn:
+            await store.append(
+                conn,
+                "wo-other",
+                0,
+                [completed("wo-other"), completed("wo-other")],
+                occurred_at=[t1],
+            )
+    await engine.dispose()

@@ -69,12 +69,14 @@ class EventStore:
         correlation_id: str | None = None,
         causation_id: str | None = None,
         event_ids: Sequence[str] | None = None,
-        occurred_at: datetime | None = None,
+        occurred_at: datetime | Sequence[datetime] | None = None,
     ) -> list[RecordedEvent]:
         """Append ``new_events`` after ``expected_version``; raise ConcurrencyError if moved.
 
-        Must run inside the caller's transaction, so that query tables written by the
-        same command commit (or roll back) with the events.
+        ``occurred_at`` (ce_time) is when the events happened: one time for all, one per
+        event (an offline device's actions each happened at their own device time), or
+        now. Must run inside the caller's transaction, so that query tables written by
+        the same command commit (or roll back) with the events.
         """
         if not new_events:
             return []
@@ -85,10 +87,15 @@ class EventStore:
         actual = await self.current_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
-        when = occurred_at or datetime.now(UTC)
+        if occurred_at is None or isinstance(occurred_at, datetime):
+            times = [occurred_at or datetime.now(UTC)] * len(new_events)
+        else:
+            times = list(occurred_at)
+            if len(times) != len(new_events):
+                raise ValueError(f"{len(times)} times given for {len(new_events)} events")
         ids = list(event_ids) if event_ids else [str(uuid.uuid4()) for _ in new_events]
         rows: list[dict[str, Any]] = []
-        for offset, (event, event_id) in enumerate(zip(new_events, ids, strict=True)):
+        for offset, (event, event_id, when) in enumerate(zip(new_events, ids, times, strict=True)):
             rows.append(
                 {
                     "event_id": event_id,
@@ -122,7 +129,7 @@ class EventStore:
                 stream_id=stream_id,
                 stream_version=row["stream_version"],
                 data=event,
-                occurred_at=when,
+                occurred_at=row["occurred_at"],
                 correlation_id=row["correlation_id"],
                 causation_id=causation_id,
             )

@@ -219,6 +219,8 @@ async def _apply_to_job(
             new_events,
             event_ids=event_ids,
             correlation_id=row["correlation_id"],
+            # ce_time is when it happened: on the device, perhaps offline, hours ago.
+            occurred_at=[getattr(e, "device_time", None) or received_at for e in new_events],
         )
         await project(conn, wo, new_events, event_ids)
         await queries.update_job(
@@ -458,7 +460,9 @@ async def record_location(
             device_time=device_time,
             received_at=received_at,
         )
-        await store.append(conn, f"location-{technician_id}", version, [event])
+        await store.append(
+            conn, f"location-{technician_id}", version, [event], occurred_at=device_time
+        )
         await queries.save_location(
             conn,
             {
