@@ -35,8 +35,9 @@ def _one(row: Any) -> Row | None:
 
 async def insert_record(conn: AsyncConnection, table: Table, values: Row) -> bool:
     """Insert a record; False when its id is taken (nothing written)."""
-    result = await conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    key = next(iter(table.primary_key.columns))
+    stmt = pg_insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return (await conn.execute(stmt)).first() is not None
 
 
 async def get_record(conn: AsyncConnection, table: Table, record_id: str) -> Row | None:
@@ -314,12 +315,13 @@ async def upsert_next_service_plan(conn: AsyncConnection, values: Row) -> None:
 
 async def insert_email(conn: AsyncConnection, values: Row) -> bool:
     """Record an inbound email; False when its Message-ID was seen before."""
-    result = await conn.execute(
+    stmt = (
         pg_insert(inbound_emails)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[inbound_emails.c.message_id])
+        .returning(inbound_emails.c.email_id)
     )
-    return bool(result.rowcount)
+    return (await conn.execute(stmt)).first() is not None
 
 
 async def email_by_message_id(conn: AsyncConnection, message_id: str) -> Row | None:
