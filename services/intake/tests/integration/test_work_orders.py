@@ -237,3 +237,28 @@ async def test_concurrent_edits_of_one_version_let_exactly_one_through(intake):
         )
     )
     assert sorted(r.status_code for r in responses) == [200, 409, 409, 409]
+
+
+async def test_a_contract_that_does_not_cover_the_site_is_refused_naming_the_field(intake):
+    await intake.seed()
+    contract = {
+        "contract_id": "ctr-other",
+        "customer_id": "cust-other",
+        "name": "Other's",
+        "coverage": "24x7",
+        "targets": {
+            p: {"respond_minutes": 60, "resolve_minutes": 240} for p in ("P1", "P2", "P3", "P4")
+        },
+        "valid_from": "2020-01-01",
+    }
+    assert (await intake.post("/contracts", contract)).status_code == 201
+    body = {
+        "customer_id": "cust-dd",
+        "site_id": "site-dd",
+        "contract_id": "ctr-other",
+        "description": "x",
+        "priority": "P2",
+    }
+    response = await intake.post("/requests", body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "contract_id"]
