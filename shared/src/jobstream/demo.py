@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,9 +45,11 @@ TECHNICIANS: list[dict[str, Any]] = [
     },
 ]
 
+# Each request names its customer and site as the office finds them (created on first use).
 REQUESTS: list[dict[str, Any]] = [
     {
         "customer_id": "cust-deansgate-dental",
+        "customer_name": "Deansgate Dental Practice",
         "site": {
             "site_id": "site-deansgate-dental",
             "address": "14 Deansgate, Manchester M3 2BW",
@@ -58,6 +61,7 @@ REQUESTS: list[dict[str, Any]] = [
     },
     {
         "customer_id": "cust-salford-lofts",
+        "customer_name": "Salford Lofts Management",
         "site": {
             "site_id": "site-salford-lofts-b",
             "address": "Block B, Salford Lofts, Salford M5 4WT",
@@ -69,6 +73,7 @@ REQUESTS: list[dict[str, Any]] = [
     },
     {
         "customer_id": "cust-stockport-offices",
+        "customer_name": "Stockport Offices Ltd",
         "site": {
             "site_id": "site-stockport-offices",
             "address": "3 Wellington Rd S, Stockport SK4 1AA",
@@ -151,14 +156,57 @@ class Stack:
                 raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
             await asyncio.sleep(0.02)
 
+    async def ensure_customer(self, request: dict[str, Any]) -> None:
+        """The office finds the caller's customer and site, adding them the first time."""
+        intake = self.urls["intake"]
+        site = request["site"]
+        for path, body in (
+            (
+                "/customers",
+                {
+                    "customer_id": request["customer_id"],
+                    "name": request.get("customer_name", request["customer_id"]),
+                    "billing_address": site["address"],
+                },
+            ),
+            (
+                "/sites",
+                {
+                    "customer_id": request["customer_id"],
+                    "name": site.get("name", "Main site"),
+                    **{k: v for k, v in site.items() if k != "name"},
+                },
+            ),
+        ):
+            response = await self.client.post(f"{intake}{path}", json=body, headers=self.office)
+            if response.status_code not in (201, 409):  # 409: already on file
+                response.raise_for_status()
+
+    async def log_and_release(self, request: dict[str, Any]) -> str:
+        """The office's phone entry: log the request, then release its work order."""
+        await self.ensure_customer(request)
+        intake = self.urls["intake"]
+        body = {
+            "customer_id": request["customer_id"],
+            "site_id": request["site"]["site_id"],
+            "description": request["description"],
+            "priority": request["priority"],
+            "job_type": request["job_type"],
+        }
+        headers = self.office | {"Idempotency-Key": str(uuid.uuid4())}
+        response = await self.client.post(f"{intake}/requests", json=body, headers=headers)
+        response.raise_for_status()
+        work_order_id: str = response.json()["work_order_id"]
+        response = await self.client.post(
+            f"{intake}/work-orders/{work_order_id}/release", headers=self.office
+        )
+        response.raise_for_status()
+        return work_order_id
+
     async def journey(self, request: dict[str, Any], timeout_s: float = 60.0) -> Journey:
         """Log a request, let it be dispatched, complete it on the device, see the invoice."""
         started = time.perf_counter()
-        response = await self.client.post(
-            f"{self.urls['intake']}/requests", json=request, headers=self.office
-        )
-        response.raise_for_status()
-        journey = Journey(work_order_id=response.json()["work_order_id"])
+        journey = Journey(work_order_id=await self.log_and_release(request))
         wo = journey.work_order_id
 
         async def dispatched() -> dict[str, Any] | None:

@@ -35,6 +35,8 @@ class Channel(StrEnum):
     API = "api"
     EMAIL = "email"
     PLANNED = "planned"
+    # Raised by intake itself when the field reports that a job needs another visit.
+    FOLLOW_UP = "follow_up"
 
 
 class GeoPoint(Contract):
@@ -70,6 +72,16 @@ class AssetInfo(Contract):
     model: Annotated[str, Field(max_length=200)] | None = None
     serial_number: Annotated[str, Field(max_length=200)] | None = None
     installed_on: date | None = None
+
+
+class AttachmentRef(Contract):
+    """A file kept in the object store (e.g. a photo sent with an emailed request)."""
+
+    key: Annotated[str, Field(min_length=1, max_length=500)]
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: Annotated[str, Field(min_length=3, max_length=200)]
+    size_bytes: Annotated[int, Field(ge=0)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class PartSpec(Contract):
@@ -165,3 +177,4 @@ class WorkOrderDetails(Contract):
     estimated_value_minor: Annotated[int, Field(ge=0)] | None = None
     follow_up_of: Identifier | None = None
     maintenance_plan_id: Identifier | None = None
+    attachments: tuple[AttachmentRef, ...] = ()

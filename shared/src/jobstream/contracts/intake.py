@@ -13,6 +13,7 @@ from jobstream.contracts import topics
 from jobstream.contracts.base import Event, UtcDatetime, registry
 from jobstream.contracts.common import (
     AssetInfo,
+    AttachmentRef,
     Channel,
     Contact,
     Identifier,
@@ -55,6 +56,10 @@ class RequestLoggedV1(IntakeEvent):
     external_reference: Annotated[str, Field(max_length=500)] | None = None
     follow_up_of: Identifier | None = None
     maintenance_plan_id: Identifier | None = None
+    # The job type, when the caller knew it at logging; the office can set or change it.
+    job_type: Identifier | None = None
+    # Files that came with the request (an email's attachments), in the object store.
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 @registry.register
@@ -130,6 +135,22 @@ class WorkOrderRejectedV1(IntakeEvent):
 
 
 @registry.register
+class WorkOrderDetailsUpdatedV1(IntakeEvent):
+    """The office completed or changed the job details before release.
+
+    ``details`` is the whole draft as it now stands; nothing downstream acts on it (release
+    carries the final details), but it keeps the office's edits in the log.
+    """
+
+    event_type: ClassVar[str] = "WorkOrderDetailsUpdated"
+
+    details: WorkOrderDetails
+    changed_fields: tuple[str, ...]
+    updated_by: Identifier
+    updated_at: UtcDatetime
+
+
+@registry.register
 class WorkOrderReleasedV1(IntakeEvent):
     """Released for scheduling, carrying the whole job pack dispatch and the device need."""
 
@@ -171,6 +192,7 @@ DuplicateLinked = DuplicateLinkedV1
 ApprovalRequested = ApprovalRequestedV1
 WorkOrderApproved = WorkOrderApprovedV1
 WorkOrderRejected = WorkOrderRejectedV1
+WorkOrderDetailsUpdated = WorkOrderDetailsUpdatedV1
 WorkOrderReleased = WorkOrderReleasedV1
 WorkOrderAmended = WorkOrderAmendedV1
 WorkOrderCancelled = WorkOrderCancelledV1

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from jobstream.contracts import topics
-from jobstream.intake.api.routes import router
+from jobstream.eventstore.store import EventStore
+from jobstream.intake.api.routes import routers
+from jobstream.intake.config import get_settings
 from jobstream.intake.db.tables import consumer_tables, events, metadata
-from jobstream.intake.policies import on_job_completed
+from jobstream.intake.policies import Policies
 from jobstream.messaging.consumer import ConsumerSpec
 from jobstream.service import Runtime, ServiceDefinition
 
+DESCRIPTION = """
+Requests from every channel — office (phone), customer portal, API, inbound email and
+planned maintenance — logged at once with SLA deadlines from the customer's contract, then
+completed into work orders, approved where needed, released, amended or cancelled.
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+Authenticate with a bearer token (`uv run jobstream token --role dispatcher`). Roles:
+`dispatcher` (the office), `admin` (also approves), `customer` (the portal: own sites and
+requests only), `analyst` (read-only). Mutating endpoints accept an `Idempotency-Key`;
+work order commands accept `If-Match` with the version from the ETag and answer 409 if
+someone changed the work order meanwhile.
+"""
+
+
+def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
     """intake.policies: reactions to field events."""
+    policies = Policies(EventStore(events), get_settings())
     return [
         ConsumerSpec(
             group_id="intake.policies",
             topics=(topics.FIELD,),
-            handlers={"JobCompleted": on_job_completed},
+            handlers={
+                "TechnicianArrived": policies.on_technician_arrived,
+                "JobCompleted": policies.on_job_completed,
+                "JobIncomplete": policies.on_job_incomplete,
+                "JobReopened": policies.on_job_reopened,
+            },
         )
     ]
 
@@ -29,8 +49,8 @@ def definition() -> ServiceDefinition:
         migrations="jobstream.intake.db:migrations",
         events_table=events,
         consumer_tables=consumer_tables,
-        routers=lambda: [router],
+        routers=routers,
         consumers=consumers,
         title="Jobstream intake",
-        description="Requests from every channel, work orders, SLAs.",
+        description=DESCRIPTION,
     )

@@ -1,16 +1,180 @@
-"""Intake's reactions to other services' events."""
+"""Intake's reactions to the field: arrival and completion in the office list, the next
+planned service, and follow-up requests.
+
+Each runs inside the consumer's batch transaction, which also records the event id, so a
+redelivered event changes nothing; the ids of what a reaction creates are derived from the
+causing event (ADR 0005), so even a replay into an empty database recreates the same ones.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.contracts.field import JobCompleted
+from jobstream.contracts.common import Channel, Priority
+from jobstream.contracts.field import JobCompleted, JobIncomplete, JobReopened, TechnicianArrived
+from jobstream.eventstore.store import EventStore
+from jobstream.ids import derived_id
+from jobstream.intake import handlers
+from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db import queries
+from jobstream.intake.domain.job_types import job_type
+from jobstream.intake.domain.maintenance import follow_up_work_order_id, next_service_plan_id
+from jobstream.intake.domain.work_order import AlreadyExists
 from jobstream.messaging.envelope import Envelope
 
+log = structlog.get_logger(__name__)
 
-async def on_job_completed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Show the work order as completed in the office list."""
-    event = envelope.data
-    assert isinstance(event, JobCompleted)
-    await queries.mark_completed(conn, event.work_order_id, event.completed_at)
+FOLLOW_UP_LOGGED_BY = "intake.policies"
+
+
+class Policies:
+    """The handlers of intake.policies, bound to the event store and settings."""
+
+    def __init__(self, store: EventStore, settings: IntakeSettings) -> None:
+        self.store = store
+        self.settings = settings
+
+    async def on_technician_arrived(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """The respond-by SLA is met (or missed) at the first arrival."""
+        event = envelope.data
+        assert isinstance(event, TechnicianArrived)
+        row = await queries.get_work_order(conn, event.work_order_id)
+        if row is None or row["responded_at"] is not None:
+            return
+        await queries.update_work_order(
+            conn,
+            event.work_order_id,
+            {"responded_at": event.device_time, "technician_id": event.technician_id},
+        )
+
+    async def on_job_completed(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """Completed in the list; then the next planned service and any follow-up."""
+        event = envelope.data
+        assert isinstance(event, JobCompleted)
+        row = await self._finish(conn, event.work_order_id, "completed", event.completed_at, event)
+        if event.next_service_due is not None:
+            await self._next_service(conn, envelope, event, row, event.next_service_due)
+        if event.follow_up_needed:
+            reason = event.follow_up_reason or event.findings or "follow-up needed"
+            await self._follow_up(conn, envelope, row, reason, event.completed_at)
+
+    async def on_job_incomplete(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """The visit ended without finishing: a follow-up request carries the rest."""
+        event = envelope.data
+        assert isinstance(event, JobIncomplete)
+        row = await self._finish(conn, event.work_order_id, "incomplete", event.ended_at, event)
+        if event.follow_up_needed:
+            reason = f"{event.reason.value.replace('_', ' ')}: {event.detail}".rstrip(": ")
+            await self._follow_up(conn, envelope, row, reason, event.ended_at)
+
+    async def on_job_reopened(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """The office reopened a finished job: it is open again."""
+        event = envelope.data
+        assert isinstance(event, JobReopened)
+        await queries.update_work_order(
+            conn,
+            event.work_order_id,
+            {"status": "released", "completed_at": None, "outcome": "reopened"},
+        )
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        work_order_id: str,
+        outcome: str,
+        at: datetime,
+        event: JobCompleted | JobIncomplete,
+    ) -> dict:
+        row = await queries.get_work_order(conn, work_order_id)
+        if row is None:
+            # Every work order starts here; an unknown one is a broken upstream worth a
+            # dead letter, not a silent skip.
+            raise LookupError(f"{event.event_type} for unknown work order {work_order_id}")
+        values: dict = {
+            "completed_at": at,
+            "outcome": outcome,
+            "technician_id": event.technician_id,
+            "follow_up_needed": event.follow_up_needed,
+        }
+        if isinstance(event, JobCompleted):
+            values["first_time_fix"] = event.first_time_fix
+        if row["status"] == "released":
+            values["status"] = outcome
+        await queries.update_work_order(conn, work_order_id, values)
+        return row | values
+
+    async def _next_service(
+        self,
+        conn: AsyncConnection,
+        envelope: Envelope,
+        event: JobCompleted,
+        row: dict,
+        due: date,
+    ) -> None:
+        source = f"job:{event.work_order_id}"
+        if row["maintenance_plan_id"]:
+            await queries.set_next_service(
+                conn, row["maintenance_plan_id"], due, source, envelope.time
+            )
+            return
+        kind = row["job_type"] or event.job_type
+        template = job_type(kind)
+        plan_id = next_service_plan_id(row["site_id"], row["asset_id"], kind)
+        await queries.upsert_next_service_plan(
+            conn,
+            {
+                "plan_id": plan_id,
+                "customer_id": row["customer_id"],
+                "site_id": row["site_id"],
+                "asset_id": row["asset_id"],
+                "job_type": kind,
+                "description": f"Next {template.description if template else kind}",
+                "priority": Priority.P4.value,
+                "starts_on": due,
+                "every_months": None,
+                "rule": None,
+                "lead_days": self.settings.maintenance_lead_days,
+                "next_due_on": due,
+                "active": True,
+                "next_due_source": source,
+                "created_at": envelope.time,
+                "updated_at": envelope.time,
+            },
+        )
+        log.info("next_service_set", plan_id=plan_id, due=due.isoformat())
+
+    async def _follow_up(
+        self, conn: AsyncConnection, envelope: Envelope, row: dict, reason: str, at: datetime
+    ) -> None:
+        original = row["work_order_id"]
+        work_order_id = follow_up_work_order_id(envelope.id)
+        request = handlers.NewRequest(
+            work_order_id=work_order_id,
+            customer_id=row["customer_id"],
+            site_id=row["site_id"],
+            asset_id=row["asset_id"],
+            # The contract in force now, chosen as for any new request.
+            channel=Channel.FOLLOW_UP,
+            description=f"Follow-up of {original}: {reason}"[:5000],
+            priority=Priority(row["priority"]),
+            job_type=row["job_type"],
+            logged_by=FOLLOW_UP_LOGGED_BY,
+            logged_at=at,
+            follow_up_of=original,
+        )
+        try:
+            await handlers.log_request(
+                conn,
+                self.store,
+                self.settings,
+                request,
+                correlation_id=envelope.correlation_id,
+                causation_id=envelope.id,
+                event_ids=[derived_id(envelope.id, "follow-up", str(n)) for n in range(2)],
+            )
+        except AlreadyExists:
+            return
+        log.info("follow_up_logged", work_order_id=work_order_id, follow_up_of=original)

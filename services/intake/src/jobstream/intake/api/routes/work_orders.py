@@ -1,0 +1,706 @@
+"""Logging requests, and the office's commands and queries on work orders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobstream.auth import Principal, Role
+from jobstream.contracts.common import AttachmentRef, Channel, Priority
+from jobstream.intake import handlers
+from jobstream.intake.api.common import (
+    Approver,
+    IdempotencyKey,
+    IfMatch,
+    Logger,
+    Office,
+    Reader,
+    RuntimeDep,
+    SettingsDep,
+    domain_errors,
+    event_store,
+    expected_version,
+    mutate,
+    responses,
+)
+from jobstream.intake.api.schemas import (
+    ApprovalRequestBody,
+    ApproveBody,
+    CancelBody,
+    ChangeDetailsBody,
+    ChangePriorityBody,
+    LinkDuplicateBody,
+    LogRequestBody,
+    RejectBody,
+    ReleaseBody,
+    WorkOrderDetailView,
+    WorkOrderView,
+)
+from jobstream.intake.config import IntakeSettings
+from jobstream.intake.db import queries
+from jobstream.intake.db.tables import sites
+from jobstream.intake.domain.sla import at_risk
+from jobstream.intake.domain.work_order import (
+    Status,
+    WorkOrder,
+    approval_reasons,
+    current_details,
+    evolve,
+)
+from jobstream.service import Runtime
+
+router = APIRouter(tags=["work orders"])
+
+
+def _view(row: dict[str, Any], settings: IntakeSettings, now: datetime) -> dict[str, Any]:
+    open_ = row["status"] in queries.OPEN_STATUSES and row["completed_at"] is None
+    risky = open_ and at_risk(
+        now,
+        row["respond_by"],
+        row["resolve_by"],
+        responded=row["responded_at"] is not None,
+        margin=timedelta(minutes=settings.sla_at_risk_minutes),
+    )
+    return row | {"sla_at_risk": risky}
+
+
+async def _row_view(
+    conn: AsyncConnection, work_order_id: str, settings: IntakeSettings
+) -> dict[str, Any]:
+    row = await queries.get_work_order(conn, work_order_id)
+    assert row is not None
+    return _view(row, settings, datetime.now(UTC))
+
+
+def _visible(row: dict[str, Any] | None, principal: Principal) -> bool:
+    if row is None:
+        return False
+    return principal.role is not Role.CUSTOMER or row["customer_id"] == principal.customer_id
+
+
+# -- logging ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/requests",
+    response_model=WorkOrderView,
+    status_code=201,
+    summary="Log a request (office phone entry, customer portal or API)",
+    responses=responses(401, 403, 404, 409, 422),
+    tags=["requests"],
+)
+async def log_request(
+    body: LogRequestBody,
+    response: Response,
+    principal: Logger,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Log a request at once with its priority and SLA deadlines (`RequestLogged`); a similar
+    open request at the same site is flagged (`PossibleDuplicateFlagged`), never merged.
+
+    The office (dispatcher) logs phone calls (`channel: phone`, the default) and other
+    systems log with `channel: api`; a customer logs through the portal for their own sites
+    only. Use an `Idempotency-Key` so a retried entry never creates two jobs.
+    """
+    if principal.role is Role.CUSTOMER:
+        if body.customer_id != principal.customer_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
+        if body.release:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the office releases work")
+        channel = Channel.PORTAL
+    else:
+        channel = Channel(body.channel) if body.channel else Channel.PHONE
+        if channel is Channel.PORTAL:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=[
+                    {
+                        "loc": ["body", "channel"],
+                        "msg": "portal is for customers",
+                        "type": "value_error",
+                    }
+                ],
+            )
+    store = event_store(runtime)
+
+    async def work(conn: AsyncConnection) -> Any:
+        if principal.role is Role.CUSTOMER:
+            site = await queries.get_record(conn, sites, body.site_id)
+            if site is None or site["customer_id"] != principal.customer_id:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site {body.site_id}")
+        now = datetime.now(UTC)
+        outcome = await handlers.log_request(
+            conn,
+            store,
+            settings,
+            handlers.NewRequest(
+                work_order_id=f"wo-{uuid.uuid4()}",
+                customer_id=body.customer_id,
+                site_id=body.site_id,
+                asset_id=body.asset_id,
+                contact_id=body.contact_id,
+                contract_id=body.contract_id,
+                channel=channel,
+                description=body.description,
+                priority=body.priority,
+                job_type=body.job_type,
+                logged_by=principal.subject,
+                logged_at=now,
+                external_reference=body.external_reference,
+            ),
+        )
+        if body.release:
+            await _release_or_request_approval(
+                conn, runtime, settings, outcome.state, principal.subject, now
+            )
+        return await _row_view(conn, outcome.state.id, settings)
+
+    return await mutate(
+        runtime,
+        principal,
+        scope="log_request",
+        idempotency_key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        response=response,
+        status_code=201,
+        work=work,
+    )
+
+
+async def _release_or_request_approval(
+    conn: AsyncConnection,
+    runtime: Runtime,
+    settings: IntakeSettings,
+    state: WorkOrder,
+    by: str,
+    at: datetime,
+) -> None:
+    details = current_details(state)
+    store = event_store(runtime)
+    if details is not None and approval_reasons(details, settings.approval_value_limit_minor):
+        await handlers.request_approval(conn, store, settings, state.id, note="", by=by, at=at)
+    else:
+        await handlers.release(conn, store, settings, state.id, by=by, at=at)
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/work-orders",
+    response_model=list[WorkOrderView],
+    summary="List work orders",
+    responses=responses(401, 403),
+)
+async def list_work_orders(
+    principal: Reader,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    status_: Annotated[
+        list[str] | None, Query(alias="status", description="One or more statuses")
+    ] = None,
+    priority: Annotated[list[Priority] | None, Query(description="One or more priorities")] = None,
+    customer_id: str | None = None,
+    site_id: str | None = None,
+    asset_id: str | None = None,
+    channel: Channel | None = None,
+    sla_at_risk: Annotated[
+        bool, Query(description="Only open jobs near or past a deadline not yet met")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """The newest work orders matching every filter; a customer sees only their own."""
+    if principal.role is Role.CUSTOMER:
+        if customer_id is not None and customer_id != principal.customer_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
+        customer_id = principal.customer_id
+    now = datetime.now(UTC)
+    margin = timedelta(minutes=settings.sla_at_risk_minutes)
+    async with runtime.engine.connect() as conn:
+        rows = await queries.list_work_orders(
+            conn,
+            statuses=status_ or (),
+            priorities=[p.value for p in priority or ()],
+            customer_id=customer_id,
+            site_id=site_id,
+            asset_id=asset_id,
+            channel=channel.value if channel else None,
+            at_risk_by=now + margin if sla_at_risk else None,
+            limit=limit,
+            offset=offset,
+        )
+    return [_view(row, settings, now) for row in rows]
+
+
+@router.get(
+    "/work-orders/{work_order_id}",
+    response_model=WorkOrderDetailView,
+    summary="One work order with its details and the site's and asset's previous jobs",
+    responses=responses(401, 403, 404),
+)
+async def get_work_order(
+    work_order_id: str,
+    response: Response,
+    principal: Reader,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+) -> Any:
+    """A work order; a customer gets 404 for anyone else's. The ETag is its version."""
+    store = event_store(runtime)
+    async with runtime.engine.connect() as conn:
+        row = await queries.get_work_order(conn, work_order_id)
+        if not _visible(row, principal):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no work order {work_order_id}")
+        assert row is not None
+        recorded = await store.load(conn, work_order_id)
+        site = await queries.get_record(conn, sites, row["site_id"])
+        site_history = await queries.previous_jobs(
+            conn, work_order_id=work_order_id, site_id=row["site_id"]
+        )
+        asset_history = (
+            await queries.previous_jobs(conn, work_order_id=work_order_id, asset_id=row["asset_id"])
+            if row["asset_id"]
+            else []
+        )
+    state = WorkOrder(work_order_id)
+    for event in recorded:
+        state = evolve(state, event.data)
+    with domain_errors():
+        details = current_details(state, site["access_instructions"] if site else "")
+        reasons = (
+            approval_reasons(details, settings.approval_value_limit_minor)
+            if details and state.status in (Status.LOGGED, Status.AWAITING_APPROVAL)
+            else []
+        )
+    response.headers["ETag"] = f'"{row["version"]}"'
+    attachments: tuple[AttachmentRef, ...] = state.logged.attachments if state.logged else ()
+    return _view(row, settings, datetime.now(UTC)) | {
+        "details": details,
+        "details_are_draft": state.status is not Status.RELEASED,
+        "approval_needed": reasons,
+        "attachments": list(attachments),
+        "history": [
+            {
+                "version": e.stream_version,
+                "event_type": e.data.event_type,
+                "occurred_at": e.occurred_at,
+                "event_id": e.event_id,
+            }
+            for e in recorded
+        ],
+        "site_history": site_history,
+        "asset_history": asset_history,
+    }
+
+
+# -- commands ---------------------------------------------------------------------------
+
+Command = Callable[[AsyncConnection, int | None, datetime], Awaitable[Any]]
+
+
+async def _command(
+    runtime: Runtime,
+    settings: IntakeSettings,
+    principal: Principal,
+    *,
+    name: str,
+    work_order_id: str,
+    body: Any,
+    response: Response,
+    idempotency_key: str | None,
+    if_match: str | None,
+    run: Command,
+) -> Any:
+    version = expected_version(if_match)
+
+    async def work(conn: AsyncConnection) -> Any:
+        await run(conn, version, datetime.now(UTC))
+        view = await _row_view(conn, work_order_id, settings)
+        return view
+
+    result = await mutate(
+        runtime,
+        principal,
+        scope=f"{name}:{work_order_id}",
+        idempotency_key=idempotency_key,
+        body=body,
+        response=response,
+        status_code=200,
+        work=work,
+    )
+    response.headers["ETag"] = f'"{result["version"]}"'
+    return result
+
+
+COMMAND_ERRORS = responses(401, 403, 404, 409, 422)
+
+
+@router.patch(
+    "/work-orders/{work_order_id}",
+    response_model=WorkOrderView,
+    summary="Complete or amend the job details",
+    responses=COMMAND_ERRORS,
+)
+async def change_details(
+    work_order_id: str,
+    body: ChangeDetailsBody,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """Before release: edits the draft (`WorkOrderDetailsUpdated`). After release: amends it
+    (`WorkOrderAmended` with the whole new details and the changed fields). A job type's
+    required certifications cannot be removed (a gas job always needs `gas_safe`)."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.change_details(
+            conn,
+            store,
+            work_order_id,
+            body.changes(),
+            by=principal.subject,
+            at=now,
+            reason=body.reason,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="change_details",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json", exclude_unset=True),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/priority",
+    response_model=WorkOrderView,
+    summary="Change the priority (and with it the SLA deadlines)",
+    responses=COMMAND_ERRORS,
+)
+async def change_priority(
+    work_order_id: str,
+    body: ChangePriorityBody,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`RequestPriorityChanged` with deadlines recomputed from logging time under the same
+    contract; a released work order is also amended so dispatch re-plans it."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.change_priority(
+            conn,
+            store,
+            work_order_id,
+            body.priority,
+            reason=body.reason,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="change_priority",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/approval-request",
+    response_model=WorkOrderView,
+    summary="Ask for approval before release",
+    responses=COMMAND_ERRORS,
+)
+async def request_approval(
+    work_order_id: str,
+    body: ApprovalRequestBody,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`ApprovalRequested`, with the reasons: the job type needs approval, or the
+    estimated value reaches the limit (`INTAKE_APPROVAL_VALUE_LIMIT_MINOR`)."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.request_approval(
+            conn,
+            store,
+            settings,
+            work_order_id,
+            note=body.note,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="request_approval",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/approve",
+    response_model=WorkOrderView,
+    summary="Approve (admin)",
+    responses=COMMAND_ERRORS,
+)
+async def approve(
+    work_order_id: str,
+    body: ApproveBody,
+    response: Response,
+    principal: Approver,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`WorkOrderApproved`; only a work order awaiting approval can be approved."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.decide_on_approval(
+            conn,
+            store,
+            work_order_id,
+            approve=True,
+            note=body.note,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="approve",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/reject",
+    response_model=WorkOrderView,
+    summary="Reject (admin)",
+    responses=COMMAND_ERRORS,
+)
+async def reject(
+    work_order_id: str,
+    body: RejectBody,
+    response: Response,
+    principal: Approver,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`WorkOrderRejected`: the work order will not be released."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.decide_on_approval(
+            conn,
+            store,
+            work_order_id,
+            approve=False,
+            note=body.reason,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="reject",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/release",
+    response_model=WorkOrderView,
+    summary="Release for scheduling",
+    responses=COMMAND_ERRORS,
+)
+async def release(
+    work_order_id: str,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    body: ReleaseBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`WorkOrderReleased` carrying the whole job details dispatch and the technician need.
+    Refused (409) while approval is needed and not given, or when already released."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.release(
+            conn,
+            store,
+            settings,
+            work_order_id,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="release",
+        work_order_id=work_order_id,
+        body={},
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/cancel",
+    response_model=WorkOrderView,
+    summary="Cancel",
+    responses=COMMAND_ERRORS,
+)
+async def cancel(
+    work_order_id: str,
+    body: CancelBody,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`WorkOrderCancelled`, before or after release (not once the field finished it)."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.cancel(
+            conn,
+            store,
+            work_order_id,
+            reason=body.reason,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="cancel",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/duplicate-of",
+    response_model=WorkOrderView,
+    summary="Link as a duplicate of another request",
+    responses=COMMAND_ERRORS,
+)
+async def link_duplicate(
+    work_order_id: str,
+    body: LinkDuplicateBody,
+    response: Response,
+    principal: Office,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`DuplicateLinked`: the office confirms this request duplicates another of the same
+    customer; it closes, pointing at the one that carries the work. Nothing is merged."""
+    store = event_store(runtime)
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.link_duplicate(
+            conn,
+            store,
+            work_order_id,
+            body.duplicate_of,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="link_duplicate",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
