@@ -33,6 +33,9 @@ KAFKA_PID="$RUN/kafka.pid"
 KAFKA_HOST=127.0.0.1
 KAFKA_PORT=9092
 KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+# Each partition costs the broker heap; a long-lived developer broker that has seen many
+# test topics needs more than the 512 MiB a fresh one does.
+KAFKA_HEAP="${JOBSTREAM_KAFKA_HEAP:-1g}"
 
 PG_CLUSTER=jobstream
 PG_PORT=55432
@@ -402,7 +405,7 @@ kafka_start() {
   log "starting Kafka $KAFKA_VERSION (logs: $LOGS/kafka.log)"
   # The G1 settings are those of Kafka's own start scripts; the heap is small on purpose.
   spawn "$KAFKA_PID" "$LOGS/kafka.out" \
-    java -Xms256m -Xmx512m -server \
+    java -Xms256m "-Xmx${KAFKA_HEAP}" -server \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$KAFKA_CONF/log4j2.xml" \

@@ -86,6 +86,25 @@ REQUESTS: list[dict[str, Any]] = [
 ]
 
 
+# The smallest valid PNG (1×1 pixel): what the demo device "photographs".
+DEMO_PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c50000000049454e44ae426082"
+)
+
+
+def _check(response: httpx.Response) -> httpx.Response:
+    """``response`` if it succeeded; otherwise an error that carries the service's answer."""
+    if response.is_error:
+        raise httpx.HTTPStatusError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: "
+            f"{response.text[:1000]}",
+            request=response.request,
+            response=response,
+        )
+    return response
+
+
 @dataclass
 class Journey:
     """What one job's trip through the five services produced, with timings."""
@@ -203,6 +222,35 @@ class Stack:
         response.raise_for_status()
         return work_order_id
 
+    async def fill_job_sheet(self, field: str, device: dict[str, str]) -> None:
+        """Answer every required item of the job pack's checklist, as the technician would:
+        a photo item gets a photo uploaded first, then referenced by its id."""
+        view = _check(await self.client.get(field, headers=device)).json()
+        checklist = (view["job_pack"] or {}).get("details", {}).get("checklist") or {}
+        for item in checklist.get("items", []):
+            if not item.get("required", True):
+                continue
+            kind = item["answer_type"]
+            answer: dict[str, Any] = {"answer_type": kind}
+            if kind == "yes_no":
+                answer["yes_no"] = True
+            elif kind == "number":
+                answer |= {"number": 1.0, "unit": item.get("unit")}
+            elif kind == "text":
+                answer["text"] = "Checked and in order"
+            else:
+                photo_id = f"{item['item_id']}-{uuid.uuid4().hex[:8]}"
+                _check(
+                    await self.client.put(
+                        f"{field}/attachments/{photo_id}?kind=photo",
+                        content=DEMO_PHOTO,
+                        headers={**device, "Content-Type": "image/png"},
+                    )
+                )
+                answer["attachment_id"] = photo_id
+            body = {"item_id": item["item_id"], "answer": answer}
+            _check(await self.client.post(f"{field}/checklist", json=body, headers=device))
+
     async def journey(self, request: dict[str, Any], timeout_s: float = 60.0) -> Journey:
         """Log a request, let it be dispatched, complete it on the device, see the invoice."""
         started = time.perf_counter()
@@ -234,9 +282,8 @@ class Stack:
             ("start", {}),
             ("time", {"kind": "labour", "minutes": 75}),
         ):
-            (
-                await self.client.post(f"{field}/{step}", json=body, headers=device)
-            ).raise_for_status()
+            _check(await self.client.post(f"{field}/{step}", json=body, headers=device))
+        await self.fill_job_sheet(field, device)
         completed_at = time.perf_counter()
         r = await self.client.post(
             f"{field}/complete",
@@ -246,7 +293,7 @@ class Stack:
             },
             headers=device,
         )
-        r.raise_for_status()
+        _check(r)
 
         async def invoiced() -> list[dict[str, Any]]:
             r = await self.client.get(

@@ -2,16 +2,14 @@
 
 import json
 import random
-import uuid
 from collections import Counter
 
 import httpx
 import pytest
 
 from jobstream.contracts import topics
-from jobstream.contracts.topics import all_topic_specs, namespaced
+from jobstream.contracts.topics import namespaced
 from jobstream.fieldupdates.app import definition
-from jobstream.messaging.admin import ensure_topics
 from jobstream.messaging.envelope import Envelope
 from jobstream.objectstore import LocalObjectStore
 from jobstream.service import ServiceSettings, create_app
@@ -25,10 +23,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def live(infra, database_factory, tmp_path):
+async def live(infra, database_factory, namespace_factory, tmp_path):
     """fieldupdates with its consumer and relay running, in a namespace of its own."""
-    namespace = f"fu-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(infra.bootstrap_servers, all_topic_specs(1, namespace))
+    namespace = await namespace_factory("fu", partitions=1)
     settings = ServiceSettings()
     settings.namespace = namespace
     settings.kafka = KafkaSettings(KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,8 @@ import pytest_asyncio
 from jobstream.auth import Role, mint_token
 from jobstream.contracts import topics
 from jobstream.contracts.base import Event
-from jobstream.contracts.topics import all_topic_specs, namespaced
+from jobstream.contracts.topics import namespaced
 from jobstream.intake.app import definition
-from jobstream.messaging.admin import ensure_topics
 from jobstream.messaging.envelope import Envelope, from_kafka
 from jobstream.service import Role as ServiceRole
 from jobstream.service import ServiceSettings, create_app
@@ -180,9 +178,10 @@ class Intake:
 
 
 @pytest_asyncio.fixture
-async def intake(infra, database_factory, tmp_path, monkeypatch) -> AsyncIterator[Intake]:
-    namespace = f"it-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(infra.bootstrap_servers, all_topic_specs(3, namespace))
+async def intake(
+    infra, database_factory, namespace_factory, tmp_path, monkeypatch
+) -> AsyncIterator[Intake]:
+    namespace = await namespace_factory("it")
     url = database_factory(MIGRATIONS)
     objects = tmp_path / "objects"
     monkeypatch.setenv("JOBSTREAM_OBJECT_STORE_ROOT", str(objects))

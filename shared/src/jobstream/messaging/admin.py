@@ -54,3 +54,19 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+async def delete_topics(bootstrap_servers: str, names: list[str]) -> None:
+    """Delete the named topics that exist (tests clean up after themselves with this: a
+    long-lived development broker would otherwise collect thousands of partitions)."""
+    if not names:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=60_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [n for n in names if n in existing]
+        if doomed:
+            await admin.delete_topics(doomed, timeout_ms=60_000)
+    finally:
+        await admin.close()

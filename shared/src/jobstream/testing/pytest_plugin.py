@@ -6,15 +6,21 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import suppress
 from typing import TypeVar
 
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 
-from jobstream.contracts.topics import LOG_TOPIC_CONFIG, TopicSpec, dead_letter_topic
+from jobstream.contracts.topics import (
+    LOG_TOPIC_CONFIG,
+    TopicSpec,
+    all_topic_specs,
+    dead_letter_topic,
+)
 from jobstream.db import upgrade_to_head
-from jobstream.messaging.admin import ensure_topics
+from jobstream.messaging.admin import delete_topics, ensure_topics
 from jobstream.testing.infra import Infra, create_database, drop_database, find_infra
 from jobstream.testing.waiting import wait_until
 
@@ -51,21 +57,42 @@ def database_factory(infra: Infra) -> Iterator[Callable[[str | None], str]]:
 
 
 @pytest_asyncio.fixture
-async def topic_factory(infra: Infra) -> Callable[..., Awaitable[str]]:
-    """Create uniquely named topics (and their dead-letter topics) for one test."""
+async def topic_factory(infra: Infra) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Create uniquely named topics (and their dead-letter topics) for one test; they are
+    deleted afterwards."""
+    created: list[str] = []
 
     async def make(prefix: str = "test", partitions: int = 3) -> str:
         name = f"{prefix}.{uuid.uuid4().hex[:10]}"
-        await ensure_topics(
-            infra.bootstrap_servers,
-            [
-                TopicSpec(name, partitions, dict(LOG_TOPIC_CONFIG)),
-                TopicSpec(dead_letter_topic(name), 1, dict(LOG_TOPIC_CONFIG)),
-            ],
-        )
+        specs = [
+            TopicSpec(name, partitions, dict(LOG_TOPIC_CONFIG)),
+            TopicSpec(dead_letter_topic(name), 1, dict(LOG_TOPIC_CONFIG)),
+        ]
+        created.extend(s.name for s in specs)
+        await ensure_topics(infra.bootstrap_servers, specs)
         return name
 
-    return make
+    yield make
+    with suppress(Exception):  # cleaning up must never fail the test that used them
+        await delete_topics(infra.bootstrap_servers, created)
+
+
+@pytest_asyncio.fixture
+async def namespace_factory(infra: Infra) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """A fresh JOBSTREAM_NAMESPACE with every event and dead-letter topic created in it, for
+    tests that run services; the topics are deleted afterwards."""
+    created: list[str] = []
+
+    async def make(prefix: str = "it", partitions: int = 3) -> str:
+        namespace = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        specs = all_topic_specs(partitions, namespace)
+        created.extend(s.name for s in specs)
+        await ensure_topics(infra.bootstrap_servers, specs)
+        return namespace
+
+    yield make
+    with suppress(Exception):
+        await delete_topics(infra.bootstrap_servers, created)
 
 
 @pytest_asyncio.fixture
