@@ -25,8 +25,19 @@ def crew(tid, skills=("gas_boiler",), certs=None, home=MANCHESTER, start=8, end=
     return Crew(tid, home, frozenset(skills), certs, periods)
 
 
-def job(jid, place=MANCHESTER, priority=3, duration=60, release=None, respond=None,
-        resolve=None, window=None, skills=("gas_boiler",), certs=("gas_safe",), site=None):
+def job(
+    jid,
+    place=MANCHESTER,
+    priority=3,
+    duration=60,
+    release=None,
+    respond=None,
+    resolve=None,
+    window=None,
+    skills=("gas_boiler",),
+    certs=("gas_safe",),
+    site=None,
+):
     release = at(8) if release is None else release
     return JobSpec(
         job_id=jid,

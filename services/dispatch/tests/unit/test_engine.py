@@ -111,7 +111,11 @@ def test_a_late_start_pushes_the_rest_of_the_day():
     p = plan(
         [crew("t1")],
         jobs,
-        [visit("a", "t1", at(10), 60, frozen=True), visit("b", "t1", at(11)), visit("c", "t1", at(15))],
+        [
+            visit("a", "t1", at(10), 60, frozen=True),
+            visit("b", "t1", at(11)),
+            visit("c", "t1", at(15)),
+        ],
     )
     p.remove("a")
     p.put(visit("a", "t1", at(10, 40), 60, frozen=True))

@@ -52,9 +52,7 @@ def violations(plan: Plan, travel: TravelModel) -> list[str]:
                     leg = travel.minutes(period.start_place, job.place)
                     if v.start < period.start + leg:
                         found.append(f"{v.job_id}: no time to travel from the day's start")
-            if job.window is not None and not (
-                job.window[0] <= v.start and v.end <= job.window[1]
-            ):
+            if job.window is not None and not (job.window[0] <= v.start and v.end <= job.window[1]):
                 found.append(f"{v.job_id}: outside the customer's window")
             if previous is not None and previous.end >= _period_start(crew, v.start):
                 leg = travel.minutes(plan.jobs[previous.job_id].place, job.place)

@@ -112,8 +112,9 @@ class Engine:
         options: list[Option] = []
         t = max(period.start, plan.now)
         at = period.start_place
-        last_frozen = max((i for i, v in enumerate(visits) if v.frozen or v.start < plan.now),
-                          default=-1)
+        last_frozen = max(
+            (i for i, v in enumerate(visits) if v.frozen or v.start < plan.now), default=-1
+        )
         load = sum(v.end - v.start for v in visits)
         for p in range(len(visits) + 1):
             if p > 0:
@@ -241,12 +242,12 @@ class Engine:
         if best is None:
             if qualified == 0:
                 placement.failure = "no_qualified_technician"
-                placement.detail = "no technician holds the required skills and valid certifications"
+                placement.detail = (
+                    "no technician holds the required skills and valid certifications"
+                )
             elif job.window is not None and job.window[1] < job.resolve_by:
                 placement.failure = "outside_customer_window"
-                placement.detail = (
-                    f"{qualified} qualified, none free within the customer's window"
-                )
+                placement.detail = f"{qualified} qualified, none free within the customer's window"
             else:
                 placement.failure = "no_capacity_before_deadline"
                 placement.detail = f"{qualified} qualified, none free before the deadline"
@@ -303,12 +304,11 @@ class Engine:
                 keep.append(v)
                 clock, here = v.end, job.place
                 continue
-            period = next(
-                (p for p in crew.periods if p.start <= v.start < p.overtime_end), None
-            )
-            if period is None or crew.disqualification(job, period.local_date) is not None:
+            found = next((p for p in crew.periods if p.start <= v.start < p.overtime_end), None)
+            if found is None or crew.disqualification(job, found.local_date) is not None:
                 removed.append(v.job_id)
                 continue
+            period = found
             if period is not current:
                 current = period
                 if clock is None or clock < period.start:
@@ -318,7 +318,7 @@ class Engine:
             start = max(v.start, arrive)
             end = start + (v.end - v.start)
             limit = min(job.latest_end(self.deadline_is_hard), period.overtime_end)
-            if end > limit:
+            if end > limit or (job.window is not None and start < job.window[0]):
                 removed.append(v.job_id)
                 continue
             keep.append(Visit(v.job_id, v.technician_id, start, end))

@@ -77,17 +77,13 @@ def check_time_zone(name: str) -> None:
         raise DomainError(f"unknown time zone {name!r}", field="time_zone") from exc
 
 
-def decide_register(
-    state: Technician, profile: TechnicianProfile, now: datetime
-) -> list[Event]:
+def decide_register(state: Technician, profile: TechnicianProfile, now: datetime) -> list[Event]:
     """TechnicianRegistered, once per id."""
     if state.registered:
         raise DomainError(f"technician {state.technician_id} already registered", status=409)
     check_time_zone(profile.time_zone)
     return [
-        TechnicianRegistered(
-            technician_id=state.technician_id, profile=profile, registered_at=now
-        )
+        TechnicianRegistered(technician_id=state.technician_id, profile=profile, registered_at=now)
     ]
 
 
@@ -165,7 +161,7 @@ def decide_cancel_absence(
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class WorkingTime:
     """A stretch of working time in UTC; ``overtime_end`` ≥ ``end`` when overtime is allowed."""
 
     start: datetime
@@ -209,7 +205,7 @@ def working_periods(
     absences: list[Absence] | tuple[Absence, ...],
     start: datetime,
     end: datetime,
-) -> list[Period]:
+) -> list[WorkingTime]:
     """When the technician can work between ``start`` and ``end`` (UTC): shifts less absences.
 
     Overtime (when allowed) extends a shift's end; it is never granted into an absence.
@@ -218,7 +214,7 @@ def working_periods(
         return []
     overtime = timedelta(minutes=profile.max_overtime_minutes if profile.overtime_allowed else 0)
     blocks = sorted((a.starts_at, a.ends_at) for a in absences)
-    periods: list[Period] = []
+    periods: list[WorkingTime] = []
     for s, e, day in _merge(_shift_instances(profile, start, end)):
         pieces = [(s, e, e + overtime)]
         for bs, be in blocks:
@@ -235,5 +231,5 @@ def working_periods(
         for ps, pe, po in pieces:
             ps, pe, po = max(ps, start), min(pe, end), min(po, end)
             if po > ps:
-                periods.append(Period(ps, max(pe, ps), po, day))
+                periods.append(WorkingTime(ps, max(pe, ps), po, day))
     return sorted(periods, key=lambda p: p.start)
