@@ -19,8 +19,8 @@ from jobstream.settings import AuthSettings
 SERVICES = ("intake", "dispatch", "fieldupdates", "billing", "reporting")
 DEFAULT_PORTS = dict(zip(SERVICES, range(8001, 8006), strict=True))
 
-# The demo crew is on call round the clock (every day 00:00–23:59, which dispatch joins into
-# one continuous stretch), so the demo's jobs are schedulable whatever time it runs.
+# The demo crew is on call round the clock (every day 00:00–23:59), so the demo's jobs are
+# schedulable whatever time it runs; a job that would cross midnight starts the next day.
 ON_CALL = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 
 TECHNICIANS: list[dict[str, Any]] = [

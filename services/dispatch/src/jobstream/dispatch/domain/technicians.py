@@ -189,10 +189,14 @@ def _shift_instances(
 
 
 def _merge(spans: list[tuple[datetime, datetime, date]]) -> list[tuple[datetime, datetime, date]]:
-    """Join shifts that meet (within a minute), so that a 24/7 rota has no seams at midnight."""
+    """Join shifts of one local day that meet or overlap (a split shift, two entries).
+
+    Days are never joined: a working period belongs to one local date, on which its
+    certifications are checked, so a job cannot run across midnight.
+    """
     merged: list[tuple[datetime, datetime, date]] = []
     for s, e, d in spans:
-        if merged and s - merged[-1][1] <= timedelta(minutes=1):
+        if merged and merged[-1][2] == d and s - merged[-1][1] <= timedelta(minutes=1):
             ps, pe, pd = merged[-1]
             merged[-1] = (ps, max(pe, e), pd)
         else:
