@@ -187,3 +187,29 @@ def test_property_every_plan_keeps_every_hard_constraint(scenario):
             assert j.skills <= c.skills, "a job went to a technician without its skill"
             for cert in j.certifications:
                 assert cert in c.certifications and c.certifications[cert] >= DAY
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios())
+def test_property_the_day_optimiser_keeps_every_hard_constraint(scenario):
+    from jobstream.dispatch.domain.optimiser import optimise
+
+    crews, jobs = scenario
+    p = plan(crews, jobs)
+    outcome = optimise(p, TRAVEL, (at(0), at(23, 59)), exploration=1)
+    assert violations(outcome.plan, TRAVEL) == []
+
+
+def test_the_day_optimiser_places_what_insertion_placed_and_never_worse():
+    from jobstream.dispatch.domain.optimiser import optimise
+
+    crews = [crew("t1", home=SALFORD), crew("t2", home=STOCKPORT)]
+    jobs = [job(f"j{i}", place=[SALFORD, STOCKPORT, MANCHESTER][i % 3]) for i in range(10)]
+    p = plan(crews, jobs)
+    engine = Engine(TRAVEL)
+    for j in jobs:
+        engine.place(p, j)
+    placed = {v.job_id for r in p.routes.values() for v in r}
+    outcome = optimise(p, TRAVEL, (at(0), at(23, 59)))
+    assert {v.job_id for r in outcome.plan.routes.values() for v in r} >= placed
+    assert violations(outcome.plan, TRAVEL) == []
