@@ -13,6 +13,7 @@ back by the insertion engine; if that fails too the original plan is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import vroom
 
@@ -21,6 +22,7 @@ from jobstream.dispatch.domain.plan import Crew, Period, Plan, Visit
 from jobstream.dispatch.domain.travel import Place, TravelModel
 
 VROOM_PRIORITY = {1: 100, 2: 40, 3: 15, 4: 5}
+URGENT_SLA_PRIORITY = 2
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def optimise(
     *,
     exploration: int = 5,
     threads: int = 1,
+    timeout_s: float | None = None,
 ) -> Outcome:
     """Re-solve every movable visit and waiting job whose time may fall within ``span``."""
     vehicles = _vehicles(plan, span)
@@ -123,6 +126,10 @@ def optimise(
         closes = job.latest_end() - job.duration
         if closes < opens:
             continue
+        if job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
+            # VROOM has no soft lateness: for urgent work the respond-by becomes the window,
+            # and a job that cannot make it is put back (late) by the insertion engine.
+            closes = job.respond_by
         needs = {skill(f"skill:{s}") for s in job.skills} | {
             skill(f"cert:{c}") for c in job.certifications
         }
@@ -141,7 +148,8 @@ def optimise(
         return Outcome(plan, True, "no waiting job fits its window")
     matrix = [[travel.minutes(a, b) * 60 for b in points] for a in points]
     problem.set_durations_matrix(profile="car", matrix_input=matrix)
-    solution = problem.solve(exploration_level=exploration, nb_threads=threads)
+    limit = timedelta(seconds=timeout_s) if timeout_s is not None else None
+    solution = problem.solve(exploration_level=exploration, nb_threads=threads, timeout=limit)
     routes = solution.routes
     for row in routes[routes["type"] == "job"].itertuples():
         crew, _period = fleet[int(row.vehicle_id)]
