@@ -211,3 +211,30 @@ async def test_read_models_rebuild_from_dispatchs_own_events(dispatch):
     async with engine.begin() as conn:
         assert await rebuild(conn, EventStore(events)) > 0
     assert await dispatch.rows() == before
+
+
+async def test_the_day_optimiser_reschedules_and_keeps_every_job(dispatch):
+    await dispatch.register(technician("tech-gas", SALFORD))
+    await dispatch.register(technician("tech-gas-2", LIVERPOOL))
+    window = (tomorrow(8), tomorrow(18))
+    wos = []
+    for place in (LIVERPOOL, SALFORD, LIVERPOOL, SALFORD, MANCHESTER):
+        release = released(datetime.now(UTC), place=place, window=window)
+        await dispatch.send(release)
+        wos.append(release.work_order_id)
+    r = await dispatch.client.post(
+        "/plan/optimise", json={"day": tomorrow(8).date().isoformat()}, headers=dispatch.office
+    )
+    assert r.status_code == 200, r.text
+    for wo in wos:
+        job = await dispatch.job(wo)
+        assert job["state"] == "scheduled"
+        events_ = [d["event_type"] for d in await dispatch.decisions(wo)]
+        assert events_[:2] == ["JobScheduled", "JobDispatched"]
+    moved = r.json()["moved"]
+    rescheduled = [
+        wo
+        for wo in wos
+        if "JobRescheduled" in [d["event_type"] for d in await dispatch.decisions(wo)]
+    ]
+    assert len(rescheduled) == moved

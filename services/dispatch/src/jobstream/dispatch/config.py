@@ -25,6 +25,9 @@ class DispatchSettings(BaseSettings):
     business_time_zone: str = Field(
         default="Europe/London", description="Time zone of the dispatch board's days."
     )
+    optimiser_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one day-optimiser run (VROOM)."
+    )
     at_risk_minutes: int = Field(
         default=30, ge=0, description="SLA slack under which the board flags a job at risk."
     )

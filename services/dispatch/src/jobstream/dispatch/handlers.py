@@ -13,6 +13,7 @@ from jobstream.contracts.dispatch import TechnicianProfile
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.domain import technicians as tech
 from jobstream.dispatch.domain.evaluator import violations
+from jobstream.dispatch.domain.optimiser import optimise
 from jobstream.dispatch.domain.plan import Plan, Visit, to_minutes
 from jobstream.dispatch.domain.travel import TravelModel
 from jobstream.dispatch.projections import project
@@ -264,3 +265,38 @@ async def unassign(
         raise CommandRejected(409, f"{work_order_id} is not scheduled")
     decision.unplace(work_order_id, f"unassigned by dispatcher {by}: {reason}")
     await record(conn, decision, Cause(command_id, at, by))
+
+
+async def optimise_day(
+    conn: AsyncConnection,
+    settings: DispatchSettings,
+    day_start: datetime,
+    day_end: datetime,
+    by: str,
+    command_id: str,
+    at: datetime,
+) -> dict[str, object]:
+    """Re-solve one day with the VROOM day optimiser; every moved job is rescheduled."""
+    decision = await load(conn, settings, at)
+    outcome = optimise(
+        decision.plan,
+        decision.travel,
+        (to_minutes(day_start), to_minutes(day_end)),
+        timeout_s=settings.optimiser_seconds,
+    )
+    if outcome.kept_original:
+        return {"moved": 0, "placed": 0, "note": outcome.note}
+    before = decision.before
+    decision.plan.routes = outcome.plan.routes
+    after = {v.job_id: v for route in decision.plan.routes.values() for v in route}
+    moved = placed = 0
+    for job_id, visit in after.items():
+        old = before.get(job_id)
+        if old is None:
+            placed += 1
+            decision.note(job_id, f"placed by the day optimiser run by {by}")
+        elif (old.technician_id, old.start) != (visit.technician_id, visit.start):
+            moved += 1
+            decision.note(job_id, f"re-planned by the day optimiser run by {by}")
+    await record(conn, decision, Cause(command_id, at, by))
+    return {"moved": moved, "placed": placed, "note": ""}

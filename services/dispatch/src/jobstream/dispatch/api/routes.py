@@ -17,6 +17,7 @@ from jobstream.dispatch import handlers
 from jobstream.dispatch.api.schemas import (
     AbsenceBody,
     AssignBody,
+    OptimiseBody,
     ProfileBody,
     RegisterTechnicianBody,
     UnassignBody,
@@ -300,6 +301,28 @@ async def unassign_job(
 
     payload = {"id": work_order_id, **body.model_dump(mode="json")}
     return await _command(runtime, "unassign_job", idempotency_key, payload, 200, run)
+
+
+@router.post("/plan/optimise", summary="Re-solve one day with the day optimiser")
+async def optimise_day(
+    body: OptimiseBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """VROOM over the day's movable visits and waiting jobs (frozen and forced visits stay);
+    each moved job gets JobRescheduled. Jobs may move freely: the office's deliberate act."""
+    start, end = dispatch_board.day_bounds(body.day, settings.business_time_zone)
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        return await handlers.optimise_day(
+            conn, settings, start, end, principal.subject, str(uuid.uuid4()), _now()
+        )
+
+    return await _command(
+        runtime, "optimise_day", idempotency_key, body.model_dump(mode="json"), 200, run
+    )
 
 
 # -- board -------------------------------------------------------------------------------

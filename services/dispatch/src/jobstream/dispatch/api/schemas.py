@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -113,8 +113,9 @@ class UnassignBody(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def utc(moment: datetime) -> datetime:
-    """Normalise to UTC."""
-    from datetime import UTC
+class OptimiseBody(BaseModel):
+    """Which local day to re-solve."""
 
-    return moment.astimezone(UTC)
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
