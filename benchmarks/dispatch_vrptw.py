@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import math
+import multiprocessing
 import os
 import statistics
 import sys
@@ -82,7 +84,6 @@ def solve_vroom(data: pyvrp.ProblemData, seconds: float) -> tuple[float | None, 
     problem = vroom.Input()
     problem.set_durations_matrix("car", duration.tolist())
     problem.set_costs_matrix("car", distance.tolist())
-    depot = data.depots()[0]
     vid = 0
     for vt in data.vehicle_types():
         for _ in range(vt.num_available):
@@ -96,7 +97,6 @@ def solve_vroom(data: pyvrp.ProblemData, seconds: float) -> tuple[float | None, 
                 )
             )
             vid += 1
-    del depot
     for idx, client in enumerate(data.clients(), start=1):
         problem.add_job(
             vroom.Job(
@@ -125,6 +125,30 @@ def solve_vroom(data: pyvrp.ProblemData, seconds: float) -> tuple[float | None, 
     return float(total), elapsed
 
 
+def _child(conn, solver: str, path: str, round_func: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    data = pyvrp.read(path, round_func=round_func)
+    fn = solve_pyvrp if solver == "pyvrp" else solve_vroom
+    conn.send(fn(data, seconds))
+    conn.close()
+
+
+def guarded(solver: str, path: Path, round_func: str, seconds: float) -> tuple[float | None, float]:
+    """Solve in a child process killed after 3 × the limit + 15 s: PyVRP 0.14 can ignore
+    MaxRuntime on some instances (PyVRP issue #1045). Returns (nan, limit) when killed."""
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(child, solver, str(path), round_func, seconds))
+    process.start()
+    hard = 3 * seconds + 15
+    if parent.poll(hard):
+        result: tuple[float | None, float] = parent.recv()
+        process.join()
+        return result
+    process.kill()
+    process.join()
+    return float("nan"), hard
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -139,15 +163,15 @@ def main() -> int:
     for name in names + SITE_DEPENDENT:
         site = name in SITE_DEPENDENT
         folder = "sdvrptw" if site else "solomon"
-        data = pyvrp.read(DATA / folder / f"{name}.vrp", round_func="exact" if site else "dimacs")
+        path = DATA / folder / f"{name}.vrp"
+        round_func = "exact" if site else "dimacs"
         # DIMACS costs are in tenths; the csv quotes them in units.
         reference = bks[name] if site else bks[name] * 10
         results: dict[str, tuple[float | None, float]] = {}
         for solver in solvers:
             if solver == "vroom" and site:
                 continue  # VROOM has no maximum route duration, which these instances need
-            fn = solve_pyvrp if solver == "pyvrp" else solve_vroom
-            results[solver] = fn(data, args.seconds)
+            results[solver] = guarded(solver, path, round_func, args.seconds)
             cost = results[solver][0]
             gap = "infeasible" if cost is None else f"{(cost - reference) / reference * 100:.2f} %"
             print(f"{name:6} {solver:6} {gap}", flush=True)
@@ -155,7 +179,12 @@ def main() -> int:
     load_after = os.getloadavg()
 
     def gap(cost: float | None, ref: float) -> str:
+        if cost is not None and math.isnan(cost):
+            return "no answer: killed at 3 × the limit + 15 s (PyVRP #1045)"
         return "no feasible plan" if cost is None else f"{(cost - ref) / ref * 100:.2f} %"
+
+    def ok(cost: float | None) -> bool:
+        return cost is not None and not math.isnan(cost)
 
     lines = [
         f"Time limit {args.seconds:.0f} s per instance and solver, one thread, seed 0. Best-known "
@@ -184,12 +213,12 @@ def main() -> int:
             gaps = [
                 (results[solver][0] - ref) / ref * 100
                 for _n, folder, ref, results in rows
-                if folder == wanted and solver in results and results[solver][0] is not None
+                if folder == wanted and solver in results and ok(results[solver][0])
             ]
             failed = sum(
                 1
                 for _n, folder, _ref, results in rows
-                if folder == wanted and solver in results and results[solver][0] is None
+                if folder == wanted and solver in results and not ok(results[solver][0])
             )
             if gaps or failed:
                 lines.append("")
@@ -197,7 +226,7 @@ def main() -> int:
                     f"{solver}, {label}: mean gap {statistics.mean(gaps):.2f} %, "
                     f"median {statistics.median(gaps):.2f} %, worst {max(gaps):.2f} % over "
                     f"{len(gaps)} instances"
-                    + (f"; {failed} without a feasible plan" if failed else "")
+                    + (f"; {failed} without a feasible plan in time" if failed else "")
                     if gaps
                     else f"{solver}, {label}: no feasible plan on {failed} instances"
                 )
