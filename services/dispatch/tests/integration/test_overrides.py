@@ -62,7 +62,7 @@ async def test_assigning_an_unqualified_technician_is_refused(dispatch):
     assert (await dispatch.job(wo))["technician_id"] == "tech-gas"
 
 
-async def test_a_forced_breach_is_recorded_with_its_reason_and_who_decided(dispatch):
+async def test_qualification_cannot_be_forced(dispatch):
     wo = await scheduled_job(dispatch)
     r = await dispatch.client.post(
         f"/jobs/{wo}/assign",
@@ -70,8 +70,26 @@ async def test_a_forced_breach_is_recorded_with_its_reason_and_who_decided(dispa
             "technician_id": "tech-sparky",
             "start": tomorrow(10).isoformat(),
             "force": True,
-            "force_reason": "Gas engineer shadowing; customer agreed",
+            "force_reason": "nobody else free",
         },
+        headers=dispatch.office,
+    )
+    assert r.status_code == 409
+    assert "cannot be forced" in r.json()["detail"]["error"]
+    assert (await dispatch.job(wo))["technician_id"] == "tech-gas"
+
+
+async def test_a_forced_breach_is_recorded_with_its_reason_and_who_decided(dispatch):
+    wo = await scheduled_job(dispatch)
+    outside_window = {"technician_id": "tech-gas-2", "start": tomorrow(19).isoformat()}
+    r = await dispatch.client.post(
+        f"/jobs/{wo}/assign", json=outside_window, headers=dispatch.office
+    )
+    assert r.status_code == 409
+    assert any("customer's window" in v for v in r.json()["detail"]["violations"])
+    r = await dispatch.client.post(
+        f"/jobs/{wo}/assign",
+        json=outside_window | {"force": True, "force_reason": "Customer agreed an evening visit"},
         headers=dispatch.office,
     )
     assert r.status_code == 200, r.text
@@ -79,8 +97,9 @@ async def test_a_forced_breach_is_recorded_with_its_reason_and_who_decided(dispa
     moved = (await dispatch.decisions(wo))[-2]
     assert moved["event_type"] == "JobRescheduled"
     assert moved["data"]["forced"] is True
-    assert moved["data"]["force_reason"] == "Gas engineer shadowing; customer agreed"
+    assert moved["data"]["force_reason"] == "Customer agreed an evening visit"
     assert moved["data"]["decided_by"] == "office-ann"
+    assert moved["data"]["technician_id"] == "tech-gas-2"
 
 
 async def test_force_without_a_reason_is_a_422_naming_the_field(dispatch):

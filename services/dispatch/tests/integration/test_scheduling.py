@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobstream.contracts.common import Priority
-from jobstream.contracts.field import JobCompleted, NoteAdded
+from jobstream.contracts.common import GeoPoint, Priority
+from jobstream.contracts.field import JobCompleted, JobStarted, NoteAdded, TechnicianLocated
 from jobstream.contracts.intake import WorkOrderAmended, WorkOrderCancelled
 from jobstream.testing.waiting import wait_until
 
@@ -222,3 +222,51 @@ async def test_an_amendment_re_sends_the_job_pack(dispatch):
     last = (await dispatch.decisions(release.work_order_id))[-1]
     assert last["event_type"] == "JobDispatched"
     assert last["data"]["job_pack"]["details"]["access_instructions"] == "Ring bell twice"
+
+
+async def test_a_late_start_pushes_the_technicians_next_job(dispatch):
+    await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
+    first = released(at(7), place=SALFORD, duration=60, window=(at(8), at(10)))
+    second = released(at(7), place=SALFORD, duration=60, window=(at(9, 30), at(13)))
+    await dispatch.send(first, second)
+    planned = datetime.fromisoformat((await dispatch.job(second.work_order_id))["window_start"])
+    assert planned < at(10, 30)
+
+    started = JobStarted(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        device_time=at(9, 45),
+        received_at=at(9, 45),
+    )
+    [env] = await dispatch.send(started)
+    job = await dispatch.job(second.work_order_id)
+    assert datetime.fromisoformat(job["window_start"]) == at(10, 45)
+    moved = (await dispatch.decisions(second.work_order_id))[-1]
+    assert moved["event_type"] == "JobRescheduled" and moved["causation_id"] == env.id
+    assert any("started at 09:45" in r for r in moved["data"]["reasons"])
+
+
+async def test_the_board_shows_tiers_timelines_and_live_location(dispatch):
+    await dispatch.register(technician("tech-amir", SALFORD))
+    urgent = released(at(9), priority=Priority.P1, respond=timedelta(hours=1))
+    routine = released(at(9), priority=Priority.P4)
+    await dispatch.send(urgent, routine)
+    located = TechnicianLocated(
+        technician_id="tech-amir",
+        location=GeoPoint(lat=53.47, lon=-2.25),
+        device_time=at(9, 1),
+        received_at=at(9, 1),
+    )
+    await dispatch.send(located)
+
+    r = await dispatch.client.get("/board", params={"day": "2026-11-23"}, headers=dispatch.office)
+    assert r.status_code == 200
+    board = r.json()
+    tiers = {t["priority"]: [j["work_order_id"] for j in t["jobs"]] for t in board["tiers"]}
+    assert tiers["P1"] == [urgent.work_order_id]
+    assert tiers["P4"] == [routine.work_order_id]
+    [amir] = board["technicians"]
+    assert amir["location"]["lat"] == 53.47
+    kinds = [item["kind"] for item in amir["timeline"]]
+    assert kinds.count("job") == 2 and "travel" in kinds
+    assert board["unscheduled"] == [] and board["failed"] == []

@@ -12,7 +12,7 @@ from jobstream.contracts.base import Event
 from jobstream.contracts.dispatch import TechnicianProfile
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.domain import technicians as tech
-from jobstream.dispatch.domain.evaluator import violations
+from jobstream.dispatch.domain.evaluator import QUALIFICATION, Violation, violations
 from jobstream.dispatch.domain.optimiser import optimise
 from jobstream.dispatch.domain.plan import Plan, Visit, to_minutes
 from jobstream.dispatch.domain.travel import TravelModel
@@ -171,7 +171,7 @@ def _open_job(decision: Decision, work_order_id: str) -> None:
         raise CommandRejected(404, f"no open work order {work_order_id}")
 
 
-def override_violations(plan: Plan, visit: Visit, travel: TravelModel) -> list[str]:
+def override_violations(plan: Plan, visit: Visit, travel: TravelModel) -> list[Violation]:
     """The hard constraints a visit would break on its technician's timeline."""
     trial = plan.copy()
     trial.remove(visit.job_id)
@@ -193,7 +193,7 @@ async def assign(
         raise CommandRejected(409, f"{cmd.work_order_id} is not scheduled; assign it instead")
     if current is not None and current.frozen and not cmd.force:
         raise CommandRejected(409, f"{cmd.work_order_id} is under way and frozen; force to move it")
-    if cmd.technician_id not in plan.crews and not cmd.force:
+    if cmd.technician_id not in plan.crews:
         raise CommandRejected(409, f"{cmd.technician_id} is not an active technician")
     label = "moved" if current is not None else "assigned"
     decision.note(cmd.work_order_id, f"{label} by dispatcher {cmd.by}")
@@ -228,6 +228,15 @@ async def assign(
         broken = override_violations(
             plan, Visit(visit.job_id, visit.technician_id, visit.start, visit.end), decision.travel
         )
+        unqualified = [v for v in broken if v.kind == QUALIFICATION]
+        if unqualified:
+            raise CommandRejected(
+                409,
+                {
+                    "error": "the technician is not qualified; this cannot be forced",
+                    "violations": unqualified,
+                },
+            )
         if broken and not cmd.force:
             raise CommandRejected(
                 409,

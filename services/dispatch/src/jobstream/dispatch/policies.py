@@ -89,7 +89,8 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
             d.plan.jobs[wo] = job
             current = d.plan.visit_of(wo)
             if current is None:
-                d.place(wo, bump=_urgent(settings, e.details))
+                if not d.held(wo):
+                    d.place(wo, bump=_urgent(settings, e.details))
                 return
             d.plan.remove(wo)
             d.plan.put(

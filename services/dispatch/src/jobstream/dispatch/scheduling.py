@@ -114,13 +114,14 @@ class Decision:
             j
             for j in self.plan.jobs.values()
             if self.plan.visit_of(j.job_id) is None
-            and not self._held(j.job_id)
+            and not self.held(j.job_id)
             and j.job_id not in self.cancelled
         ]
         for job in sorted(waiting, key=lambda j: (j.priority, j.respond_by, j.job_id)):
             self.place(job.job_id)
 
-    def _held(self, job_id: str) -> bool:
+    def held(self, job_id: str) -> bool:
+        """Unassigned by a dispatcher: the engine leaves it where the office put it."""
         row = self.schedule.get(job_id)
         return bool(row and row["state"] == "unscheduled" and row["decided_by"] != "engine")
 
@@ -355,8 +356,8 @@ async def _job_pack(
 
 
 def _assert_qualified(decision: Decision, visit: Visit) -> None:
-    if visit.forced:
-        return
+    """The last line of defence: no event ever names an unqualified technician (forced
+    visits included: qualification cannot be overridden)."""
     crew = decision.plan.crews.get(visit.technician_id)
     job = decision.plan.jobs[visit.job_id]
     day = to_datetime(visit.start).date()
@@ -391,7 +392,8 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
             "force_reason": decision.forced.get(wo),
         }
         if new is not None:
-            _assert_qualified(decision, new)
+            if new != old:
+                _assert_qualified(decision, new)
             job = plan.jobs[wo]
             leg = legs.get(wo, (0, 0.0))
             reasons = tuple(decision.notes.get(wo, [])) + tuple(
