@@ -8,7 +8,7 @@ derived from the causing event, then projects them. "Now" is the causing event's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -231,21 +231,50 @@ async def load(conn: AsyncConnection, settings: DispatchSettings, now: datetime)
         if row["state"] != "scheduled":
             continue
         plan.put(_visit_of(row, work_orders[wo], jobs[wo], now_min))
+    _thaw_behind_work_under_way(plan, work_orders)
+    _as_it_happens(plan, work_orders, now_min)
     travel = GreatCircleTravel(settings.road_factor, settings.speed_kmh)
     engine = Engine(travel, site_technicians=await queries.site_technicians(conn))
     before = {v.job_id: v for route in plan.routes.values() for v in route}
     return Decision(plan, engine, travel, settings, before, work_orders, schedule, names)
 
 
+def _thaw_behind_work_under_way(plan: Plan, work_orders: dict[str, dict[str, Any]]) -> None:
+    """A visit is frozen by the clock when its planned departure has passed, unless the
+    field says its technician is still busy with an earlier job: then it has not started."""
+    for tech_id, route in plan.routes.items():
+        busy = [
+            i for i, v in enumerate(route) if work_orders[v.job_id]["field_status"] in UNDER_WAY
+        ]
+        if not busy:
+            continue
+        plan.routes[tech_id] = [
+            replace(v, frozen=False)
+            if i > busy[-1] and work_orders[v.job_id]["field_status"] not in UNDER_WAY
+            else v
+            for i, v in enumerate(route)
+        ]
+
+
 def _visit_of(row: dict[str, Any], wo: dict[str, Any], job: JobSpec, now: int) -> Visit:
+    """The planned visit; frozen when under way or when its planned departure has passed."""
     start, end = to_minutes(row["window_start"]), to_minutes(row["window_end"])
     departs = start - int(row["travel_minutes"] or 0)
     frozen = wo["field_status"] in UNDER_WAY or departs <= now
-    actual = wo["started_at"] or wo["arrived_at"]
-    if actual is not None:
-        start = to_minutes(actual)
-        end = max(start + job.duration, now)
     return Visit(job.job_id, row["technician_id"], start, end, frozen, bool(row["forced"]))
+
+
+def _as_it_happens(plan: Plan, work_orders: dict[str, dict[str, Any]], now: int) -> None:
+    """Visits on site or in progress take their real start; the expected end follows."""
+    for tech_id, route in plan.routes.items():
+        for i, v in enumerate(route):
+            wo = work_orders[v.job_id]
+            actual = wo["started_at"] or wo["arrived_at"]
+            if actual is not None:
+                start = to_minutes(actual)
+                end = max(start + plan.jobs[v.job_id].duration, now)
+                route[i] = replace(v, start=start, end=end, frozen=True)
+        plan.routes[tech_id] = sorted(route, key=lambda v: (v.start, v.job_id))
 
 
 # ---------------------------------------------------------------------------------------

@@ -298,7 +298,13 @@ class Engine:
         clock: int | None = None
         here: Place | None = None
         current: Period | None = None
-        for v in sorted(route, key=lambda x: (x.start, x.job_id)):
+
+        # A visit that should have started but has not comes after the work under way.
+        def order(x: Visit) -> tuple[int, bool, str]:
+            due = x.start if (x.frozen or x.forced) else max(x.start, plan.now)
+            return due, not (x.frozen or x.forced), x.job_id
+
+        for v in sorted(route, key=order):
             job = plan.jobs[v.job_id]
             if v.frozen or v.forced:
                 keep.append(v)
@@ -323,5 +329,5 @@ class Engine:
                 continue
             keep.append(Visit(v.job_id, v.technician_id, start, end))
             clock, here = end, job.place
-        plan.routes[technician_id] = keep
+        plan.routes[technician_id] = sorted(keep, key=lambda x: (x.start, x.job_id))
         return removed
