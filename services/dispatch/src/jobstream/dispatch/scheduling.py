@@ -410,8 +410,10 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
         if wo not in decision.work_orders:
             continue
         row = decision.work_orders[wo]
-        details = WorkOrderDetails.model_validate(row["details"])
         old, new = decision.before.get(wo), after.get(wo)
+        if old == new and wo not in decision.placements and wo not in decision.dispatch_again:
+            continue  # untouched by this decision
+        details = WorkOrderDetails.model_validate(row["details"])
         out: list[Event] = []
         forced = wo in decision.forced
         common: dict[str, Any] = {
