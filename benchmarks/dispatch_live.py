@@ -5,11 +5,12 @@
 (needs PostgreSQL: JOBSTREAM_PG_ADMIN_URL from the environment, or the local stack that
 `make infra-up` starts; it creates and drops its own database.)
 
-Twenty technicians (08:00–17:00), then 200 routine releases at 07:00 through the scheduler's own handler, each in its own transaction (the consumer's unit
-of work, Kafka aside). Then 32 P1 releases between 09:00 and 14:00, each applied to the
-same 200-job plan inside a transaction that is rolled back afterwards, so every urgent job
-meets the same plan: the time from handling the release to the decision's events written
-and projected, and the JobRescheduled events it appended (other jobs moved).
+Twenty technicians (08:00–17:00), then 200 routine releases at 07:00 through the
+scheduler's own handler, each in its own transaction (the consumer's unit of work, Kafka
+aside). Then 32 P1 releases between 09:00 and 14:00, each applied to the same 200-job plan
+inside a transaction that is rolled back afterwards, so every urgent job meets the same
+plan: the time from handling the release to the decision's events written and projected,
+and the JobRescheduled events it appended (other jobs moved).
 """
 
 from __future__ import annotations
