@@ -21,6 +21,10 @@ from jobstream.settings import AuthSettings
 SERVICES = ("intake", "dispatch", "fieldupdates", "billing", "reporting")
 DEFAULT_PORTS = dict(zip(SERVICES, range(8001, 8006), strict=True))
 
+# The demo crew is on call round the clock (every day 00:00–23:59), so the demo's jobs are
+# schedulable whatever time it runs; a job that would cross midnight starts the next day.
+ON_CALL = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+
 TECHNICIANS: list[dict[str, Any]] = [
     {
         "technician_id": "tech-amir",
@@ -28,6 +32,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "skills": [{"name": "gas_boiler", "level": 4}, {"name": "plumbing", "level": 3}],
         "certifications": [{"name": "gas_safe", "expires_on": "2028-03-31"}],
         "home_base": {"lat": 53.4631, "lon": -2.2913},
+        "shifts": ON_CALL,
     },
     {
         "technician_id": "tech-beth",
@@ -35,6 +40,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "skills": [{"name": "electrical", "level": 4}],
         "certifications": [{"name": "18th_edition", "expires_on": "2028-01-31"}],
         "home_base": {"lat": 53.4875, "lon": -2.2901},
+        "shifts": ON_CALL,
     },
     {
         "technician_id": "tech-chen",
@@ -42,6 +48,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "skills": [{"name": "hvac", "level": 4}, {"name": "plumbing", "level": 2}],
         "certifications": [{"name": "f_gas", "expires_on": "2027-09-30"}],
         "home_base": {"lat": 53.4106, "lon": -2.1575},
+        "shifts": ON_CALL,
     },
 ]
 

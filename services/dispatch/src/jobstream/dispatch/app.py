@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from jobstream.contracts import topics
 from jobstream.dispatch.api.routes import router
+from jobstream.dispatch.config import get_settings
 from jobstream.dispatch.db.tables import consumer_tables, events, metadata
-from jobstream.dispatch.policies import on_job_completed, on_work_order_released
+from jobstream.dispatch.policies import handlers
 from jobstream.messaging.consumer import ConsumerSpec
 from jobstream.service import Runtime, ServiceDefinition
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    """dispatch.scheduler: released work orders in, field progress in."""
+def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
+    """dispatch.scheduler: work orders from intake, progress and notes from the field."""
     return [
         ConsumerSpec(
             group_id="dispatch.scheduler",
             topics=(topics.INTAKE, topics.FIELD),
-            handlers={
-                "WorkOrderReleased": on_work_order_released,
-                "JobCompleted": on_job_completed,
-            },
+            handlers=handlers(get_settings()),
         )
     ]
 
@@ -35,5 +33,5 @@ def definition() -> ServiceDefinition:
         routers=lambda: [router],
         consumers=consumers,
         title="Jobstream dispatch",
-        description="Technician registry, scheduling and dispatch.",
+        description="Technician registry, optimised scheduling, overrides and the dispatch board.",
     )

@@ -1,106 +1,351 @@
-"""Dispatch's routes: technician registry and the (skeleton) dispatch board."""
+"""Dispatch's routes: technician registry, dispatcher overrides, jobs and the board."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.auth import Role, require_roles
-from jobstream.contracts.common import Certification, GeoPoint, Identifier, SkillLevel
-from jobstream.contracts.dispatch import TechnicianProfile, TechnicianRegistered
+from jobstream.auth import Principal, Role, require_roles
+from jobstream.dispatch import board as dispatch_board
+from jobstream.dispatch import handlers
+from jobstream.dispatch.api.schemas import (
+    AbsenceBody,
+    AssignBody,
+    OptimiseBody,
+    ProfileBody,
+    RegisterTechnicianBody,
+    UnassignBody,
+)
+from jobstream.dispatch.config import DispatchSettings, get_settings
 from jobstream.dispatch.db import queries
+from jobstream.dispatch.db.tables import idempotency_keys
+from jobstream.dispatch.domain.technicians import DomainError
+from jobstream.idempotency import lock_key, remember, remembered, request_hash
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["dispatch"])
-Office = require_roles(Role.DISPATCHER)
-Reader = require_roles(Role.DISPATCHER, Role.ANALYST)
+Office = require_roles(Role.DISPATCHER, Role.ADMIN)
+Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.ADMIN)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-class RegisterTechnicianBody(BaseModel):
-    """A technician joining the registry."""
+def _settings() -> DispatchSettings:
+    return get_settings()
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "technician_id": "tech-amir",
-                    "name": "Amir Patel",
-                    "skills": [{"name": "gas_boiler", "level": 4}, {"name": "plumbing"}],
-                    "certifications": [{"name": "gas_safe", "expires_on": "2027-06-30"}],
-                    "home_base": {"lat": 53.45, "lon": -2.25},
-                }
-            ]
-        },
-    )
 
-    technician_id: Identifier
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    skills: Annotated[list[SkillLevel], Field(min_length=1)]
-    certifications: list[Certification] = []
-    home_base: GeoPoint
+Settings = Annotated[DispatchSettings, Depends(_settings)]
+
+
+async def _command(
+    runtime: Runtime,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    success: int,
+    run: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
+) -> JSONResponse:
+    """One transaction per command, with an optional idempotency key; domain refusals → 4xx."""
+    try:
+        async with runtime.engine.begin() as conn:
+            digest = request_hash(payload)
+            if key is not None:
+                await lock_key(conn, scope, key)
+                seen = await remembered(conn, idempotency_keys, scope, key, digest)
+                if seen is not None:
+                    return JSONResponse(seen[1], status_code=seen[0])
+            body = await run(conn)
+            if key is not None:
+                await remember(conn, idempotency_keys, scope, key, digest, success, body)
+    except DomainError as exc:
+        detail: Any = str(exc) if exc.field is None else {"field": exc.field, "error": str(exc)}
+        raise HTTPException(exc.status, detail=detail) from exc
+    except handlers.CommandRejected as exc:
+        raise HTTPException(exc.status, detail=exc.detail) from exc
+    return JSONResponse(body, status_code=success)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- technicians -------------------------------------------------------------------------
 
 
 @router.post("/technicians", status_code=status.HTTP_201_CREATED, summary="Register a technician")
 async def register_technician(
     body: RegisterTechnicianBody,
-    _principal: Annotated[Any, Depends(Office)],
+    _principal: Annotated[Principal, Depends(Office)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
-) -> dict[str, Any]:
-    """Add a technician (TechnicianRegistered on `technicians`); 409 if the id exists."""
-    assert runtime.store is not None
-    event = TechnicianRegistered(
-        technician_id=body.technician_id,
-        profile=TechnicianProfile(
-            name=body.name,
-            skills=tuple(body.skills),
-            certifications=tuple(body.certifications),
-            home_base=body.home_base,
-        ),
-        registered_at=datetime.now(UTC),
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """TechnicianRegistered on `technicians`; 409 if the id exists. Waiting jobs are retried."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        version = await handlers.register_technician(
+            conn, settings, body.technician_id, body.profile(), _now()
+        )
+        return {"technician_id": body.technician_id, "version": version}
+
+    return await _command(
+        runtime, "register_technician", idempotency_key, body.model_dump(mode="json"), 201, run
     )
-    stream = f"technician-{body.technician_id}"
-    async with runtime.engine.begin() as conn:
-        if await runtime.store.current_version(conn, stream) != 0:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="technician already registered")
-        await runtime.store.append(conn, stream, 0, [event])
-        await queries.upsert_technician(conn, event)
-    return {"technician_id": body.technician_id}
+
+
+@router.put("/technicians/{technician_id}", summary="Replace a technician's profile")
+async def update_technician(
+    technician_id: str,
+    body: ProfileBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    if_match: Annotated[int | None, Header(alias="If-Match")] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """TechnicianProfileUpdated; their planned visits are re-checked. If-Match: the version
+    read (409 if it moved on)."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        version = await handlers.update_technician(
+            conn, settings, technician_id, body.profile(), principal.subject, _now(), if_match
+        )
+        return {"technician_id": technician_id, "version": version}
+
+    payload = {"id": technician_id, **body.model_dump(mode="json")}
+    return await _command(runtime, "update_technician", idempotency_key, payload, 200, run)
+
+
+@router.post(
+    "/technicians/{technician_id}/absences",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an absence",
+)
+async def record_absence(
+    technician_id: str,
+    body: AbsenceBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """TechnicianAbsenceRecorded; visits inside it are moved or unscheduled."""
+    absence_id = body.absence_id or f"abs-{uuid.uuid4().hex[:12]}"
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        version = await handlers.record_absence(
+            conn,
+            settings,
+            technician_id,
+            absence_id,
+            body.starts_at.astimezone(UTC),
+            body.ends_at.astimezone(UTC),
+            body.reason,
+            principal.subject,
+            _now(),
+        )
+        return {"technician_id": technician_id, "absence_id": absence_id, "version": version}
+
+    payload = {"id": technician_id, **body.model_dump(mode="json")}
+    return await _command(runtime, "record_absence", idempotency_key, payload, 201, run)
+
+
+@router.delete("/technicians/{technician_id}/absences/{absence_id}", summary="Cancel an absence")
+async def cancel_absence(
+    technician_id: str,
+    absence_id: str,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+) -> JSONResponse:
+    """TechnicianAbsenceCancelled; the freed time may take waiting jobs."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        version = await handlers.cancel_absence(
+            conn, settings, technician_id, absence_id, principal.subject, _now()
+        )
+        return {"technician_id": technician_id, "absence_id": absence_id, "version": version}
+
+    return await _command(runtime, "cancel_absence", None, None, 200, run)
 
 
 @router.get("/technicians", summary="The technician registry")
 async def list_technicians(
-    _principal: Annotated[Any, Depends(Reader)],
+    _principal: Annotated[Principal, Depends(Reader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> list[dict[str, Any]]:
-    """Every registered technician."""
+    """Every registered technician with their live location."""
     async with runtime.engine.connect() as conn:
-        return await queries.list_technicians(conn)
+        return await queries.technician_rows(conn)
+
+
+@router.get("/technicians/{technician_id}", summary="One technician")
+async def get_technician(
+    technician_id: str,
+    _principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """Profile, version (for If-Match) and absences."""
+    async with runtime.engine.connect() as conn:
+        found = await queries.technician_row(conn, technician_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such technician")
+    return found
+
+
+# -- jobs and overrides ------------------------------------------------------------------
 
 
 @router.get("/jobs/{work_order_id}", summary="One job as dispatch sees it")
 async def get_job(
     work_order_id: str,
-    _principal: Annotated[Any, Depends(Reader)],
+    _principal: Annotated[Principal, Depends(Reader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
-    """Assignment, window, travel and the reasons for the choice."""
+    """State, technician, window, travel, the reasons and the candidates considered."""
     async with runtime.engine.connect() as conn:
-        job = await queries.get_job(conn, work_order_id)
+        job = await queries.job_view(conn, work_order_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such job")
     return job
 
 
-@router.get("/board", summary="Jobs, newest first (skeleton board)")
-async def board(
-    _principal: Annotated[Any, Depends(Reader)],
+def _override(work_order_id: str, body: AssignBody, principal: Principal) -> handlers.Override:
+    return handlers.Override(
+        work_order_id=work_order_id,
+        technician_id=body.technician_id,
+        start=body.start.astimezone(UTC) if body.start else None,
+        force=body.force,
+        force_reason=body.force_reason,
+        by=principal.subject,
+        command_id=str(uuid.uuid4()),
+        at=_now(),
+    )
+
+
+async def _job_answer(conn: AsyncConnection, work_order_id: str) -> dict[str, Any]:
+    view = await queries.job_view(conn, work_order_id)
+    assert view is not None
+    return {
+        "work_order_id": work_order_id,
+        "state": view["state"],
+        "technician_id": view["technician_id"],
+        "window_start": view["window_start"].isoformat() if view["window_start"] else None,
+        "window_end": view["window_end"].isoformat() if view["window_end"] else None,
+        "forced": view["forced"],
+    }
+
+
+@router.post("/jobs/{work_order_id}/assign", summary="Assign a job to a technician")
+async def assign_job(
+    work_order_id: str,
+    body: AssignBody,
+    principal: Annotated[Principal, Depends(Office)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    """Every job with its technician and status."""
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Checked against the hard constraints (409 listing what breaks); ``force`` with a
+    ``force_reason`` records a deliberate breach."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        cmd = _override(work_order_id, body, principal)
+        await handlers.assign(conn, settings, cmd, must_be_placed=False)
+        return await _job_answer(conn, work_order_id)
+
+    payload = {"id": work_order_id, **body.model_dump(mode="json")}
+    return await _command(runtime, "assign_job", idempotency_key, payload, 200, run)
+
+
+@router.post("/jobs/{work_order_id}/move", summary="Move a scheduled job")
+async def move_job(
+    work_order_id: str,
+    body: AssignBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Another technician and/or time, under the same checks as assign."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        cmd = _override(work_order_id, body, principal)
+        await handlers.assign(conn, settings, cmd, must_be_placed=True)
+        return await _job_answer(conn, work_order_id)
+
+    payload = {"id": work_order_id, **body.model_dump(mode="json")}
+    return await _command(runtime, "move_job", idempotency_key, payload, 200, run)
+
+
+@router.post("/jobs/{work_order_id}/unassign", summary="Take a job off its technician")
+async def unassign_job(
+    work_order_id: str,
+    body: UnassignBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """JobUnscheduled; the job waits, held, until a dispatcher assigns it again."""
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        await handlers.unassign(
+            conn, settings, work_order_id, body.reason, principal.subject, str(uuid.uuid4()), _now()
+        )
+        return await _job_answer(conn, work_order_id)
+
+    payload = {"id": work_order_id, **body.model_dump(mode="json")}
+    return await _command(runtime, "unassign_job", idempotency_key, payload, 200, run)
+
+
+@router.post("/plan/optimise", summary="Re-solve one day with the day optimiser")
+async def optimise_day(
+    body: OptimiseBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """VROOM over the day's movable visits and waiting jobs (frozen and forced visits stay);
+    each moved job gets JobRescheduled. Jobs may move freely: the office's deliberate act."""
+    start, end = dispatch_board.day_bounds(body.day, settings.business_time_zone)
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        return await handlers.optimise_day(
+            conn, settings, start, end, principal.subject, str(uuid.uuid4()), _now()
+        )
+
+    return await _command(
+        runtime, "optimise_day", idempotency_key, body.model_dump(mode="json"), 200, run
+    )
+
+
+# -- board -------------------------------------------------------------------------------
+
+
+@router.get("/board", summary="The dispatch board for one day")
+async def board(
+    _principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Settings,
+    day: Annotated[date | None, Query(description="Local day (default: today)")] = None,
+) -> dict[str, Any]:
+    """Priority tiers (SLA risk first), each technician's timeline with live status and
+    location, the unscheduled and failed lanes."""
+    now = _now()
+    zone = settings.business_time_zone
+    from zoneinfo import ZoneInfo
+
+    day = day or now.astimezone(ZoneInfo(zone)).date()
+    start, end = dispatch_board.day_bounds(day, zone)
     async with runtime.engine.connect() as conn:
-        return await queries.list_jobs(conn, limit)
+        rows = await queries.board_rows(conn, start, end)
+        techs = await queries.technician_rows(conn)
+    return dispatch_board.build(
+        day, zone, rows, techs, now, timedelta(minutes=settings.at_risk_minutes)
+    )

@@ -1,1 +1,1 @@
-"""Dispatch's pure domain: technicians and choosing who does a job."""
+"""Dispatch's pure domain: technicians, qualification, travel and the scheduling decisions."""

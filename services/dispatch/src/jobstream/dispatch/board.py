@@ -1,0 +1,155 @@
+"""The dispatch board for one day: priority tiers with SLA risk first, timelines, lanes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jobstream.dispatch.domain.plan import PRIORITY_RANK
+
+
+def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC span of a local day."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time.min, tz)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def sla_risk(row: dict[str, Any], now: datetime, at_risk: timedelta) -> tuple[str, int]:
+    """("breached" | "at_risk" | "ok", minutes of slack) against respond-by and resolve-by."""
+    details = row["details"]
+    respond_by = datetime.fromisoformat(details["respond_by"])
+    resolve_by = datetime.fromisoformat(details["resolve_by"])
+    if row.get("window_start") is not None:
+        slack = min(respond_by - row["window_start"], resolve_by - row["window_end"])
+    else:
+        duration = timedelta(minutes=details["estimated_duration_minutes"])
+        slack = min(respond_by - now, resolve_by - now - duration)
+    minutes = int(slack.total_seconds() // 60)
+    if slack < timedelta(0):
+        return "breached", minutes
+    if slack < at_risk:
+        return "at_risk", minutes
+    return "ok", minutes
+
+
+RISK_ORDER = {"breached": 0, "at_risk": 1, "ok": 2}
+
+
+def job_card(row: dict[str, Any], now: datetime, at_risk: timedelta) -> dict[str, Any]:
+    """What the board shows of one job."""
+    risk, slack = sla_risk(row, now, at_risk)
+    details = row["details"]
+    return {
+        "work_order_id": row["work_order_id"],
+        "priority": row["priority"],
+        "job_type": details["job_type"],
+        "site": details["site"],
+        "customer_id": details["customer_id"],
+        "state": row.get("state") or "pending",
+        "field_status": row.get("field_status"),
+        "technician_id": row.get("technician_id"),
+        "window_start": row.get("window_start"),
+        "window_end": row.get("window_end"),
+        "eta": row.get("eta"),
+        "travel_minutes": row.get("travel_minutes"),
+        "respond_by": details["respond_by"],
+        "resolve_by": details["resolve_by"],
+        "sla_risk": risk,
+        "sla_slack_minutes": slack,
+        "forced": bool(row.get("forced")),
+        "failure_reason": row.get("failure_reason"),
+        "failure_detail": row.get("failure_detail"),
+    }
+
+
+def build(
+    day: date,
+    zone: str,
+    rows: list[dict[str, Any]],
+    technicians: list[dict[str, Any]],
+    now: datetime,
+    at_risk: timedelta,
+) -> dict[str, Any]:
+    """The board: tiers, timelines, unscheduled and failed lanes."""
+    start, end = day_bounds(day, zone)
+    cards = [job_card(r, now, at_risk) for r in rows]
+    on_day = [
+        c
+        for c in cards
+        if c["window_start"] is not None and c["window_start"] < end and c["window_end"] > start
+    ]
+    tiers = []
+    for priority in sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__):
+        jobs = [c for c in on_day if c["priority"] == priority]
+        jobs.sort(
+            key=lambda c: (RISK_ORDER[c["sla_risk"]], c["sla_slack_minutes"], c["work_order_id"])
+        )
+        tiers.append({"priority": priority, "jobs": jobs})
+    timelines = []
+    for t in technicians:
+        mine = sorted(
+            (c for c in on_day if c["technician_id"] == t["technician_id"]),
+            key=lambda c: c["window_start"],
+        )
+        items: list[dict[str, Any]] = []
+        for c in mine:
+            if c["travel_minutes"]:
+                items.append(
+                    {
+                        "kind": "travel",
+                        "start": c["window_start"] - timedelta(minutes=c["travel_minutes"]),
+                        "end": c["window_start"],
+                        "to": c["work_order_id"],
+                    }
+                )
+            items.append(
+                {
+                    "kind": "job",
+                    "work_order_id": c["work_order_id"],
+                    "priority": c["priority"],
+                    "start": c["window_start"],
+                    "end": c["window_end"],
+                    "field_status": c["field_status"],
+                    "sla_risk": c["sla_risk"],
+                }
+            )
+        live = next(
+            (
+                c
+                for c in mine
+                if c["field_status"] in ("en_route", "on_site", "in_progress", "on_hold")
+            ),
+            None,
+        )
+        location = None
+        if t.get("lat") is not None:
+            location = {"lat": t["lat"], "lon": t["lon"], "located_at": t["located_at"]}
+        timelines.append(
+            {
+                "technician_id": t["technician_id"],
+                "name": t["name"],
+                "active": t["active"],
+                "status": (
+                    live["field_status"] if live else ("idle" if t["active"] else "inactive")
+                ),
+                "current_job": live["work_order_id"] if live else None,
+                "location": location,
+                "timeline": items,
+            }
+        )
+    open_cards = [c for c in cards if c["window_start"] is None]
+
+    def lane_order(c: dict[str, Any]) -> tuple[int, int, str]:
+        return PRIORITY_RANK[c["priority"]], c["sla_slack_minutes"], c["work_order_id"]
+
+    return {
+        "day": day.isoformat(),
+        "time_zone": zone,
+        "as_of": now,
+        "tiers": tiers,
+        "technicians": timelines,
+        "unscheduled": sorted((c for c in open_cards if c["state"] != "failed"), key=lane_order),
+        "failed": sorted((c for c in open_cards if c["state"] == "failed"), key=lane_order),
+    }

@@ -1,0 +1,333 @@
+"""The live engine: place a job in the current plan moving as few others as possible.
+
+Appointments are kept: a placed visit never moves earlier on its own, and moves later only
+when a job inserted before it leaves no time ("pushed"). An urgent job may also displace
+("bump") lower-priority visits, which are then placed again elsewhere, or unscheduled.
+Every pushed or bumped visit counts as a move, and a move costs more than any travel
+saving, so the engine prefers gaps, then the end of a day, then pushing, then bumping.
+Everything is deterministic: ties break on technician id and start time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from jobstream.dispatch.domain.plan import Crew, JobSpec, Period, Plan, Visit, to_datetime
+from jobstream.dispatch.domain.travel import Place, TravelModel
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What the engine weighs, in cost units (one unit ≈ one minute of driving)."""
+
+    move: float = 1000.0
+    late_per_minute: Mapping[int, float] = field(
+        default_factory=lambda: {1: 50.0, 2: 10.0, 3: 2.0, 4: 1.0}
+    )
+    travel_per_minute: float = 1.0
+    delay_per_minute: float = 0.02
+    overtime_per_minute: float = 2.0
+    load_per_minute: float = 0.05
+    same_technician_at_site: float = 30.0
+
+
+@dataclass(frozen=True)
+class Option:
+    """One feasible way to place a job."""
+
+    cost: float
+    technician_id: str
+    start: int
+    end: int
+    eta: int
+    travel_minutes: int
+    travel_km: float
+    pushed: tuple[Visit, ...] = ()
+    bumped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """How one technician fared for a job."""
+
+    technician_id: str
+    eligible: bool
+    reason: str
+    travel_minutes: int | None = None
+
+
+@dataclass
+class Placement:
+    """The outcome of placing one job: the option taken (if any) and what was weighed."""
+
+    job_id: str
+    option: Option | None
+    considered: list[Assessment]
+    qualified: int
+    failure: str | None = None
+    detail: str = ""
+
+
+class Engine:
+    """Places jobs into a plan; one instance per decision (its travel cache is per plan)."""
+
+    def __init__(
+        self,
+        travel: TravelModel,
+        weights: Weights | None = None,
+        site_technicians: Mapping[str, frozenset[str]] | None = None,
+        deadline_is_hard: bool = True,
+    ) -> None:
+        self.travel = travel
+        self.weights = weights or Weights()
+        self.site_technicians = site_technicians or {}
+        self.deadline_is_hard = deadline_is_hard
+        self._minutes = lru_cache(maxsize=200_000)(self._minutes_uncached)
+
+    def _minutes_uncached(self, a: Place, b: Place) -> int:
+        return self.travel.minutes(a, b)
+
+    def minutes(self, a: Place, b: Place) -> int:
+        """Cached driving minutes."""
+        return self._minutes(a, b)
+
+    # -- one period -----------------------------------------------------------------------
+
+    def _period_visits(self, plan: Plan, crew: Crew, period: Period) -> list[Visit]:
+        return [
+            v
+            for v in plan.route(crew.technician_id)
+            if v.end > period.start and v.start < period.overtime_end
+        ]
+
+    def _options_in_period(
+        self, plan: Plan, crew: Crew, period: Period, job: JobSpec, bump: bool
+    ) -> list[Option]:
+        w = self.weights
+        visits = self._period_visits(plan, crew, period)
+        latest_end = min(job.latest_end(self.deadline_is_hard), period.overtime_end)
+        earliest = job.earliest_start()
+        options: list[Option] = []
+        t = max(period.start, plan.now)
+        at = period.start_place
+        last_frozen = max(
+            (i for i, v in enumerate(visits) if v.frozen or v.start < plan.now), default=-1
+        )
+        load = sum(v.end - v.start for v in visits)
+        for p in range(len(visits) + 1):
+            if p > 0:
+                prev = visits[p - 1]
+                t, at = max(t, prev.end), plan.jobs[prev.job_id].place
+            if p <= last_frozen:
+                continue
+            if t > latest_end:
+                break
+            leg = self.minutes(at, job.place)
+            eta = t + leg
+            start = max(eta, earliest)
+            end = start + job.duration
+            if end > latest_end:
+                continue
+            pushed: list[Visit] = []
+            bumped: list[str] = []
+            extra_late = 0.0
+            clock, here, ok = end, job.place, True
+            after = visits[p:]
+            for v in after:
+                vjob = plan.jobs[v.job_id]
+                arrive = clock + self.minutes(here, vjob.place)
+                if arrive <= v.start:
+                    break  # this visit keeps its appointment, and so do the ones after it
+                new_end = arrive + (v.end - v.start)
+                limit = min(vjob.latest_end(self.deadline_is_hard), period.overtime_end)
+                movable = not (v.frozen or v.forced)
+                if movable and new_end <= limit:
+                    pushed.append(Visit(v.job_id, v.technician_id, arrive, new_end))
+                    rate = w.late_per_minute.get(vjob.priority, 1.0)
+                    extra_late += rate * (
+                        max(0, arrive - vjob.respond_by) - max(0, v.start - vjob.respond_by)
+                    )
+                    clock, here = new_end, vjob.place
+                elif bump and movable and vjob.priority > job.priority:
+                    bumped.append(v.job_id)
+                else:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            nxt = next((v for v in after if v.job_id not in bumped), None)
+            added = leg
+            if nxt is not None:
+                nplace = plan.jobs[nxt.job_id].place
+                added += self.minutes(job.place, nplace) - self.minutes(at, nplace)
+            late = max(0, start - job.respond_by)
+            overtime = max(0, end - period.end)
+            cost = (
+                w.move * (len(pushed) + len(bumped))
+                + w.late_per_minute.get(job.priority, 1.0) * late
+                + extra_late
+                + w.travel_per_minute * added
+                + w.delay_per_minute * (start - earliest)
+                + w.overtime_per_minute * overtime
+                + w.load_per_minute * load
+            )
+            if crew.technician_id in self.site_technicians.get(job.site_id, frozenset()):
+                cost -= w.same_technician_at_site
+            options.append(
+                Option(
+                    cost=cost,
+                    technician_id=crew.technician_id,
+                    start=start,
+                    end=end,
+                    eta=eta,
+                    travel_minutes=leg,
+                    travel_km=round(self.travel.km(at, job.place), 2),
+                    pushed=tuple(pushed),
+                    bumped=tuple(bumped),
+                )
+            )
+        return options
+
+    # -- one job --------------------------------------------------------------------------
+
+    def options(self, plan: Plan, job: JobSpec, bump: bool = False) -> Placement:
+        """Every feasible option for ``job``, best first in ``option``, with assessments."""
+        considered: list[Assessment] = []
+        best: Option | None = None
+        qualified = 0
+        earliest, latest = job.earliest_start(), job.latest_end(self.deadline_is_hard)
+        for tech_id in sorted(plan.crews):
+            crew = plan.crews[tech_id]
+            relevant = [
+                p
+                for p in crew.periods
+                if p.overtime_end > max(earliest, plan.now) and p.start < latest
+            ]
+            reasons = {crew.disqualification(job, p.local_date) for p in relevant}
+            if not relevant:
+                reasons = {crew.disqualification(job, to_datetime(earliest).date())}
+                why = next(iter(reasons)) or "no working time before the deadline"
+                considered.append(Assessment(tech_id, why is None, why))
+                if reasons == {None}:
+                    qualified += 1
+                continue
+            if None not in reasons:
+                why = sorted(r for r in reasons if r)[0]
+                considered.append(Assessment(tech_id, False, why))
+                continue
+            qualified += 1
+            mine: Option | None = None
+            for period in relevant:
+                if crew.disqualification(job, period.local_date) is not None:
+                    continue
+                for o in self._options_in_period(plan, crew, period, job, bump):
+                    if mine is None or (o.cost, o.start) < (mine.cost, mine.start):
+                        mine = o
+            if mine is None:
+                considered.append(Assessment(tech_id, True, "no free time before the deadline"))
+                continue
+            considered.append(
+                Assessment(
+                    tech_id,
+                    True,
+                    f"could start {to_datetime(mine.start):%a %H:%M} UTC, cost {mine.cost:.0f}",
+                    mine.travel_minutes,
+                )
+            )
+            if best is None or (mine.cost, mine.technician_id) < (best.cost, best.technician_id):
+                best = mine
+        placement = Placement(job.job_id, best, considered, qualified)
+        if best is None:
+            if qualified == 0:
+                placement.failure = "no_qualified_technician"
+                placement.detail = (
+                    "no technician holds the required skills and valid certifications"
+                )
+            elif job.window is not None and job.window[1] < job.resolve_by:
+                placement.failure = "outside_customer_window"
+                placement.detail = f"{qualified} qualified, none free within the customer's window"
+            else:
+                placement.failure = "no_capacity_before_deadline"
+                placement.detail = f"{qualified} qualified, none free before the deadline"
+        return placement
+
+    def apply(self, plan: Plan, option: Option, job_id: str) -> None:
+        """Put the job where ``option`` says, pushing and bumping as it says."""
+        for jid in option.bumped:
+            plan.remove(jid)
+        for v in option.pushed:
+            plan.remove(v.job_id)
+            plan.put(v)
+        plan.put(Visit(job_id, option.technician_id, option.start, option.end))
+
+    def place(
+        self, plan: Plan, job: JobSpec, bump: bool = False
+    ) -> tuple[Placement, dict[str, Placement]]:
+        """Place ``job`` (and re-place what it bumped, without bumping); mutates ``plan``.
+
+        Returns the job's placement and the placements of the bumped jobs.
+        """
+        placement = self.options(plan, job, bump)
+        replaced: dict[str, Placement] = {}
+        if placement.option is None:
+            return placement, replaced
+        self.apply(plan, placement.option, job.job_id)
+        for jid in placement.option.bumped:
+            again = self.options(plan, plan.jobs[jid], bump=False)
+            if again.option is not None:
+                self.apply(plan, again.option, jid)
+            replaced[jid] = again
+        return placement, replaced
+
+    # -- repairs --------------------------------------------------------------------------
+
+    def repair(self, plan: Plan, technician_id: str) -> list[str]:
+        """Re-time a technician's route after reality changed (a late start, a lost shift,
+        a lost skill): push visits that no longer fit, and take off those that cannot be
+        kept at all. Returns the ids taken off (to be placed again by the caller)."""
+        crew = plan.crews.get(technician_id)
+        route = plan.route(technician_id)
+        removed: list[str] = []
+        keep: list[Visit] = []
+        if crew is None:
+            removed = [v.job_id for v in route if not v.frozen]
+            plan.routes[technician_id] = [v for v in route if v.frozen]
+            return removed
+        clock: int | None = None
+        here: Place | None = None
+        current: Period | None = None
+
+        # A visit that should have started but has not comes after the work under way.
+        def order(x: Visit) -> tuple[int, bool, str]:
+            due = x.start if (x.frozen or x.forced) else max(x.start, plan.now)
+            return due, not (x.frozen or x.forced), x.job_id
+
+        for v in sorted(route, key=order):
+            job = plan.jobs[v.job_id]
+            if v.frozen or v.forced:
+                keep.append(v)
+                clock, here = v.end, job.place
+                continue
+            found = next((p for p in crew.periods if p.start <= v.start < p.overtime_end), None)
+            if found is None or crew.disqualification(job, found.local_date) is not None:
+                removed.append(v.job_id)
+                continue
+            period = found
+            if period is not current:
+                current = period
+                if clock is None or clock < period.start:
+                    clock, here = max(period.start, plan.now), period.start_place
+            assert here is not None and clock is not None
+            arrive = clock + self.minutes(here, job.place)
+            start = max(v.start, arrive)
+            end = start + (v.end - v.start)
+            limit = min(job.latest_end(self.deadline_is_hard), period.overtime_end)
+            if end > limit or (job.window is not None and start < job.window[0]):
+                removed.append(v.job_id)
+                continue
+            keep.append(Visit(v.job_id, v.technician_id, start, end))
+            clock, here = end, job.place
+        plan.routes[technician_id] = sorted(keep, key=lambda x: (x.start, x.job_id))
+        return removed

@@ -1,0 +1,166 @@
+"""The day optimiser: re-solve a span of the plan with VROOM (pyvroom), keeping what is under way.
+
+The live engine (insertion.py) answers each event moving as few jobs as possible; this one
+is for a deliberate re-plan (the office's "optimise tomorrow", a nightly run), where jobs
+may move freely. Frozen visits stay, and so does every visit of a technician period that
+holds a dispatcher's forced visit. Each (technician, working period) becomes a vehicle
+whose skills are the technician's skills plus the certifications valid on that day, so
+eligibility is VROOM's own skills rule; priorities (P1 highest) decide who is left out
+when there is not room for everyone. A previously placed job that VROOM leaves out is put
+back by the insertion engine; if that fails too the original plan is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import vroom
+
+from jobstream.dispatch.domain.insertion import Engine
+from jobstream.dispatch.domain.plan import Crew, Period, Plan, Visit
+from jobstream.dispatch.domain.travel import Place, TravelModel
+
+VROOM_PRIORITY = {1: 100, 2: 40, 3: 15, 4: 5}
+URGENT_SLA_PRIORITY = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The optimised plan, or the original with why it was kept."""
+
+    plan: Plan
+    kept_original: bool = False
+    note: str = ""
+
+
+def _vehicles(plan: Plan, span: tuple[int, int]) -> list[tuple[Crew, Period, int, Place]]:
+    """(crew, period, free from, start place) for each period the optimiser may rearrange."""
+    out = []
+    for tech_id in sorted(plan.crews):
+        crew = plan.crews[tech_id]
+        route = plan.route(tech_id)
+        for p in crew.periods:
+            if p.overtime_end <= max(span[0], plan.now) or p.start >= span[1]:
+                continue
+            inside = [v for v in route if v.end > p.start and v.start < p.overtime_end]
+            if any(v.forced for v in inside):
+                continue
+            free, place = max(p.start, plan.now), p.start_place
+            for v in inside:
+                if v.frozen:
+                    free, place = max(free, v.end), plan.jobs[v.job_id].place
+            if free < p.end:
+                out.append((crew, p, free, place))
+    return out
+
+
+def optimise(
+    plan: Plan,
+    travel: TravelModel,
+    span: tuple[int, int],
+    *,
+    exploration: int = 5,
+    threads: int = 1,
+    timeout_s: float | None = None,
+) -> Outcome:
+    """Re-solve every movable visit and waiting job whose time may fall within ``span``."""
+    vehicles = _vehicles(plan, span)
+    movable_periods = {(c.technician_id, p.start) for c, p, _, _ in vehicles}
+    work = plan.copy()
+    placed_before: set[str] = set()
+    for tech_id, route in work.routes.items():
+        crew = plan.crews.get(tech_id)
+        for v in list(route):
+            period = next(
+                (p for p in (crew.periods if crew else ()) if p.start <= v.start < p.overtime_end),
+                None,
+            )
+            if period and (tech_id, period.start) in movable_periods and not v.frozen:
+                route.remove(v)
+                placed_before.add(v.job_id)
+    waiting = [
+        j
+        for j in plan.jobs.values()
+        if work.visit_of(j.job_id) is None
+        and j.earliest_start() < span[1]
+        and j.latest_end() > max(span[0], plan.now)
+    ]
+    if not vehicles or not waiting:
+        return Outcome(plan, True, "nothing to optimise")
+
+    base = min(free for _, _, free, _ in vehicles)
+    places: dict[str, int] = {}
+    points: list[Place] = []
+
+    def index(place: Place) -> int:
+        if place.key not in places:
+            places[place.key] = len(points)
+            points.append(place)
+        return places[place.key]
+
+    skill_ids: dict[str, int] = {}
+
+    def skill(name: str) -> int:
+        return skill_ids.setdefault(name, len(skill_ids) + 1)
+
+    problem = vroom.Input()
+    fleet: list[tuple[Crew, Period]] = []
+    for k, (crew, period, free, place) in enumerate(vehicles):
+        skills = {skill(f"skill:{s}") for s in crew.skills}
+        skills |= {
+            skill(f"cert:{c}") for c, exp in crew.certifications.items() if exp >= period.local_date
+        }
+        problem.add_vehicle(
+            vroom.Vehicle(
+                k,
+                start=index(place),
+                skills=skills,
+                time_window=vroom.TimeWindow((free - base) * 60, (period.end - base) * 60),
+            )
+        )
+        fleet.append((crew, period))
+    jobs_by_id: dict[int, str] = {}
+    for n, job in enumerate(sorted(waiting, key=lambda j: j.job_id)):
+        opens = max(job.earliest_start(), base)
+        closes = job.latest_end() - job.duration
+        if closes < opens:
+            continue
+        if job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
+            # VROOM has no soft lateness: for urgent work the respond-by becomes the window,
+            # and a job that cannot make it is put back (late) by the insertion engine.
+            closes = job.respond_by
+        needs = {skill(f"skill:{s}") for s in job.skills} | {
+            skill(f"cert:{c}") for c in job.certifications
+        }
+        problem.add_job(
+            vroom.Job(
+                n,
+                location=index(job.place),
+                default_service=job.duration * 60,
+                skills=needs,
+                priority=VROOM_PRIORITY.get(job.priority, 0),
+                time_windows=[vroom.TimeWindow((opens - base) * 60, (closes - base) * 60)],
+            )
+        )
+        jobs_by_id[n] = job.job_id
+    if not jobs_by_id:
+        return Outcome(plan, True, "no waiting job fits its window")
+    matrix = [[travel.minutes(a, b) * 60 for b in points] for a in points]
+    problem.set_durations_matrix(profile="car", matrix_input=matrix)
+    limit = timedelta(seconds=timeout_s) if timeout_s is not None else None
+    solution = problem.solve(exploration_level=exploration, nb_threads=threads, timeout=limit)
+    routes = solution.routes
+    for row in routes[routes["type"] == "job"].itertuples():
+        crew, _period = fleet[int(row.vehicle_id)]
+        job_id = jobs_by_id[int(row.id)]
+        start = base + (int(row.arrival) + int(row.waiting_time)) // 60
+        job = plan.jobs[job_id]
+        work.put(Visit(job_id, crew.technician_id, start, start + job.duration))
+    engine = Engine(travel)
+    for job_id in sorted(placed_before):
+        if work.visit_of(job_id) is None:
+            again, _ = engine.place(work, plan.jobs[job_id])
+            if again.option is None:
+                return Outcome(plan, True, f"optimiser would drop {job_id}; plan kept")
+    return Outcome(work)

@@ -1,0 +1,66 @@
+"""Small builders for engine tests: a day in Manchester in whole minutes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from jobstream.dispatch.domain.plan import Crew, JobSpec, Period, Plan, Visit, to_minutes
+from jobstream.dispatch.domain.travel import GreatCircleTravel, Place
+
+TRAVEL = GreatCircleTravel(road_factor=1.3, speed_kmh=40)
+DAY = date(2026, 11, 23)
+MANCHESTER = Place("manchester", 53.4808, -2.2426)
+SALFORD = Place("salford", 53.4839, -2.2707)
+STOCKPORT = Place("stockport", 53.4084, -2.1575)
+LIVERPOOL = Place("liverpool", 53.4084, -2.9916)
+
+
+def at(hour: int, minute: int = 0, day: date = DAY) -> int:
+    return to_minutes(datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC))
+
+
+def crew(tid, skills=("gas_boiler",), certs=None, home=MANCHESTER, start=8, end=17, days=(DAY,)):
+    certs = {"gas_safe": date(2030, 1, 1)} if certs is None else certs
+    periods = tuple(Period(at(start, day=d), at(end, day=d), at(end, day=d), d, home) for d in days)
+    return Crew(tid, home, frozenset(skills), certs, periods)
+
+
+def job(
+    jid,
+    place=MANCHESTER,
+    priority=3,
+    duration=60,
+    release=None,
+    respond=None,
+    resolve=None,
+    window=None,
+    skills=("gas_boiler",),
+    certs=("gas_safe",),
+    site=None,
+):
+    release = at(8) if release is None else release
+    return JobSpec(
+        job_id=jid,
+        place=place,
+        site_id=site or f"site-{jid}",
+        duration=duration,
+        priority=priority,
+        release=release,
+        respond_by=respond if respond is not None else release + 24 * 60,
+        resolve_by=resolve if resolve is not None else release + 3 * 24 * 60,
+        window=window,
+        skills=frozenset(skills),
+        certifications=frozenset(certs),
+    )
+
+
+def plan(crews, jobs, visits=(), now=None) -> Plan:
+    p = Plan({j.job_id: j for j in jobs}, {c.technician_id: c for c in crews})
+    p.now = at(8) if now is None else now
+    for v in visits:
+        p.put(v)
+    return p
+
+
+def visit(jid, tid, start, duration=60, frozen=False) -> Visit:
+    return Visit(jid, tid, start, start + duration, frozen)
