@@ -24,13 +24,12 @@ from jobstream.contracts.common import (
     WorkOrderDetails,
 )
 from jobstream.contracts.intake import WorkOrderReleased
-from jobstream.contracts.topics import FIELD, INTAKE, all_topic_specs, namespaced
+from jobstream.contracts.topics import FIELD, INTAKE, namespaced
 from jobstream.db import async_engine, libpq_dsn
 from jobstream.dispatch.app import consumers, definition
 from jobstream.dispatch.db import queries
 from jobstream.dispatch.db.tables import consumer_tables, events
 from jobstream.eventstore.relay import OutboxRelay
-from jobstream.messaging.admin import ensure_topics
 from jobstream.messaging.consumer import ConsumerRunner
 from jobstream.messaging.envelope import Envelope
 from jobstream.service import Role, ServiceSettings, create_app, in_namespace
@@ -163,10 +162,9 @@ class Dispatch:
             return await queries.job_rows(conn)
 
 
-async def start_dispatch(infra, database_factory) -> Dispatch:
+async def start_dispatch(infra, database_factory, namespace_factory) -> Dispatch:
     url = database_factory("jobstream.dispatch.db:migrations")
-    namespace = f"dsp-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(infra.bootstrap_servers, all_topic_specs(1, namespace))
+    namespace = await namespace_factory("dsp", partitions=1)
     settings = ServiceSettings(
         database=DatabaseSettings(DATABASE_URL=url), JOBSTREAM_NAMESPACE=namespace
     )

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def dispatch(infra, database_factory):
-    d = await start_dispatch(infra, database_factory)
+async def dispatch(infra, database_factory, namespace_factory):
+    d = await start_dispatch(infra, database_factory, namespace_factory)
     try:
         yield d
     finally:

@@ -32,8 +32,8 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-async def dispatch(infra, database_factory):
-    d = await start_dispatch(infra, database_factory)
+async def dispatch(infra, database_factory, namespace_factory):
+    d = await start_dispatch(infra, database_factory, namespace_factory)
     try:
         yield d
     finally:
