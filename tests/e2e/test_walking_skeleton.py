@@ -5,12 +5,17 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 
+from jobstream.contracts.topics import all_topic_specs
 from jobstream.demo import REQUESTS, SERVICES, TECHNICIANS, Stack
+from jobstream.messaging.admin import delete_topics, ensure_topics
+from jobstream.testing.infra import create_database, drop_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -21,30 +26,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_services(infra, database_factory, tmp_path: Path, namespace: str):
-    """Migrate and start each service as its own OS process; returns (processes, urls)."""
+def service_env(infra, database_url: str, namespace: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+        "JOBSTREAM_NAMESPACE": namespace,
+        "JOBSTREAM_ENV": "production",
+        # Debug logging everywhere, so the secrets test sees the most a service writes;
+        # unbuffered, so the logs are complete while the processes still run.
+        "JOBSTREAM_LOG_LEVEL": "DEBUG",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def start_services(infra, databases: dict[str, str], log_dir: Path, namespace: str):
+    """Migrate (all at once) and start each service as its own OS process."""
+    envs = {s: service_env(infra, databases[s], namespace) for s in SERVICES}
+    migrations = [
+        subprocess.Popen([sys.executable, "-m", f"jobstream.{s}", "migrate"], env=envs[s])
+        for s in SERVICES
+    ]
+    assert [m.wait(timeout=120) for m in migrations] == [0] * len(SERVICES)
     processes: list[subprocess.Popen] = []
     urls: dict[str, str] = {}
     for service in SERVICES:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_factory(None),
-            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
-            "JOBSTREAM_NAMESPACE": namespace,
-            "JOBSTREAM_ENV": "production",
-            # Debug logging everywhere, so the secrets test sees the most a service writes;
-            # unbuffered, so the logs are complete while the processes still run.
-            "JOBSTREAM_LOG_LEVEL": "DEBUG",
-            "PYTHONUNBUFFERED": "1",
-        }
-        module = f"jobstream.{service}"
-        subprocess.run([sys.executable, "-m", module, "migrate"], env=env, check=True)
         port = free_port()
-        log = (tmp_path / f"{service}.log").open("w")
+        log = (log_dir / f"{service}.log").open("w")
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", module, "serve", "--port", str(port)],
-                env=env,
+                [sys.executable, "-m", f"jobstream.{service}", "serve", "--port", str(port)],
+                env=envs[service],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -63,17 +75,31 @@ def stop_services(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
-@pytest.fixture
-async def stack(infra, database_factory, namespace_factory, tmp_path: Path):
-    namespace = await namespace_factory("e2e")
-    processes, urls = start_services(infra, database_factory, tmp_path, namespace)
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e-logs")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def stack(infra, log_dir: Path):
+    """One stack for the module: starting five processes is the slow part, and each test
+    drives its own work orders through it."""
+    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
+    specs = all_topic_specs(3, namespace)
+    await ensure_topics(infra.bootstrap_servers, specs)
+    databases = {s: create_database(infra, f"e2e_{s}") for s in SERVICES}
+    processes, urls = start_services(infra, databases, log_dir, namespace)
     client = Stack(urls)
     try:
-        await client.wait_ready(timeout_s=90)
+        await client.wait_ready(timeout_s=120)
+        await client.register_technicians()
         yield client
     finally:
         await client.close()
         stop_services(processes)
+        for url in databases.values():
+            drop_database(infra, url)
+        await delete_topics(infra.bootstrap_servers, [s.name for s in specs])
 
 
 async def test_a_job_travels_from_request_to_invoice_across_five_processes(stack):
@@ -148,7 +174,7 @@ def read_logs(directory: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in directory.glob("*.log")}
 
 
-async def test_no_secret_or_token_reaches_the_logs(stack, tmp_path: Path):
+async def test_no_secret_or_token_reaches_the_logs(stack, log_dir: Path):
     await stack.register_technicians()
     journey = await stack.journey(REQUESTS[2], timeout_s=90)
     async with httpx.AsyncClient() as client:
@@ -161,7 +187,7 @@ async def test_no_secret_or_token_reaches_the_logs(stack, tmp_path: Path):
         stack.technician(journey.technician_id)["Authorization"].removeprefix("Bearer "),
         rejected["Authorization"].removeprefix("Bearer "),
     ]
-    logs = read_logs(tmp_path)
+    logs = read_logs(log_dir)
     assert len(logs) == len(SERVICES) and all(logs.values())
     for name, text in logs.items():
         assert secret not in text, f"the JWT secret is in {name}"
