@@ -318,7 +318,10 @@ def price_job(facts: JobFacts, config: PricingConfig) -> PricedJob | NotChargeab
             if material is not None:
                 lines.append(material)
     net = totals(lines).net
-    if fixed is None and 0 < net < card.minimum_charge_net_minor:
+    # The minimum charge is for time-and-materials work: a contract that includes labour or
+    # the call-out, or fixes the price, has already agreed what a small job costs.
+    inclusive = terms.call_out_included or terms.included_labour_minutes > 0
+    if fixed is None and not inclusive and 0 < net < card.minimum_charge_net_minor:
         lines.append(
             priced_line(
                 LineKind.MINIMUM_CHARGE,
