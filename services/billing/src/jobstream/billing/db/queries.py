@@ -90,9 +90,12 @@ async def price_book_in_force(
         select(price_book.c.sku, price_book.c.version, price_book.c.document)
         .where(price_book.c.sku.in_(wanted), price_book.c.effective_from <= at)
         .order_by(price_book.c.sku, price_book.c.effective_from.desc())
-        .distinct(price_book.c.sku)
     )
-    return {r.sku: Versioned(r.version, PriceBookEntry.model_validate(r.document)) for r in rows}
+    found: dict[str, Versioned[PriceBookEntry]] = {}
+    for r in rows:
+        if r.sku not in found:  # the latest version not after ``at``
+            found[r.sku] = Versioned(r.version, PriceBookEntry.model_validate(r.document))
+    return found
 
 
 async def price_book_versions(
