@@ -105,7 +105,9 @@ Index(
 # --------------------------------------------------------------------------------------
 # one projection generation (schema "projection", translated at run time)
 
-projection_metadata = MetaData(schema=PROJECTION)
+# Index names leave the schema out, so every generation's indexes are named alike.
+PROJECTION_NAMING = {"ix": "ix_%(table_name)s_%(column_0_N_name)s"}
+projection_metadata = MetaData(schema=PROJECTION, naming_convention=PROJECTION_NAMING)
 consumer_tables = ConsumerTables(*define_consumer_tables(projection_metadata))
 
 work_order_details = Table(
