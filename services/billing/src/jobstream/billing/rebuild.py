@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -72,21 +73,33 @@ class RebuildReport:
 
 async def end_offsets(bootstrap_servers: str, topic_names: list[str]) -> dict[TopicPartition, int]:
     """Each partition's end offset now, topic by topic in the order given."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics(topic_names)}
+    finally:
+        await admin.close()
+    ends: dict[TopicPartition, int] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        ends: dict[TopicPartition, int] = {}
         for topic in topic_names:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions is None:
-                await consumer.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            if tps:
-                ends.update(await consumer.end_offsets(tps))
+            partitions = described.get(topic, {}).get("partitions") or []
+            if not partitions:
+                raise LookupError(f"topic {topic} does not exist: nothing to rebuild from")
+            tps = [TopicPartition(topic, p["partition"]) for p in partitions]
+            consumer.assign(tps)
+            ends.update(await consumer.end_offsets(tps))
         return ends
     finally:
-        await consumer.stop()
+        # A group-less consumer stopped right after start can surface the cancellation
+        # of its internal committed-offset task; nothing of ours was cancelled.
+        current = asyncio.current_task()
+        try:
+            await consumer.stop()
+        except asyncio.CancelledError:
+            if current is not None and current.cancelling():
+                raise
 
 
 async def _caught_up(conn: AsyncConnection, group: str, ends: dict[TopicPartition, int]) -> bool:
