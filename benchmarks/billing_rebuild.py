@@ -467,9 +467,9 @@ def main() -> int:
     if "verify" in r:
         ver_n, ver_s, drift = r["verify"]
         verification = (
-            f"Verification after the rebuild re-priced {ver_n:,} recorded invoices from the rebuilt "
-            f"facts and the pricing versions they name in {ver_s:.0f} s ({ver_n / ver_s:,.0f} "
-            f"invoices/s); {drift} differed.\n"
+            f"Verification after the rebuild re-priced {ver_n:,} recorded invoices from the "
+            f"rebuilt facts and the pricing versions they name in {ver_s:.0f} s "
+            f"({ver_n / ver_s:,.0f} invoices/s); {drift} differed.\n"
         )
     body = f"""
 {r["produced"]:,} events ({r["jobs"]:,} synthetic jobs of ~15 events each, {args.technicians}
