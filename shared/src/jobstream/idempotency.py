@@ -46,7 +46,7 @@ def request_hash(payload: Any) -> str:
 async def lock_key(conn: AsyncConnection, scope: str, key: str) -> None:
     """Serialise concurrent requests with the same key until this transaction ends."""
     await conn.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\x00{key}", 0)))
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\x1f{key}", 0)))
     )
 
 
