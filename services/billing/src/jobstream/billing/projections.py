@@ -284,16 +284,9 @@ async def apply_document(conn: AsyncConnection, event: Event, event_id: str) -> 
             await queries.apply_invoice(conn, event)
             if event.pricing_basis is not None:
                 # The trigger was answered (by this generation or the one before it).
-                job = await queries.lock_job(conn, event.work_order_id)
-                if job["evaluated_trigger_id"] != event.pricing_basis.trigger_event_id:
-                    await queries.update_job(
-                        conn,
-                        event.work_order_id,
-                        evaluated_trigger_id=event.pricing_basis.trigger_event_id,
-                        status="invoiced",
-                        blocked_reason=None,
-                        waiting_for=None,
-                    )
+                await queries.record_answered(
+                    conn, event.work_order_id, event.pricing_basis.trigger_event_id
+                )
         case CreditNoteIssued():
             await queries.apply_credit_note(conn, event)
         case InvoicePaid():
@@ -304,8 +297,13 @@ async def apply_document(conn: AsyncConnection, event: Event, event_id: str) -> 
 # handlers
 
 
-def make_handlers(generation: int) -> dict[str, Handler]:
-    """The consumer's handlers, for one generation."""
+def make_handlers(generation: int, *, decide: bool = True) -> dict[str, Handler]:
+    """The consumer's handlers, for one generation. A rebuild runs them with ``decide``
+    off: it only gathers facts and documents, and answers nothing until it is active."""
+
+    async def answer(conn: AsyncConnection, work_order_id: str, correlation_id: str | None) -> None:
+        if decide:
+            await evaluate(conn, work_order_id, generation, correlation_id)
 
     async def project_details(conn: AsyncConnection, envelope: Envelope) -> None:
         event = envelope.data
@@ -319,9 +317,10 @@ def make_handlers(generation: int) -> dict[str, Handler]:
             effective_at=at,
             details=event.details.model_dump(mode="json"),
         )
-        job = await queries.get_job(conn, event.work_order_id)
-        if job is not None and job["status"] == "awaiting_inputs":
-            await evaluate(conn, event.work_order_id, generation, envelope.correlation_id)
+        if decide:
+            job = await queries.get_job(conn, event.work_order_id)
+            if job is not None and job["status"] == "awaiting_inputs":
+                await answer(conn, event.work_order_id, envelope.correlation_id)
 
     async def project_cancellation(conn: AsyncConnection, envelope: Envelope) -> None:
         event = envelope.data
@@ -341,8 +340,9 @@ def make_handlers(generation: int) -> dict[str, Handler]:
             effective_at=at,
             profile=event.profile.model_dump(mode="json"),
         )
-        for waiting in await queries.jobs_waiting_for(conn, event.technician_id):
-            await evaluate(conn, waiting, generation, envelope.correlation_id)
+        if decide:
+            for waiting in await queries.jobs_waiting_for(conn, event.technician_id):
+                await answer(conn, waiting, envelope.correlation_id)
 
     async def project_field_event(conn: AsyncConnection, envelope: Envelope) -> None:
         event = envelope.data
@@ -365,7 +365,7 @@ def make_handlers(generation: int) -> dict[str, Handler]:
                 trigger_seq=seq,
                 status="reopened" if event.event_type == "JobReopened" else "pending",
             )
-            await evaluate(conn, work_order_id, generation, envelope.correlation_id)
+            await answer(conn, work_order_id, envelope.correlation_id)
 
     async def project_document(conn: AsyncConnection, envelope: Envelope) -> None:
         await apply_document(conn, envelope.data, envelope.id)

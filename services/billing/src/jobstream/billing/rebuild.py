@@ -129,6 +129,7 @@ async def catch_up(
         bootstrap_servers=bootstrap_servers,
         namespace=namespace,
         batch_size=batch_size,
+        decide=False,
     )
     scoped = generations.engine_for(engine, generation)
     started = time.perf_counter()

@@ -30,12 +30,12 @@ log = structlog.get_logger(__name__)
 INPUT_TOPICS = (topics.BILLING, topics.INTAKE, topics.TECHNICIANS, topics.FIELD)
 
 
-def consumer_spec(generation: int, namespace: str = "") -> ConsumerSpec:
+def consumer_spec(generation: int, namespace: str = "", *, decide: bool = True) -> ConsumerSpec:
     """``billing.projector.g<N>``: its own group, offsets and processed ids per generation."""
     return ConsumerSpec(
         group_id=namespaced(f"billing.projector.g{generation}", namespace),
         topics=tuple(namespaced(t, namespace) for t in INPUT_TOPICS),
-        handlers=make_handlers(generation),
+        handlers=make_handlers(generation, decide=decide),
     )
 
 
@@ -46,10 +46,11 @@ def runner_for(
     bootstrap_servers: str,
     namespace: str = "",
     batch_size: int = 200,
+    decide: bool = True,
 ) -> ConsumerRunner:
     """A consumer runner writing into ``generation``'s schema."""
     return ConsumerRunner(
-        consumer_spec(generation.number, namespace),
+        consumer_spec(generation.number, namespace, decide=decide),
         generations.engine_for(engine, generation),
         consumer_tables,
         bootstrap_servers=bootstrap_servers,

@@ -337,22 +337,23 @@ async def append_field_fact(
     conn: AsyncConnection, work_order_id: str, event_id: str, event_type: str, data: dict[str, Any]
 ) -> int:
     """Keep a field event in the job's log order; returns its sequence number."""
-    seq = await conn.scalar(
-        select(func.coalesce(func.max(field_facts.c.seq), 0)).where(
-            field_facts.c.work_order_id == work_order_id
-        )
+    following = (
+        select(func.coalesce(func.max(field_facts.c.seq), 0) + 1)
+        .where(field_facts.c.work_order_id == work_order_id)
+        .scalar_subquery()
     )
-    number = int(seq or 0) + 1
-    await conn.execute(
-        field_facts.insert().values(
+    result = await conn.execute(
+        field_facts.insert()
+        .values(
             work_order_id=work_order_id,
-            seq=number,
+            seq=following,
             event_id=event_id,
             event_type=event_type,
             data=data,
         )
+        .returning(field_facts.c.seq)
     )
-    return number
+    return int(result.scalar_one())
 
 
 async def field_facts_until(
@@ -380,16 +381,36 @@ async def field_fact_seq(conn: AsyncConnection, event_id: str) -> int | None:
 
 async def lock_job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any]:
     """The job's row, created if new, locked until the transaction ends (the runner and
-    the sweep may evaluate the same job)."""
-    await conn.execute(
-        pg_insert(jobs).values(work_order_id=work_order_id, status="open").on_conflict_do_nothing()
-    )
+    the sweep may evaluate the same job). One statement: the no-op update takes the lock."""
+    statement = pg_insert(jobs).values(work_order_id=work_order_id, status="open")
     row = (
         await conn.execute(
-            select(jobs).where(jobs.c.work_order_id == work_order_id).with_for_update()
+            statement.on_conflict_do_update(
+                index_elements=["work_order_id"],
+                set_={"work_order_id": statement.excluded.work_order_id},
+            ).returning(*jobs.c)
         )
     ).one()
     return dict(row._mapping)
+
+
+async def record_answered(conn: AsyncConnection, work_order_id: str, trigger_id: str) -> None:
+    """A document answered ``trigger_id`` (seen on billing's topic or issued here)."""
+    statement = pg_insert(jobs).values(
+        work_order_id=work_order_id, status="invoiced", evaluated_trigger_id=trigger_id
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["work_order_id"],
+            set_={
+                "evaluated_trigger_id": trigger_id,
+                "status": "invoiced",
+                "blocked_reason": None,
+                "waiting_for": None,
+            },
+            where=jobs.c.evaluated_trigger_id.is_distinct_from(trigger_id),
+        )
+    )
 
 
 async def update_job(conn: AsyncConnection, work_order_id: str, **values: Any) -> None:
@@ -466,7 +487,8 @@ async def apply_invoice(conn: AsyncConnection, issued: InvoiceIssued) -> None:
         )
         .on_conflict_do_nothing()
     )
-    await _refresh_invoice_status(conn, issued.invoice_id)
+    # No refresh: an invoice's payments and credit note follow it in its work order's
+    # stream, so they are never seen before it.
 
 
 async def apply_credit_note(conn: AsyncConnection, credit: CreditNoteIssued) -> None:
