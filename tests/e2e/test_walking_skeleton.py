@@ -108,12 +108,16 @@ async def test_a_job_travels_from_request_to_invoice_across_five_processes(stack
 
     # Only the Gas Safe engineer holds the gas_boiler skill and gas_safe certification.
     assert journey.technician_id == "tech-amir"
-    # Call-out P2 £80.00 + 1.25 h labour at £65.00 = £161.25 net, VAT 20 % = £32.25.
+    # Default rate card v1: call-out P2 £80.00 + 75 min (1.25 h, already a whole number of
+    # quarter hours) at Amir's level-4 gas_boiler rate £75.00/h = £93.75, so £173.75 net;
+    # VAT 20 % per line: £16.00 + £18.75 = £34.75; gross £208.50. Labour stated at completion
+    # carries no start/end times, so it is billed at the normal (not out-of-hours) rate.
     invoice = journey.invoice
-    assert invoice["net_total_minor"] == 16_125
-    assert invoice["tax_total_minor"] == 3_225
-    assert invoice["gross_total_minor"] == 19_350
+    assert invoice["net_total_minor"] == 17_375
+    assert invoice["tax_total_minor"] == 3_475
+    assert invoice["gross_total_minor"] == 20_850
     assert invoice["invoice_number"].startswith("INV-")
+    assert all(line["source_event_ids"] for line in invoice["lines"])
 
     types = [e["event_type"] for e in journey.timeline]
     sheet = {"ChecklistItemAnswered", "AttachmentAdded"}

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import structlog
 import uvicorn
@@ -82,6 +83,24 @@ def get_settings(service: str) -> ServiceSettings:
     return settings
 
 
+class Worker(Protocol):
+    """A background task of the consume role that is more than one consumer runner (e.g.
+    billing's worker, which follows projection generations)."""
+
+    name: str
+
+    @property
+    def ready(self) -> bool:
+        """Whether /readyz may report this worker ready."""
+        ...
+
+    async def run(self) -> None:
+        """Work until stopped."""
+
+    def stop(self) -> None:
+        """Finish what is in hand and return from run()."""
+
+
 @dataclass
 class Runtime:
     """The live parts of one service process."""
@@ -92,6 +111,7 @@ class Runtime:
     store: EventStore | None
     relay: OutboxRelay | None = None
     runners: list[ConsumerRunner] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class ServiceDefinition:
     consumer_tables: ConsumerTables | None
     routers: Callable[[], list[APIRouter]]
     consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda _rt: []
+    workers: Callable[[Runtime], list[Worker]] = lambda _rt: []
     title: str = ""
     description: str = ""
 
@@ -145,6 +166,12 @@ def _readiness_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
             return r.ready, f"{len(r.stats.assigned)} partitions" if r.ready else "joining"
 
         checks[f"consumer:{runner.spec.group_id}"] = runner_check
+    for worker in runtime.workers:
+
+        async def worker_check(w: Worker = worker) -> tuple[bool, str]:
+            return w.ready, "running" if w.ready else "starting"
+
+        checks[f"worker:{worker.name}"] = worker_check
     return checks
 
 
@@ -183,6 +210,8 @@ def create_app(
             )
             for spec in definition.consumers(runtime)
         ]
+    if Role.CONSUME in roles:
+        runtime.workers = definition.workers(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -191,6 +220,8 @@ def create_app(
             tasks.append(asyncio.create_task(runtime.relay.run(), name="relay"))
         for runner in runtime.runners:
             tasks.append(asyncio.create_task(runner.run(), name=runner.spec.group_id))
+        for worker in runtime.workers:
+            tasks.append(asyncio.create_task(worker.run(), name=worker.name))
         log.info("service_started", roles=sorted(r.value for r in roles))
         try:
             yield
@@ -199,6 +230,8 @@ def create_app(
                 runtime.relay.stop()
             for runner in runtime.runners:
                 runner.stop()
+            for worker in runtime.workers:
+                worker.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:

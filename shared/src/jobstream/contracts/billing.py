@@ -42,6 +42,25 @@ class InvoiceLine(Contract):
     source_event_ids: tuple[str, ...] = ()
 
 
+class PricingBasis(Contract):
+    """What a document was priced from, so that a rebuild can re-price it exactly.
+
+    ``trigger_event_id`` is the event that caused the document (a completion, an
+    incomplete visit or a correction); the other ids name the reference data in force.
+    """
+
+    trigger_event_id: Identifier
+    trigger_type: Annotated[str, Field(min_length=1, max_length=60)]
+    details_event_id: Identifier
+    technician_profile_event_ids: tuple[Identifier, ...] = ()
+    rate_card_version: Annotated[int, Field(ge=1)]
+    contract_id: Identifier | None = None
+    contract_version: Annotated[int, Field(ge=1)] | None = None
+    price_book_entries: tuple[Annotated[str, Field(max_length=120)], ...] = Field(
+        default=(), description="SKU@version of every price book entry used"
+    )
+
+
 class BillingEvent(Event):
     """Base of billing's events."""
 
@@ -71,6 +90,10 @@ class InvoiceIssuedV1(BillingEvent):
     due_on: date
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 30
     replaces_invoice_id: Identifier | None = None
+    # Added after v1 was first committed: optional, so older payloads still read.
+    customer_name: Annotated[str, Field(max_length=200)] | None = None
+    contract_id: Identifier | None = None
+    pricing_basis: PricingBasis | None = None
 
 
 @registry.register
@@ -92,6 +115,9 @@ class CreditNoteIssuedV1(BillingEvent):
     gross_total_minor: int
     reason: ShortText
     issued_at: UtcDatetime
+    # Added after v1 was first committed: optional, so older payloads still read.
+    replaced_by_invoice_id: Identifier | None = None
+    customer_name: Annotated[str, Field(max_length=200)] | None = None
 
 
 @registry.register

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from jobstream.billing.api.routes import router
-from jobstream.billing.db.tables import consumer_tables, events, metadata
-from jobstream.billing.projections import project_job_completed
-from jobstream.contracts import topics
-from jobstream.messaging.consumer import ConsumerSpec
-from jobstream.service import Runtime, ServiceDefinition
+from jobstream.billing.api.routes import routers
+from jobstream.billing.db.tables import events, metadata
+from jobstream.billing.worker import GenerationWorker
+from jobstream.service import Runtime, ServiceDefinition, Worker
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    """billing.invoicer: completions in, invoices out."""
+def workers(runtime: Runtime) -> list[Worker]:
+    """billing.projector: the active generation's consumer, following switches."""
     return [
-        ConsumerSpec(
-            group_id="billing.invoicer",
-            topics=(topics.FIELD,),
-            handlers={"JobCompleted": project_job_completed},
+        GenerationWorker(
+            runtime.engine,
+            bootstrap_servers=runtime.settings.kafka.bootstrap_servers,
+            namespace=runtime.settings.namespace,
         )
     ]
 
@@ -28,9 +26,11 @@ def definition() -> ServiceDefinition:
         metadata=metadata,
         migrations="jobstream.billing.db:migrations",
         events_table=events,
-        consumer_tables=consumer_tables,
-        routers=lambda: [router],
-        consumers=consumers,
+        # Consumer bookkeeping lives in each generation's schema; the worker runs it.
+        consumer_tables=None,
+        routers=routers,
+        workers=workers,
         title="Jobstream billing",
-        description="Invoices as a projection over the event log.",
+        description="Invoices as a projection over the event log: priced at completion, "
+        "corrected by credit notes, exported for Xero, rebuilt byte for byte.",
     )

@@ -1,33 +1,378 @@
-"""Billing's routes: read invoices."""
+"""Billing's routes: invoices, credit notes, payments, Xero export, jobs, pricing, generations."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jobstream import idempotency
 from jobstream.auth import Principal, Role, require_roles
-from jobstream.billing.db import queries
+from jobstream.billing.api.schemas import (
+    NewContractVersion,
+    NewPriceBookEntry,
+    NewRateCard,
+    RecordPayment,
+    not_before,
+)
+from jobstream.billing.db import generations, queries
+from jobstream.billing.db.tables import contracts, idempotency_keys, price_book
+from jobstream.billing.domain.documents import BillingState, evolve, stream_id
+from jobstream.billing.domain.xero import credit_notes_csv, invoices_csv
+from jobstream.billing.projections import apply_document, store
+from jobstream.contracts.billing import InvoicePaid
 from jobstream.service import Runtime, get_runtime
 
-router = APIRouter(prefix="/invoices", tags=["invoices"])
 Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.CUSTOMER)
+Office = require_roles(Role.DISPATCHER, Role.ANALYST)
+Cashier = require_roles(Role.DISPATCHER)
+Admin = require_roles(Role.ADMIN)
+Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("", summary="Invoices, newest first")
+@asynccontextmanager
+async def projection(runtime: Runtime, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+    """A connection on the active generation's tables (in a transaction when writing)."""
+    async with runtime.engine.connect() as probe:
+        generation = await generations.active(probe)
+    if generation is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="billing is starting")
+    engine = generations.engine_for(runtime.engine, generation)
+    if write:
+        async with engine.begin() as conn:
+            yield conn
+    else:
+        async with engine.connect() as conn:
+            yield conn
+
+
+def _customer_scope(principal: Principal, customer_id: str | None) -> str | None:
+    if principal.role is Role.CUSTOMER:
+        if customer_id not in (None, principal.customer_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
+        return principal.customer_id
+    return customer_id
+
+
+# --------------------------------------------------------------------------------------
+# invoices and credit notes
+
+invoices_router = APIRouter(tags=["invoices"])
+
+
+@invoices_router.get("/invoices", summary="Invoices, newest first, filtered")
 async def list_invoices(
     principal: Annotated[Principal, Depends(Reader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     work_order_id: str | None = None,
     customer_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    invoice_status: Annotated[
+        str | None, Query(alias="status", pattern="^(issued|part_paid|paid|credited)$")
+    ] = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    limit: Limit = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     """Customers see only their own invoices."""
-    if principal.role is Role.CUSTOMER:
-        if customer_id not in (None, principal.customer_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
-        customer_id = principal.customer_id
-    async with runtime.engine.connect() as conn:
+    async with projection(runtime) as conn:
         return await queries.list_invoices(
-            conn, customer_id=customer_id, work_order_id=work_order_id, limit=limit
+            conn,
+            customer_id=_customer_scope(principal, customer_id),
+            work_order_id=work_order_id,
+            status=invoice_status,
+            issued_from=issued_from,
+            issued_to=issued_to,
+            limit=limit,
+            offset=offset,
         )
+
+
+@invoices_router.get("/invoices/{invoice}", summary="One invoice (by id or number)")
+async def get_invoice(
+    invoice: str,
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """The invoice document with its status and payments."""
+    async with projection(runtime) as conn:
+        found = await queries.get_invoice(conn, invoice)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
+        if principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your invoice")
+        found["payments"] = await queries.payments_of(conn, found["invoice_id"])
+        return found
+
+
+@invoices_router.post(
+    "/invoices/{invoice}/payments",
+    summary="Record a payment (InvoicePaid)",
+    status_code=status.HTTP_201_CREATED,
+)
+async def record_payment(
+    invoice: str,
+    body: RecordPayment,
+    principal: Annotated[Principal, Depends(Cashier)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Mark an invoice paid (in full by default). A retried request with the same
+    Idempotency-Key gets the first answer; a concurrent payment answers 409."""
+    now = datetime.now(UTC)
+    paid_at = body.paid_at or now
+    if (paid_at - now).total_seconds() > 60:
+        raise HTTPException(422, detail="paid_at: must not be in the future")
+    digest = idempotency.request_hash({"invoice": invoice, **body.model_dump(mode="json")})
+    async with projection(runtime, write=True) as conn:
+        if idempotency_key:
+            await idempotency.lock_key(conn, "payment", idempotency_key)
+            known = await idempotency.remembered(
+                conn, idempotency_keys, "payment", idempotency_key, digest
+            )
+            if known is not None:
+                response.status_code = known[0]
+                return dict(known[1])
+        found = await queries.get_invoice(conn, invoice)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
+        work_order_id = found["work_order_id"]
+        state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
+        invoice_id = found["invoice_id"]
+        if invoice_id in state.credited:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="invoice was credited")
+        outstanding = state.outstanding(invoice_id)
+        if outstanding == 0:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="invoice is already paid")
+        amount = body.amount_minor or outstanding
+        if amount > outstanding:
+            raise HTTPException(422, detail=f"amount_minor: exceeds the {outstanding} outstanding")
+        if paid_at < datetime.fromisoformat(found["issued_at"]):
+            raise HTTPException(422, detail="paid_at: before the invoice was issued")
+        paid = InvoicePaid(
+            work_order_id=work_order_id,
+            invoice_id=invoice_id,
+            amount_minor=amount,
+            currency=found["currency"],
+            paid_at=paid_at,
+            reference=body.reference,
+            recorded_by=principal.subject,
+        )
+        [recorded] = await store.append(
+            conn, stream_id(work_order_id), version, [paid], occurred_at=paid_at
+        )
+        await apply_document(conn, paid, recorded.event_id)
+        answer = await queries.get_invoice(conn, invoice_id)
+        assert answer is not None
+        answer["payments"] = await queries.payments_of(conn, invoice_id)
+        if idempotency_key:
+            await idempotency.remember(
+                conn, idempotency_keys, "payment", idempotency_key, digest, 201, answer
+            )
+        return answer
+
+
+@invoices_router.get("/credit-notes", summary="Credit notes, newest first")
+async def list_credit_notes(
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    work_order_id: str | None = None,
+    customer_id: str | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    limit: Limit = 100,
+) -> list[dict[str, Any]]:
+    """Customers see only their own credit notes."""
+    async with projection(runtime) as conn:
+        return await queries.list_credit_notes(
+            conn,
+            customer_id=_customer_scope(principal, customer_id),
+            work_order_id=work_order_id,
+            issued_from=issued_from,
+            issued_to=issued_to,
+            limit=limit,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# export
+
+exports_router = APIRouter(prefix="/exports/xero", tags=["export"])
+CSV = "text/csv; charset=utf-8"
+
+
+@exports_router.get("/invoices.csv", summary="Invoices in Xero's sales invoice import format")
+async def export_invoices(
+    _principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+) -> Response:
+    """One row per invoice line; see docs/adr/0044-xero-export.md for the columns."""
+    async with projection(runtime) as conn:
+        found = await queries.list_invoices(
+            conn, issued_from=issued_from, issued_to=issued_to, limit=100_000
+        )
+    body = invoices_csv(sorted(found, key=lambda d: d["invoice_number"]))
+    return Response(
+        body, media_type=CSV, headers={"Content-Disposition": "attachment; filename=invoices.csv"}
+    )
+
+
+@exports_router.get("/credit-notes.csv", summary="Credit notes in Xero's import format")
+async def export_credit_notes(
+    _principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+) -> Response:
+    """One row per credited line, amounts positive."""
+    async with projection(runtime) as conn:
+        found = await queries.list_credit_notes(
+            conn, issued_from=issued_from, issued_to=issued_to, limit=100_000
+        )
+    body = credit_notes_csv(sorted(found, key=lambda d: d["credit_note_number"]))
+    return Response(
+        body,
+        media_type=CSV,
+        headers={"Content-Disposition": "attachment; filename=credit-notes.csv"},
+    )
+
+
+# --------------------------------------------------------------------------------------
+# jobs' billing state
+
+jobs_router = APIRouter(prefix="/billing/jobs", tags=["jobs"])
+
+
+@jobs_router.get("", summary="Jobs by billing status (awaiting_inputs, blocked …)")
+async def list_jobs(
+    _principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    job_status: Annotated[str | None, Query(alias="status", max_length=40)] = None,
+    limit: Limit = 100,
+) -> list[dict[str, Any]]:
+    """What billing knows of each job; ``blocked`` ones name why."""
+    async with projection(runtime) as conn:
+        return await queries.list_jobs(conn, job_status, limit)
+
+
+@jobs_router.get("/{work_order_id}", summary="One job's billing state")
+async def get_job(
+    work_order_id: str,
+    _principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """Status, the trigger answered last, and why a job waits or is blocked."""
+    async with projection(runtime) as conn:
+        found = await queries.get_job(conn, work_order_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="billing knows no such job")
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# pricing configuration (versions are immutable; docs/adr/0041)
+
+pricing_router = APIRouter(prefix="/pricing", tags=["pricing"])
+
+
+@pricing_router.get("", summary="Every rate card, price book and contract version")
+async def pricing_overview(
+    _principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """The whole configuration history."""
+    async with runtime.engine.connect() as conn:
+        return await queries.pricing_overview(conn)
+
+
+def _not_retroactive(effective_from: datetime, allowed_when_new: bool = False) -> None:
+    if not allowed_when_new and not not_before(effective_from, datetime.now(UTC)):
+        raise HTTPException(
+            422,
+            detail="effective_from: a change cannot take effect in the past "
+            "(it would reprice work already priced)",
+        )
+
+
+@pricing_router.post("/rate-cards", status_code=status.HTTP_201_CREATED)
+async def add_rate_card(
+    body: NewRateCard,
+    _principal: Annotated[Principal, Depends(Admin)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """A new rate card version, effective now or later."""
+    _not_retroactive(body.effective_from)
+    async with runtime.engine.begin() as conn:
+        version = await queries.add_rate_card(conn, body.rate_card, body.effective_from, body.note)
+    return {"version": version, "effective_from": body.effective_from}
+
+
+@pricing_router.post("/price-book/{sku}", status_code=status.HTTP_201_CREATED)
+async def add_price_book_entry(
+    sku: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,100}$")],
+    body: NewPriceBookEntry,
+    _principal: Annotated[Principal, Depends(Admin)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """A new price for a part. A part never priced before may take effect in the past
+    (jobs blocked on it are then priced); a change of price may not."""
+    async with runtime.engine.begin() as conn:
+        known = await conn.scalar(select(price_book.c.sku).where(price_book.c.sku == sku).limit(1))
+        _not_retroactive(body.effective_from, allowed_when_new=known is None)
+        version = await queries.add_price_book_entry(conn, sku, body.entry, body.effective_from)
+    return {"sku": sku, "version": version, "effective_from": body.effective_from}
+
+
+@pricing_router.post("/contracts/{contract_id}", status_code=status.HTTP_201_CREATED)
+async def add_contract_version(
+    contract_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,100}$")],
+    body: NewContractVersion,
+    _principal: Annotated[Principal, Depends(Admin)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """New terms for a contract. A contract on file for the first time may take effect in
+    the past (jobs blocked on it are then priced); a change of terms may not."""
+    async with runtime.engine.begin() as conn:
+        known = await conn.scalar(
+            select(contracts.c.contract_id).where(contracts.c.contract_id == contract_id).limit(1)
+        )
+        _not_retroactive(body.effective_from, allowed_when_new=known is None)
+        version = await queries.add_contract_version(
+            conn, contract_id, body.terms, body.effective_from
+        )
+    return {"contract_id": contract_id, "version": version, "effective_from": body.effective_from}
+
+
+# --------------------------------------------------------------------------------------
+# generations
+
+generations_router = APIRouter(prefix="/generations", tags=["rebuild"])
+
+
+@generations_router.get("", summary="Projection generations (rebuilds)")
+async def list_generations(
+    _principal: Annotated[Principal, Depends(Admin)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> list[dict[str, Any]]:
+    """Which generation serves, and what each rebuild reported."""
+    async with runtime.engine.connect() as conn:
+        return await generations.list_all(conn)
+
+
+def routers() -> list[APIRouter]:
+    """Every router of the billing API."""
+    return [
+        invoices_router,
+        exports_router,
+        jobs_router,
+        pricing_router,
+        generations_router,
+    ]
