@@ -6,17 +6,18 @@ from jobstream.contracts import registry, topics
 from jobstream.messaging.consumer import ConsumerSpec
 from jobstream.reporting.api.routes import router
 from jobstream.reporting.db.tables import consumer_tables, metadata
-from jobstream.reporting.projections import handlers_for
+from jobstream.reporting.projections import handlers_for, project_batch
 from jobstream.service import Runtime, ServiceDefinition
 
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    """reporting.projector: every topic in."""
+    """reporting.projector: every topic in, projected a batch at a time."""
     return [
         ConsumerSpec(
             group_id="reporting.projector",
             topics=topics.EVENT_TOPICS,
             handlers=handlers_for(registry),
+            after_batch=project_batch,
         )
     ]
 

@@ -3,31 +3,42 @@ API and the analysts' tools read from them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select
+from sqlalchemy import Table, Text, and_, any_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.topics import TECHNICIANS
-from jobstream.reporting.db.tables import event_log, jobs, technicians
+from jobstream.reporting.db.tables import (
+    JOB_CHILD_TABLES,
+    Generation,
+    event_log,
+    jobs,
+    technicians,
+)
 
 LOCATION_PING = "TechnicianLocated"
 _TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in ("seq", "recorded_at")]
 
 
-async def record_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
-    """Keep one event in the log; False when it was there already."""
-    result = await conn.execute(
-        pg_insert(event_log)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(event_log.c.seq)
-    )
-    return result.first() is not None
+async def record_events(conn: AsyncConnection, log: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Keep events in the log (one statement); those there already are left as they are."""
+    if rows:
+        await conn.execute(pg_insert(log).on_conflict_do_nothing(index_elements=["event_id"]), rows)
+
+
+async def events_of_subjects(
+    conn: AsyncConnection, log: Table, subjects: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every event of these subjects as folded (location pings left out)."""
+    columns = [log.c[c.name] for c in _TIMELINE_COLUMNS]
+    wanted = bindparam("subjects", list(subjects), type_=ARRAY(Text))
+    stmt = select(*columns).where(log.c.subject == any_(wanted), log.c.event_type != LOCATION_PING)
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
 
 
 async def events_of(
@@ -53,16 +64,35 @@ async def timeline_rows(
 
 
 async def upsert(conn: AsyncConnection, table: Table, key: str, rows: Sequence[dict]) -> None:
-    """Insert or replace projection rows by their key."""
+    """Insert or replace projection rows by their key (one statement for the lot)."""
     if not rows:
         return
-    stmt = pg_insert(table).values(list(rows))
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[key],
-            set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
-        )
+    stmt = pg_insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
     )
+    await conn.execute(stmt, list(rows))
+
+
+async def replace_job_rows(
+    conn: AsyncConnection,
+    gen: Generation,
+    work_order_ids: Sequence[str],
+    rows: Mapping[str, Sequence[dict[str, Any]]],
+) -> None:
+    """Write these jobs' rows in every table of the jobs projection, replacing their old
+    child rows (``rows`` by Generation table name)."""
+    if not work_order_ids:
+        return
+    await upsert(conn, gen.jobs, "work_order_id", rows.get("jobs", ()))
+    await upsert(conn, gen.job_measures, "work_order_id", rows.get("job_measures", ()))
+    wanted = bindparam("ids", list(work_order_ids), type_=ARRAY(Text))
+    for name in JOB_CHILD_TABLES:
+        table: Table = getattr(gen, name)
+        await conn.execute(delete(table).where(table.c.work_order_id == any_(wanted)))
+        if rows.get(name):
+            await conn.execute(table.insert(), list(rows[name]))
 
 
 async def job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
