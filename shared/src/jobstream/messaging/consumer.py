@@ -26,7 +26,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, Text, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -333,9 +334,17 @@ class ConsumerRunner:
         ids = list(dict.fromkeys(envelope.id for _, envelope in decoded))
         try:
             async with conn.begin_nested():
+                # One array parameter, so the statement is the same (and compiled once) for
+                # every batch size.
                 result = await conn.execute(
                     pg_insert(t_proc)
-                    .values([{"consumer_group": self.spec.group_id, "event_id": i} for i in ids])
+                    .from_select(
+                        ["consumer_group", "event_id"],
+                        select(
+                            literal(self.spec.group_id, Text),
+                            func.unnest(bindparam("ids", ids, type_=ARRAY(Text))),
+                        ),
+                    )
                     .on_conflict_do_nothing()
                     .returning(t_proc.c.event_id)
                 )

@@ -3,12 +3,27 @@ API and the analysts' tools read from them."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, any_, bindparam, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,13 +37,56 @@ from jobstream.reporting.db.tables import (
 )
 
 LOCATION_PING = "TechnicianLocated"
-_TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in ("seq", "recorded_at")]
+# Filled in by PostgreSQL: arrival order and time.
+_GENERATED = ("seq", "recorded_at")
+_TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in _GENERATED]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_jsonable, allow_nan=False)
+
+
+@functools.cache
+def _insert_rows(table: Table) -> Insert:
+    """INSERT INTO table SELECT … FROM jsonb_to_recordset(:rows): a batch of rows as one JSON
+    parameter, one statement whatever the count (an executemany costs a statement a row).
+    Floats go through JSON in their shortest exact form, so doubles arrive unchanged."""
+    columns = [c for c in table.c if c.name not in _GENERATED]
+    records = (
+        func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
+        .table_valued(*[column(c.name, c.type) for c in columns])
+        .render_derived(name="r", with_types=True)
+    )
+    return pg_insert(table).from_select(
+        [c.name for c in columns], select(*[records.c[c.name] for c in columns])
+    )
+
+
+@functools.cache
+def _upsert_rows(table: Table, key: str) -> Insert:
+    stmt = _insert_rows(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
+    )
+
+
+async def skip_commit_flush(conn: AsyncConnection) -> None:
+    """Let this transaction's commit return before its WAL is flushed to disk."""
+    await conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 async def record_events(conn: AsyncConnection, log: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Keep events in the log (one statement); those there already are left as they are."""
     if rows:
-        await conn.execute(pg_insert(log).on_conflict_do_nothing(index_elements=["event_id"]), rows)
+        stmt = _insert_rows(log).on_conflict_do_nothing(index_elements=["event_id"])
+        await conn.execute(stmt, {"rows": _rows_json(rows)})
 
 
 async def events_of_subjects(
@@ -65,14 +123,8 @@ async def timeline_rows(
 
 async def upsert(conn: AsyncConnection, table: Table, key: str, rows: Sequence[dict]) -> None:
     """Insert or replace projection rows by their key (one statement for the lot)."""
-    if not rows:
-        return
-    stmt = pg_insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[key],
-        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
-    )
-    await conn.execute(stmt, list(rows))
+    if rows:
+        await conn.execute(_upsert_rows(table, key), {"rows": _rows_json(rows)})
 
 
 async def replace_job_rows(
@@ -92,7 +144,7 @@ async def replace_job_rows(
         table: Table = getattr(gen, name)
         await conn.execute(delete(table).where(table.c.work_order_id == any_(wanted)))
         if rows.get(name):
-            await conn.execute(table.insert(), list(rows[name]))
+            await conn.execute(_insert_rows(table), {"rows": _rows_json(rows[name])})
 
 
 async def job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
