@@ -5,6 +5,7 @@ from __future__ import annotations
 from jobstream.contracts import registry, topics
 from jobstream.messaging.consumer import ConsumerSpec
 from jobstream.reporting.api.routes import router
+from jobstream.reporting.api.session import router as session_router
 from jobstream.reporting.db.tables import consumer_tables, metadata
 from jobstream.reporting.projections import handlers_for, project_batch
 from jobstream.service import Runtime, ServiceDefinition
@@ -30,7 +31,7 @@ def definition() -> ServiceDefinition:
         migrations="jobstream.reporting.db:migrations",
         events_table=None,
         consumer_tables=consumer_tables,
-        routers=lambda: [router],
+        routers=lambda: [router, session_router],
         consumers=consumers,
         title="Jobstream reporting",
         description="Job timelines and counts, projected from every topic.",

@@ -105,8 +105,10 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 .label {{ font-size: .8rem; color: #556; }} .value {{ font-size: 1.4rem; font-weight: 600; }}
 .charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); }}
 figure {{ margin: .5rem; }} figure svg {{ width: 100%; height: auto; }}
+.signout {{ float: right; }}
 </style></head>
 <body>
+<form method="post" action="/logout" class="signout"><button type="submit">Sign out</button></form>
 <h1>Jobstream — service dashboard</h1>
 <p>Last 30 days to {until}; trends by week. Definitions: docs/kpis.md.</p>
 <div class="tiles">{tile_html}</div>
