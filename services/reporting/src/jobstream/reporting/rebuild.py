@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import quoted_name
@@ -299,7 +299,7 @@ async def rebuild_from_kafka(
     )
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, spec.topics)
+        partitions = await _partitions(bootstrap_servers, spec.topics)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         target.position = {tp: 0 for tp in partitions}
@@ -340,12 +340,14 @@ async def rebuild_from_kafka(
     return report
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    await consumer.topics()  # refreshes the cluster metadata
-    out = []
-    for topic in topics:
-        found = consumer.partitions_for_topic(topic)
-        if not found:
-            raise SystemExit(f"topic {topic} does not exist")
-        out += [TopicPartition(topic, p) for p in sorted(found)]
-    return out
+async def _partitions(bootstrap_servers: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of the topics (a producer is the aiokafka client that looks them up)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        out = []
+        for topic in topics:
+            out += [TopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))]
+        return out
+    finally:
+        await producer.stop()
