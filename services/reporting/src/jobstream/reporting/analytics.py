@@ -51,19 +51,17 @@ async def _folded_technicians(conn: AsyncConnection, until: datetime) -> dict[st
     return {subject: fold_technician(subject, rows) for subject, rows in grouped.items()}
 
 
-async def facts_for_period(
+async def facts_as_of(
     conn: AsyncConnection,
     start: datetime,
     end: datetime,
     definition: kpis.Definition,
-    as_of: datetime | None = None,
+    as_of: datetime,
 ) -> tuple[list[JobFacts], Mapping[str, Any]]:
-    """Job and technician facts a KPI period needs: projected, or folded as known at T."""
+    """The facts of the jobs that can count in a period, and of every technician, folded
+    from the events known at ``as_of``."""
     lookback_end = end + timedelta(days=definition.ftf_window_days)
     window_start = start - timedelta(days=definition.ftf_window_days)
-    if as_of is None:
-        jobs = await queries.job_facts_for_period(conn, window_start, end, lookback_end)
-        return jobs, await queries.technician_facts(conn)
     subjects = await queries.subjects_for_period(conn, window_start, end, lookback_end, as_of)
     jobs = await _folded_jobs(conn, subjects, as_of)
     return jobs, await _folded_technicians(conn, as_of)
@@ -91,7 +89,7 @@ async def compute_kpis(
     if as_of is None:
         result = await measured.compute(conn, period, group_by, definition)
     else:
-        jobs, techs = await facts_for_period(conn, start, end, definition, as_of)
+        jobs, techs = await facts_as_of(conn, start, end, definition, as_of)
         result = kpis.compute(jobs, techs, period, group_by, definition)
     result["as_of"] = as_of.isoformat() if as_of else None
     return result
@@ -113,7 +111,7 @@ async def kpis_for_periods(
         ]
     definition = kpis.Definition()
     start, end = min(a for a, _ in periods), max(b for _, b in periods)
-    jobs, techs = await facts_for_period(conn, start, end, definition, as_of)
+    jobs, techs = await facts_as_of(conn, start, end, definition, as_of)
     return [kpis.compute(jobs, techs, _period(a, b, as_of, now)) for a, b in periods]
 
 

@@ -46,15 +46,18 @@ async def _sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: 
     }
 
 
-async def _durations(conn: AsyncConnection, period: Period, group_by: GroupBy, name: str) -> dict:
-    return {
-        row.key: {
-            "count": row.count,
-            "mean_minutes": row.mean_minutes,
-            "p90_minutes": row.p90_minutes,
-        }
-        for row in await sql.durations(conn, period, group_by, name)
-    }
+async def _durations(conn: AsyncConnection, period: Period, group_by: GroupBy) -> dict:
+    out: dict[str, dict[str, Any]] = {name: {} for name in sql.DURATIONS}
+    for row in await sql.durations(conn, period, group_by):
+        for name in sql.DURATIONS:
+            count = getattr(row, f"{name}_count")
+            if count:
+                out[name][row.key] = {
+                    "count": count,
+                    "mean_minutes": getattr(row, f"{name}_mean"),
+                    "p90_minutes": getattr(row, f"{name}_p90"),
+                }
+    return out
 
 
 async def _parts(conn: AsyncConnection, period: Period, group_by: GroupBy) -> dict:
@@ -120,8 +123,7 @@ async def compute(
         "sla_respond": await _sla(conn, period, group_by, "respond"),
         "sla_resolve": await _sla(conn, period, group_by, "resolve"),
     }
-    for name in sql.DURATIONS:
-        result[name] = await _durations(conn, period, group_by, name)
+    result |= await _durations(conn, period, group_by)
     result |= {
         "repeat_visits": repeats,
         "parts_usage": await _parts(conn, period, group_by),

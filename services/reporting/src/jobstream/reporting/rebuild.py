@@ -209,35 +209,46 @@ class _Generation:
     async def apply(
         self, conn: AsyncConnection, envelopes: Sequence[Envelope], *, fold: bool
     ) -> None:
-        """Record the envelopes' ids and log them (and refold what they touch if ``fold``)."""
+        """Record the envelopes' ids and log them (and refold what they touch if ``fold``);
+        an event that cannot be projected is skipped with its id left unrecorded, so a
+        re-drive of the live projector's dead letter applies it after a fix."""
+        try:
+            async with conn.begin_nested():
+                applied = await self._apply(conn, envelopes, fold=fold)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("rebuild_batch_failed_one_by_one", error=repr(exc))
+        else:
+            self.report.events += applied
+            self.report.duplicates += len(envelopes) - applied
+            return
+        for envelope in envelopes:
+            try:
+                async with conn.begin_nested():
+                    applied = await self._apply(conn, [envelope], fold=fold)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                self.report.skipped += 1
+                log.error("rebuild_event_skipped", event_id=envelope.id, error=repr(exc))
+            else:
+                self.report.events += applied
+                self.report.duplicates += 1 - applied
+
+    async def _apply(
+        self, conn: AsyncConnection, envelopes: Sequence[Envelope], *, fold: bool
+    ) -> int:
+        """Apply the envelopes not seen before (the first copy of each); how many."""
         fresh = await q.mark_processed(conn, self.processed, self.group, [e.id for e in envelopes])
         batch = []
         for envelope in envelopes:
             if envelope.id in fresh:
                 fresh.discard(envelope.id)
                 batch.append(envelope)
-        self.report.duplicates += len(envelopes) - len(batch)
-        if not batch:
-            return
-        try:
-            async with conn.begin_nested():
-                await self._project(conn, batch, fold=fold)
-            self.report.events += len(batch)
-            return
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.warning("rebuild_batch_failed_one_by_one", error=repr(exc))
-        for envelope in batch:
-            try:
-                async with conn.begin_nested():
-                    await self._project(conn, [envelope], fold=fold)
-                self.report.events += 1
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                self.report.skipped += 1
-                log.error("rebuild_event_skipped", event_id=envelope.id, error=repr(exc))
+        if batch:
+            await self._project(conn, batch, fold=fold)
+        return len(batch)
 
     async def _project(self, conn: AsyncConnection, batch: list[Envelope], *, fold: bool) -> None:
         if fold:

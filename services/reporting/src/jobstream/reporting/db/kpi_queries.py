@@ -14,12 +14,12 @@ from sqlalchemy import (
     Double,
     and_,
     case,
-    exists,
     func,
     literal,
     not_,
     or_,
     select,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,48 +61,80 @@ async def first_time_fix(
     conn: AsyncConnection, period: Period, group_by: GroupBy, definition: Definition
 ) -> list[Any]:
     """(key, completed, fixed, provisional, repeat) of jobs first completed in the period."""
-    m = job_measures.alias("m")
-    other = job_measures.alias("other")
-    named = job_measures.alias("named")
+    m = job_measures
     window = _f(definition.ftf_window_days * DAY)
-    done = m.c.completed_at
-    horizon = func.least(done + window, _f(period.evaluated_at))
+    done = (
+        select(
+            m.c.work_order_id,
+            _key(group_by).label("key"),
+            m.c.completed_at,
+            func.least(m.c.completed_at + window, _f(period.evaluated_at)).label("horizon"),
+            m.c.site_id,
+            m.c.asset_id,
+            m.c.repeat_visit,
+            m.c.technician_flagged,
+            m.c.reopened_at,
+        )
+        .where(_in(period, m.c.completed_at))
+        .cte("done")
+    )
+    # Followed up within the window: another job logged at the same site and asset (no
+    # asset on both counts as the same; ids are never empty), or one naming it. Joins
+    # rather than a subquery per job, so PostgreSQL can hash them.
+    other, named = job_measures.alias("other"), job_measures.alias("named")
     same_place = [
-        other.c.site_id == m.c.site_id,
-        other.c.asset_id.is_not_distinct_from(m.c.asset_id),
-        other.c.work_order_id != m.c.work_order_id,
-        other.c.logged_at > done,
-        other.c.logged_at <= horizon,
+        other.c.site_id == done.c.site_id,
+        func.coalesce(other.c.asset_id, "") == func.coalesce(done.c.asset_id, ""),
+        other.c.work_order_id != done.c.work_order_id,
+        other.c.logged_at > done.c.completed_at,
+        other.c.logged_at <= done.c.horizon,
     ]
     if not definition.ftf_planned_visits_count:
         same_place.append(not_(other.c.is_planned))
-    reasons = [
-        m.c.repeat_visit,
-        and_(m.c.reopened_at.is_not(None), m.c.reopened_at <= horizon),
-        exists().where(*same_place),
-        exists().where(
-            named.c.follow_up_of == m.c.work_order_id,
-            named.c.logged_at > done,
-            named.c.logged_at <= horizon,
+    # Only jobs logged after the period began and before its last window closed can follow.
+    same_place += [
+        other.c.logged_at > _f(period.start),
+        other.c.logged_at <= _f(period.end) + window,
+    ]
+    followed_up = union(
+        select(done.c.work_order_id).join(other, and_(*same_place)),
+        select(done.c.work_order_id).join(
+            named,
+            and_(
+                named.c.follow_up_of == done.c.work_order_id,
+                named.c.logged_at > done.c.completed_at,
+                named.c.logged_at <= done.c.horizon,
+            ),
         ),
+    ).subquery("followed_up")
+    reasons = [
+        done.c.repeat_visit,
+        and_(done.c.reopened_at.is_not(None), done.c.reopened_at <= done.c.horizon),
+        followed_up.c.work_order_id.is_not(None),
     ]
     if definition.ftf_trust_technician_flags:
-        reasons.append(m.c.technician_flagged)
-    fixed = not_(or_(*reasons))
-    key = _key(group_by, m).label("key")
-    stmt = (
+        reasons.append(done.c.technician_flagged)
+    judged = (
         select(
-            key,
-            func.count().label("completed"),
-            func.count().filter(fixed).label("fixed"),
-            func.count()
-            .filter(fixed, done + window > _f(period.evaluated_at))
-            .label("provisional"),
-            func.count().filter(m.c.repeat_visit).label("repeat"),
+            done.c.key,
+            done.c.completed_at,
+            done.c.repeat_visit,
+            not_(or_(*reasons)).label("fixed"),
         )
-        .where(_in(period, done))
-        .group_by(key)
+        .select_from(
+            done.outerjoin(followed_up, followed_up.c.work_order_id == done.c.work_order_id)
+        )
+        .subquery()
     )
+    stmt = select(
+        judged.c.key,
+        func.count().label("completed"),
+        func.count().filter(judged.c.fixed).label("fixed"),
+        func.count()
+        .filter(judged.c.fixed, judged.c.completed_at + window > _f(period.evaluated_at))
+        .label("provisional"),
+        func.count().filter(judged.c.repeat_visit).label("repeat"),
+    ).group_by(judged.c.key)
     return list(await conn.execute(stmt))
 
 
@@ -158,25 +190,24 @@ DURATIONS = {
 }
 
 
-async def durations(
-    conn: AsyncConnection, period: Period, group_by: GroupBy, name: str
-) -> list[Any]:
-    """(key, count, mean_minutes, p90_minutes) of one duration KPI, by when it ended."""
-    end_column, start_column = DURATIONS[name]
-    end, start = job_measures.c[end_column], job_measures.c[start_column]
-    minutes = (end - start) / _f(60.0)
+async def durations(conn: AsyncConnection, period: Period, group_by: GroupBy) -> list[Any]:
+    """Per key, ``<name>_count``, ``<name>_mean`` and ``<name>_p90`` (minutes) of every
+    duration KPI, each over the jobs whose duration ended in the period: one scan."""
     key = _key(group_by).label("key")
-    stmt = (
-        select(
-            key,
-            func.count().label("count"),
-            func.avg(minutes).label("mean_minutes"),
+    columns: list[Any] = [key]
+    any_ended = []
+    for name, (end_column, start_column) in DURATIONS.items():
+        end, start = job_measures.c[end_column], job_measures.c[start_column]
+        minutes = (end - start) / _f(60.0)
+        ended = and_(start.is_not(None), _in(period, end))
+        any_ended.append(ended)
+        columns += [
+            func.count().filter(ended).label(f"{name}_count"),
+            func.avg(minutes).filter(ended).label(f"{name}_mean"),
             # Nearest rank, as domain.kpis.p90: the row at ceil(0.9 n).
-            func.percentile_disc(0.9).within_group(minutes).label("p90_minutes"),
-        )
-        .where(start.is_not(None), _in(period, end))
-        .group_by(key)
-    )
+            func.percentile_disc(0.9).within_group(minutes).filter(ended).label(f"{name}_p90"),
+        ]
+    stmt = select(*columns).where(or_(*any_ended)).group_by(key)
     return list(await conn.execute(stmt))
 
 
@@ -201,9 +232,8 @@ async def parts_usage(conn: AsyncConnection, period: Period, group_by: GroupBy) 
 
 async def revenue(conn: AsyncConnection, period: Period, group_by: GroupBy) -> list[Any]:
     """(key, currency, invoiced, credited) of invoices and credit notes issued in the period."""
-    key = (job_money.c.by_technician if group_by is GroupBy.TECHNICIAN else _key(group_by)).label(
-        "key"
-    )
+    by_invoice = group_by is GroupBy.TECHNICIAN  # whom the invoice names, else the job's group
+    key = (job_money.c.by_technician if by_invoice else _key(group_by)).label("key")
     invoiced = func.coalesce(
         func.sum(job_money.c.net_minor).filter(job_money.c.kind == "invoice"), 0
     )
@@ -212,7 +242,7 @@ async def revenue(conn: AsyncConnection, period: Period, group_by: GroupBy) -> l
     )
     stmt = (
         select(key, job_money.c.currency, invoiced.label("invoiced"), credited.label("credited"))
-        .select_from(_with_measures(job_money, group_by))
+        .select_from(_with_measures(job_money, GroupBy.NONE if by_invoice else group_by))
         .where(_in(period, job_money.c.issued_at))
         .group_by(key, job_money.c.currency)
     )

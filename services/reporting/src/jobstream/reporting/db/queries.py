@@ -181,14 +181,6 @@ def _relevant(table: Table, start: datetime, end: datetime, lookback_end: dateti
     )
 
 
-async def job_facts_for_period(
-    conn: AsyncConnection, start: datetime, end: datetime, lookback_end: datetime
-) -> list[dict[str, Any]]:
-    """Facts of the jobs that can count in a period."""
-    rows = await conn.execute(select(jobs.c.facts).where(_relevant(jobs, start, end, lookback_end)))
-    return [r.facts for r in rows]
-
-
 async def technician_facts(conn: AsyncConnection) -> dict[str, dict[str, Any]]:
     """Every technician's facts."""
     rows = await conn.execute(select(technicians.c.technician_id, technicians.c.facts))
