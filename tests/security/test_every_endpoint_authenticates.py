@@ -1,8 +1,10 @@
-"""Every HTTP endpoint of every service refuses a caller without a valid token.
+"""Every HTTP endpoint of every service refuses a caller without a valid token, whether it
+comes as a bearer header or as a browser's session cookie.
 
 The operations are read from each service's OpenAPI document, so an endpoint added
 tomorrow is covered without anyone remembering to add it here. Operational endpoints that
-must answer a load balancer or a scraper without credentials are the only exceptions.
+must answer a load balancer or a scraper without credentials, and the dashboard's sign-in
+form and sign-out, are the only exceptions.
 """
 
 import importlib
@@ -20,6 +22,10 @@ from jobstream.settings import AuthSettings
 
 SERVICES = ("intake", "dispatch", "fieldupdates", "billing", "reporting")
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/asyncapi.json"}
+# Reporting's sign-in form (it shows nothing but the form) and sign-out (it only clears the
+# cookie); POST /login itself is swept: it refuses a missing or bad token like any route.
+PUBLIC_OPERATIONS = {("reporting", "GET", "/login"), ("reporting", "POST", "/logout")}
+SESSION_COOKIE = "jobstream_session"
 SECRET = "s" * 48
 
 
@@ -39,6 +45,8 @@ def protected_routes():
             if path in PUBLIC:
                 continue
             for method in sorted(operations):
+                if (service, method.upper(), path) in PUBLIC_OPERATIONS:
+                    continue
                 yield pytest.param(
                     service, method.upper(), path, id=f"{service} {method.upper()} {path}"
                 )
@@ -86,3 +94,10 @@ async def test_missing_and_invalid_tokens_are_refused(service, method, path):
                 method, url, headers={"Authorization": f"Bearer {token}"}
             )
             assert response.status_code == 401, f"{name}: {response.status_code} {response.text}"
+        for name, token in bad_tokens().items():
+            client.cookies.set(SESSION_COOKIE, token)
+            response = await client.request(method, url)
+            client.cookies.clear()
+            assert response.status_code == 401, (
+                f"{name} cookie: {response.status_code} {response.text}"
+            )

@@ -301,7 +301,7 @@ async def project(infra, database_factory, topic_factory):
 
     engines = []
 
-    async def run(events, *, engine=None, topics=None, runner_stats=None):
+    async def run(events, *, engine=None, topics=None, runner_stats=None, group_id=None):
         topics = topics or {
             t: await topic_factory(t, partitions=3) for t in topic_names.EVENT_TOPICS
         }
@@ -314,7 +314,9 @@ async def project(infra, database_factory, topic_factory):
             engine = async_engine(database_factory("jobstream.reporting.db:migrations"))
             engines.append(engine)
         spec = dataclasses.replace(
-            consumers(None)[0], topics=tuple(topics.values()), group_id=f"reporting.{uuid_hex()}"
+            consumers(None)[0],
+            topics=tuple(topics.values()),
+            group_id=group_id or f"reporting.{uuid_hex()}",
         )
         running = RunningConsumer(
             ConsumerRunner(spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers)

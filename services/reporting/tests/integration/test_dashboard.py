@@ -22,9 +22,12 @@ AS_OF = "2026-11-09T00:00:00Z"
 CHROMIUM = os.environ.get("JOBSTREAM_CHROMIUM", "/usr/bin/chromium")
 
 
+def analyst_token():
+    return mint_token(AuthSettings(), subject="analyst", role=Role.ANALYST)
+
+
 def auth():
-    token = mint_token(AuthSettings(), subject="analyst", role=Role.ANALYST)
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {analyst_token()}"}
 
 
 def app_for(engine):
@@ -67,13 +70,19 @@ async def test_the_dashboard_draws_every_chart_in_a_real_browser(served):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:
-            context = await browser.new_context(extra_http_headers=auth())
+            # No header: the analyst signs in through the form, as in any browser.
+            context = await browser.new_context()
             page = await context.new_page()
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-            response = await page.goto(f"{served}/dashboard?as_of={AS_OF}")
+            await page.goto(f"{served}/login?next=/dashboard%3Fas_of%3D{AS_OF}")
+            await page.fill("#token", analyst_token())
+            async with page.expect_navigation() as landed:
+                await page.click("button[type=submit]")
+            response = await landed.value
             assert response is not None and response.status == 200
+            assert page.url == f"{served}/dashboard?as_of={AS_OF}"
             charts = await page.eval_on_selector_all(
                 "figure[id^=chart-] svg",
                 """svgs => svgs.map(svg => {
@@ -83,6 +92,12 @@ async def test_the_dashboard_draws_every_chart_in_a_real_browser(served):
                 })""",
             )
             tiles = await page.inner_text(".tiles")
+            async with page.expect_navigation():
+                await page.click(".signout button")
+            assert page.url == f"{served}/login"
+            # The browser's cookies no longer open the dashboard.
+            after = await context.request.get(f"{served}/dashboard")
+            assert after.status == 401
         finally:
             await browser.close()
     assert problems == []

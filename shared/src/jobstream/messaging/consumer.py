@@ -26,7 +26,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, Text, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -39,6 +40,7 @@ from jobstream.observability.metrics import BATCH_SECONDS, CONSUMED, CONSUMER_LA
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+BatchHook = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
 
 
 class TransientError(Exception):
@@ -62,6 +64,14 @@ class ConsumerSpec:
     group_id: str
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
+    # Optional: called once per batch, in the batch's transaction after its handlers, with
+    # the envelopes applied in it (duplicates, ignored and dead-lettered records left out),
+    # for work worth doing once per batch rather than per record (a projection that
+    # refolds each touched aggregate once). With a hook, the batch's processed ids are
+    # recorded in one statement and its records applied under one savepoint; if that
+    # fails, the batch is applied again record by record, the hook called for each inside
+    # the record's savepoint, so a record that cannot succeed is dead-lettered as usual.
+    after_batch: BatchHook | None = None
 
 
 @dataclass(frozen=True)
@@ -271,11 +281,15 @@ class ConsumerRunner:
                 .with_for_update()
             )
             next_offset = int(stored or 0)
-            for record in records:
-                if record.offset < next_offset:
-                    continue  # applied before a crash or by the previous owner
-                await self._apply_record(conn, record)
-                next_offset = record.offset + 1
+            # Below the stored offset: applied before a crash or by the previous owner.
+            todo = [record for record in records if record.offset >= next_offset]
+            if todo:
+                if self.spec.after_batch is None:
+                    for record in todo:
+                        await self._apply_record(conn, record)
+                else:
+                    await self._apply_together(conn, todo)
+                next_offset = todo[-1].offset + 1
             await conn.execute(
                 t_off.update()
                 .where(
@@ -287,19 +301,83 @@ class ConsumerRunner:
             )
         return next_offset
 
-    async def _apply_record(self, conn: AsyncConnection, record: ConsumerRecord) -> None:
+    async def _decode(self, conn: AsyncConnection, record: ConsumerRecord) -> Envelope | None:
+        """The record's envelope, or None once it was counted as ignored or dead-lettered."""
         headers = list(record.headers or ())
         event_type = _header(headers, "ce_type")
-        handler = self.spec.handlers.get(event_type or "")
-        if event_type is not None and handler is None:
+        if event_type is not None and event_type not in self.spec.handlers:
             self._count(record, "ignored")
-            return
+            return None
         try:
             envelope = from_kafka(record.key, record.value, headers)
         except MalformedMessage as exc:
             await self._dead_letter(conn, record, f"malformed: {exc}")
+            return None
+        return envelope
+
+    async def _apply_record(self, conn: AsyncConnection, record: ConsumerRecord) -> None:
+        envelope = await self._decode(conn, record)
+        if envelope is not None:
+            await self._apply_decoded(conn, record, envelope)
+
+    async def _apply_together(self, conn: AsyncConnection, records: list[ConsumerRecord]) -> None:
+        """Apply a batch under one savepoint and call the batch hook once (see ConsumerSpec)."""
+        assert self.spec.after_batch is not None
+        decoded = [
+            (record, envelope)
+            for record in records
+            if (envelope := await self._decode(conn, record)) is not None
+        ]
+        if not decoded:
             return
-        assert handler is not None
+        t_proc = self.tables.processed
+        ids = list(dict.fromkeys(envelope.id for _, envelope in decoded))
+        try:
+            async with conn.begin_nested():
+                # One array parameter, so the statement is the same (and compiled once) for
+                # every batch size.
+                result = await conn.execute(
+                    pg_insert(t_proc)
+                    .from_select(
+                        ["consumer_group", "event_id"],
+                        select(
+                            literal(self.spec.group_id, Text),
+                            func.unnest(bindparam("ids", ids, type_=ARRAY(Text))),
+                        ),
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(t_proc.c.event_id)
+                )
+                fresh = set(result.scalars())
+                applied: list[tuple[ConsumerRecord, Envelope]] = []
+                for record, envelope in decoded:
+                    if envelope.id in fresh:
+                        fresh.discard(envelope.id)  # a second copy in the batch is a duplicate
+                        applied.append((record, envelope))
+                for _, envelope in applied:
+                    await self.spec.handlers[envelope.type](conn, envelope)
+                if applied:
+                    await self.spec.after_batch(conn, [envelope for _, envelope in applied])
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch_failed_applying_one_by_one", error=repr(exc), records=len(records))
+            for record, envelope in decoded:
+                await self._apply_decoded(conn, record, envelope, with_hook=True)
+            return
+        applied_records = {id(record) for record, _ in applied}
+        for record, _ in decoded:
+            self._count(record, "applied" if id(record) in applied_records else "duplicate")
+
+    async def _apply_decoded(
+        self,
+        conn: AsyncConnection,
+        record: ConsumerRecord,
+        envelope: Envelope,
+        *,
+        with_hook: bool = False,
+    ) -> None:
+        handler = self.spec.handlers[envelope.type]
         structlog.contextvars.bind_contextvars(
             event_id=envelope.id,
             event_type=envelope.type,
@@ -323,6 +401,8 @@ class ConsumerRunner:
                             self._count(record, "duplicate")
                             return
                         await handler(conn, envelope)
+                        if with_hook and self.spec.after_batch is not None:
+                            await self.spec.after_batch(conn, [envelope])
                     self._count(record, "applied")
                     return
                 except Exception as exc:

@@ -3,9 +3,9 @@
 A dead letter is re-applied from the copy kept in ``dead_letters`` rather than re-published
 to its topic: the topics are the system of record that analysts replay, and a second copy
 of an event there would be a lie about what happened. The record goes through the same
-path as a live one (decode, processed-event check, handler) in one transaction, so a letter
-whose event was applied meanwhile (a relay re-send, say) is closed as a duplicate, and one
-that still fails stays open with its new error.
+path as a live one (decode, processed-event check, handler, batch hook as a batch of one)
+in one transaction, so a letter whose event was applied meanwhile (a relay re-send, say) is
+closed as a duplicate, and one that still fails stays open with its new error.
 
 Order: letters are re-driven oldest first. A re-driven event lands after later events of
 the same job were applied; handlers are written to tolerate that (they are idempotent and
@@ -107,6 +107,8 @@ async def _redrive_one(
             if inserted.first() is None:
                 return "duplicate", ""
             await handler(conn, envelope)
+            if spec.after_batch is not None:
+                await spec.after_batch(conn, [envelope])  # a batch of one
     except Exception as exc:
         if is_transient(exc):
             raise  # an outage is not the letter's fault: stop, keep it open, try later

@@ -1,18 +1,13 @@
-"""`jobstream-reporting migrate|api|consume|serve|rebuild|export|kpis`."""
+"""`jobstream-reporting`: the service roles and the analyst commands (see cli.py)."""
 
 import sys
 
-from jobstream.reporting.app import definition
-from jobstream.reporting.cli import COMMANDS, run_analyst_cli
-from jobstream.service import run_service_cli
+from jobstream.reporting.cli import main as cli_main
 
 
 def main() -> None:
     """The service roles (shared CLI) and reporting's analyst commands."""
-    argv = sys.argv[1:]
-    if argv and argv[0] in COMMANDS:
-        sys.exit(run_analyst_cli(argv))
-    sys.exit(run_service_cli(definition(), argv))
+    sys.exit(cli_main(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.topics import TECHNICIANS
+from jobstream.reporting import measured
 from jobstream.reporting.db import queries
 from jobstream.reporting.domain import kpis
 from jobstream.reporting.domain.jobs import JobFacts
@@ -50,19 +51,17 @@ async def _folded_technicians(conn: AsyncConnection, until: datetime) -> dict[st
     return {subject: fold_technician(subject, rows) for subject, rows in grouped.items()}
 
 
-async def facts_for_period(
+async def facts_as_of(
     conn: AsyncConnection,
     start: datetime,
     end: datetime,
     definition: kpis.Definition,
-    as_of: datetime | None = None,
+    as_of: datetime,
 ) -> tuple[list[JobFacts], Mapping[str, Any]]:
-    """Job and technician facts a KPI period needs: projected, or folded as known at T."""
+    """The facts of the jobs that can count in a period, and of every technician, folded
+    from the events known at ``as_of``."""
     lookback_end = end + timedelta(days=definition.ftf_window_days)
     window_start = start - timedelta(days=definition.ftf_window_days)
-    if as_of is None:
-        jobs = await queries.job_facts_for_period(conn, window_start, end, lookback_end)
-        return jobs, await queries.technician_facts(conn)
     subjects = await queries.subjects_for_period(conn, window_start, end, lookback_end, as_of)
     jobs = await _folded_jobs(conn, subjects, as_of)
     return jobs, await _folded_technicians(conn, as_of)
@@ -78,13 +77,42 @@ async def compute_kpis(
     as_of: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Every KPI over [start, end), now or as the log stood at ``as_of``."""
+    """Every KPI over [start, end), now or as the log stood at ``as_of``.
+
+    Now: aggregated in PostgreSQL over the per-job measures. As of T: the jobs that can
+    matter are folded from the events known at T and the KPIs computed in Python, with the
+    same definitions (docs/adr/0050, 0053).
+    """
     definition = definition or kpis.Definition()
     now = now or datetime.now(UTC)
-    jobs, techs = await facts_for_period(conn, start, end, definition, as_of)
-    result = kpis.compute(jobs, techs, _period(start, end, as_of, now), group_by, definition)
+    period = _period(start, end, as_of, now)
+    if as_of is None:
+        result = await measured.compute(conn, period, group_by, definition)
+    else:
+        jobs, techs = await facts_as_of(conn, start, end, definition, as_of)
+        result = kpis.compute(jobs, techs, period, group_by, definition)
     result["as_of"] = as_of.isoformat() if as_of else None
     return result
+
+
+async def kpis_for_periods(
+    conn: AsyncConnection,
+    periods: list[tuple[datetime, datetime]],
+    *,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every KPI (default definitions, no breakdown) for each of several periods."""
+    now = now or datetime.now(UTC)
+    if as_of is None:
+        techs = await queries.technician_facts(conn)
+        return [
+            await measured.compute(conn, _period(a, b, None, now), techs=techs) for a, b in periods
+        ]
+    definition = kpis.Definition()
+    start, end = min(a for a, _ in periods), max(b for _, b in periods)
+    jobs, techs = await facts_as_of(conn, start, end, definition, as_of)
+    return [kpis.compute(jobs, techs, _period(a, b, as_of, now)) for a, b in periods]
 
 
 def job_view(facts: JobFacts) -> dict[str, Any]:

@@ -25,18 +25,11 @@ async def figures(
     until = min(as_of, now) if as_of else now
     local = until.astimezone(zone)
     monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), zone)
+    # Weeks are added in the local zone, so each starts at Monday 00:00 across DST changes.
     bounds = [monday + timedelta(weeks=i) for i in range(-weeks + 1, 2)]
-    definition = kpis.Definition()
-    jobs, techs = await analytics.facts_for_period(
-        conn, bounds[0].astimezone(UTC), bounds[-1].astimezone(UTC), definition, as_of
-    )
-    evaluated = until.timestamp()
-    weekly = [
-        kpis.compute(jobs, techs, kpis.Period(a.timestamp(), b.timestamp(), evaluated))
-        for a, b in itertools.pairwise(bounds)
-    ]
-    last30 = kpis.Period((until - timedelta(days=30)).timestamp(), evaluated, evaluated)
-    latest = kpis.compute(jobs, techs, last30)
+    weeks_utc = [(a.astimezone(UTC), b.astimezone(UTC)) for a, b in itertools.pairwise(bounds)]
+    periods = [*weeks_utc, (until - timedelta(days=30), until)]
+    *weekly, latest = await analytics.kpis_for_periods(conn, periods, as_of=as_of, now=now)
 
     def all_rate(result: dict[str, Any], name: str) -> float | None:
         return result[name].get(kpis.ALL, {}).get("rate")
@@ -112,8 +105,10 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 .label {{ font-size: .8rem; color: #556; }} .value {{ font-size: 1.4rem; font-weight: 600; }}
 .charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); }}
 figure {{ margin: .5rem; }} figure svg {{ width: 100%; height: auto; }}
+.signout {{ float: right; }}
 </style></head>
 <body>
+<form method="post" action="/logout" class="signout"><button type="submit">Sign out</button></form>
 <h1>Jobstream — service dashboard</h1>
 <p>Last 30 days to {until}; trends by week. Definitions: docs/kpis.md.</p>
 <div class="tiles">{tile_html}</div>

@@ -1,13 +1,14 @@
-"""Reporting's projections: every event into the event log, then its job or technician
-refolded from the log, so the projected row depends only on the events, not their order."""
+"""Reporting's projections: each consumed batch into the event log, then every job and
+technician it touched refolded once from the log, so a projected row depends only on the
+events, never on the order they were read in (docs/adr/0050, 0053)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import EventRegistry
@@ -15,9 +16,10 @@ from jobstream.contracts.topics import TECHNICIANS
 from jobstream.messaging.consumer import Handler
 from jobstream.messaging.envelope import Envelope
 from jobstream.reporting.db import queries
-from jobstream.reporting.db.tables import jobs, technicians
+from jobstream.reporting.db.tables import LIVE, Generation
 from jobstream.reporting.domain import jobs as job_domain
 from jobstream.reporting.domain import technicians as tech_domain
+from jobstream.reporting.domain.measures import measure
 from jobstream.reporting.domain.timeline import causal_order
 
 
@@ -87,31 +89,69 @@ def fold_technician(
     return tech_domain.fold(technician_id, causal_order(list(events)))
 
 
+def job_rows(facts: Sequence[job_domain.JobFacts]) -> dict[str, list[dict[str, Any]]]:
+    """Every row the jobs projection holds for these jobs, by Generation table name."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for job in facts:
+        measured = measure(job)
+        rows["jobs"].append(job_row(job))
+        rows["job_measures"].append(measured.measures)
+        rows["job_parts"] += measured.parts
+        rows["job_labour"] += measured.labour
+        rows["job_money"] += measured.money
+        rows["job_open_spans"] += measured.open_spans
+    return rows
+
+
+def belongs_to_jobs(event: Mapping[str, Any]) -> bool:
+    """Whether an event-log row is folded into a job (not a technician; no location ping)."""
+    return event["topic"] != TECHNICIANS and event["event_type"] != queries.LOCATION_PING
+
+
+def belongs_to_technicians(event: Mapping[str, Any]) -> bool:
+    """Whether an event-log row is folded into a technician (pings are not)."""
+    return event["topic"] == TECHNICIANS and event["event_type"] != queries.LOCATION_PING
+
+
 async def refold(
     conn: AsyncConnection,
-    topic: str,
-    subject: str,
-    job_table: Table = jobs,
-    technician_table: Table = technicians,
+    job_ids: Sequence[str],
+    technician_ids: Sequence[str],
+    gen: Generation = LIVE,
 ) -> None:
-    """Recompute one job's or technician's row from every event the log holds for it."""
-    events = await queries.events_of(conn, subject)
-    if topic == TECHNICIANS:
-        row = technician_row(fold_technician(subject, events))
-        await queries.upsert(conn, technician_table, "technician_id", [row])
-    else:
-        await queries.upsert(conn, job_table, "work_order_id", [job_row(fold_job(subject, events))])
-
-
-async def project_event(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Keep the event and bring its job's or technician's row up to date."""
-    if not await queries.record_event(conn, log_values(envelope)):
+    """Recompute these jobs' and technicians' rows from every event the log holds for them."""
+    if not job_ids and not technician_ids:
         return
-    if envelope.type == queries.LOCATION_PING:
-        return  # kept in the log for analysts; no projection folds location pings
-    await refold(conn, envelope.data.topic, envelope.subject)
+    by_subject: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in await queries.events_of_subjects(conn, gen.event_log, [*job_ids, *technician_ids]):
+        by_subject[event["subject"]].append(event)
+    jobs = [fold_job(s, [e for e in by_subject[s] if belongs_to_jobs(e)]) for s in sorted(job_ids)]
+    techs = [
+        technician_row(fold_technician(s, [e for e in by_subject[s] if belongs_to_technicians(e)]))
+        for s in sorted(technician_ids)
+    ]
+    await queries.replace_job_rows(conn, gen, [j["work_order_id"] for j in jobs], job_rows(jobs))
+    await queries.upsert(conn, gen.technicians, "technician_id", techs)
+
+
+async def project_batch(
+    conn: AsyncConnection, batch: Sequence[Envelope], gen: Generation = LIVE
+) -> None:
+    """Keep a batch's events in the log, then refold each job and technician it touched once."""
+    # A lost commit after a database crash loses this batch's offsets with its effects, so
+    # the projector simply applies it again: no need to wait for the WAL flush.
+    await queries.skip_commit_flush(conn)
+    rows = [log_values(e) for e in batch]
+    await queries.record_events(conn, gen.event_log, rows)
+    job_ids = {r["subject"] for r in rows if belongs_to_jobs(r)}
+    technician_ids = {r["subject"] for r in rows if belongs_to_technicians(r)}
+    await refold(conn, sorted(job_ids), sorted(technician_ids), gen)
+
+
+async def keep_for_the_batch(conn: AsyncConnection, envelope: Envelope) -> None:
+    """Per record, nothing: project_batch logs and refolds a batch's events together."""
 
 
 def handlers_for(reader: EventRegistry) -> dict[str, Handler]:
-    """The projection handles every event type there is."""
-    return {cls.event_type: project_event for cls in reader.all_contracts()}
+    """The projection takes every event type there is (the work happens per batch)."""
+    return {cls.event_type: keep_for_the_batch for cls in reader.all_contracts()}

@@ -12,12 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.reporting import analytics, charts, dashboard
 from jobstream.reporting.api.params import KpiQuery, as_of_param, kpi_query
+from jobstream.reporting.api.session import PAGE_HEADERS, dashboard_reader
 from jobstream.reporting.config import get_settings
 from jobstream.reporting.db import queries
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["reporting"])
 Reader = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ANALYST))]
+# The dashboard and its charts also take the session cookie of a browser that signed in.
+DashboardReader = Annotated[Principal, Depends(dashboard_reader)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AsOf = Annotated[datetime | None, Depends(as_of_param)]
 
@@ -153,10 +156,10 @@ async def _dashboard_figures(runtime: Runtime, as_of: datetime | None) -> dict[s
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="KPIs, trends and backlog")
-async def dashboard_page(_p: Reader, runtime: RuntimeDep, as_of: AsOf) -> HTMLResponse:
+async def dashboard_page(_p: DashboardReader, runtime: RuntimeDep, as_of: AsOf) -> HTMLResponse:
     """A server-rendered page; its charts are inline SVG, so it needs nothing else."""
     data = await _dashboard_figures(runtime, as_of)
-    return HTMLResponse(await run_in_threadpool(dashboard.page, data))
+    return HTMLResponse(await run_in_threadpool(dashboard.page, data), headers=PAGE_HEADERS)
 
 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -164,7 +167,7 @@ MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 @router.get("/charts/{name}.{fmt}", summary="One dashboard chart as SVG or PNG")
 async def chart_image(
-    name: str, fmt: str, _p: Reader, runtime: RuntimeDep, as_of: AsOf
+    name: str, fmt: str, _p: DashboardReader, runtime: RuntimeDep, as_of: AsOf
 ) -> Response:
     """rates, volume, backlog or utilisation; svg or png."""
     if name not in dashboard.CHARTS:

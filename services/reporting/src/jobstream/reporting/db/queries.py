@@ -3,31 +3,100 @@ API and the analysts' tools read from them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+import functools
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.topics import TECHNICIANS
-from jobstream.reporting.db.tables import event_log, jobs, technicians
+from jobstream.reporting.db.tables import (
+    JOB_CHILD_TABLES,
+    Generation,
+    event_log,
+    jobs,
+    technicians,
+)
 
 LOCATION_PING = "TechnicianLocated"
-_TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in ("seq", "recorded_at")]
+# Filled in by PostgreSQL: arrival order and time.
+_GENERATED = ("seq", "recorded_at")
+_TIMELINE_COLUMNS = [c for c in event_log.c if c.name not in _GENERATED]
 
 
-async def record_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
-    """Keep one event in the log; False when it was there already."""
-    result = await conn.execute(
-        pg_insert(event_log)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(event_log.c.seq)
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_jsonable, allow_nan=False)
+
+
+@functools.cache
+def _insert_rows(table: Table) -> Insert:
+    """INSERT INTO table SELECT … FROM jsonb_to_recordset(:rows): a batch of rows as one JSON
+    parameter, one statement whatever the count (an executemany costs a statement a row).
+    Floats go through JSON in their shortest exact form, so doubles arrive unchanged."""
+    columns = [c for c in table.c if c.name not in _GENERATED]
+    records = (
+        func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
+        .table_valued(*[column(c.name, c.type) for c in columns])
+        .render_derived(name="r", with_types=True)
     )
-    return result.first() is not None
+    return pg_insert(table).from_select(
+        [c.name for c in columns], select(*[records.c[c.name] for c in columns])
+    )
+
+
+@functools.cache
+def _upsert_rows(table: Table, key: str) -> Insert:
+    stmt = _insert_rows(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
+    )
+
+
+async def skip_commit_flush(conn: AsyncConnection) -> None:
+    """Let this transaction's commit return before its WAL is flushed to disk."""
+    await conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+async def record_events(conn: AsyncConnection, log: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Keep events in the log (one statement); those there already are left as they are."""
+    if rows:
+        stmt = _insert_rows(log).on_conflict_do_nothing(index_elements=["event_id"])
+        await conn.execute(stmt, {"rows": _rows_json(rows)})
+
+
+async def events_of_subjects(
+    conn: AsyncConnection, log: Table, subjects: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every event of these subjects as folded (location pings left out)."""
+    columns = [log.c[c.name] for c in _TIMELINE_COLUMNS]
+    wanted = bindparam("subjects", list(subjects), type_=ARRAY(Text))
+    stmt = select(*columns).where(log.c.subject == any_(wanted), log.c.event_type != LOCATION_PING)
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
 
 
 async def events_of(
@@ -53,16 +122,29 @@ async def timeline_rows(
 
 
 async def upsert(conn: AsyncConnection, table: Table, key: str, rows: Sequence[dict]) -> None:
-    """Insert or replace projection rows by their key."""
-    if not rows:
+    """Insert or replace projection rows by their key (one statement for the lot)."""
+    if rows:
+        await conn.execute(_upsert_rows(table, key), {"rows": _rows_json(rows)})
+
+
+async def replace_job_rows(
+    conn: AsyncConnection,
+    gen: Generation,
+    work_order_ids: Sequence[str],
+    rows: Mapping[str, Sequence[dict[str, Any]]],
+) -> None:
+    """Write these jobs' rows in every table of the jobs projection, replacing their old
+    child rows (``rows`` by Generation table name)."""
+    if not work_order_ids:
         return
-    stmt = pg_insert(table).values(list(rows))
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[key],
-            set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},
-        )
-    )
+    await upsert(conn, gen.jobs, "work_order_id", rows.get("jobs", ()))
+    await upsert(conn, gen.job_measures, "work_order_id", rows.get("job_measures", ()))
+    wanted = bindparam("ids", list(work_order_ids), type_=ARRAY(Text))
+    for name in JOB_CHILD_TABLES:
+        table: Table = getattr(gen, name)
+        await conn.execute(delete(table).where(table.c.work_order_id == any_(wanted)))
+        if rows.get(name):
+            await conn.execute(_insert_rows(table), {"rows": _rows_json(rows[name])})
 
 
 async def job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
@@ -97,14 +179,6 @@ def _relevant(table: Table, start: datetime, end: datetime, lookback_end: dateti
         or_(table.c.logged_at.is_(None), table.c.logged_at < lookback_end),
         or_(table.c.horizon_at >= start, table.c.is_open),
     )
-
-
-async def job_facts_for_period(
-    conn: AsyncConnection, start: datetime, end: datetime, lookback_end: datetime
-) -> list[dict[str, Any]]:
-    """Facts of the jobs that can count in a period."""
-    rows = await conn.execute(select(jobs.c.facts).where(_relevant(jobs, start, end, lookback_end)))
-    return [r.facts for r in rows]
 
 
 async def technician_facts(conn: AsyncConnection) -> dict[str, dict[str, Any]]:

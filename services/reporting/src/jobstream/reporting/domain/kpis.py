@@ -132,7 +132,8 @@ def effective_deadline(job: JobFacts, which: int, met_at: float | None) -> float
     return deadline
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
+def rate(numerator: int, denominator: int) -> float | None:
+    """numerator ÷ denominator, or None when there is nothing to divide by."""
     return numerator / denominator if denominator else None
 
 
@@ -152,7 +153,7 @@ def _follow_up_index(jobs: Sequence[JobFacts], definition: Definition) -> dict[A
     return by_place
 
 
-def _is_repeat_visit(job: JobFacts) -> bool:
+def is_repeat_visit(job: JobFacts) -> bool:
     done = first_completion(job)
     assert done is not None
     arrivals = [a for a in job["arrivals"] if a[0] is not None and a[0] <= done]
@@ -178,7 +179,7 @@ def first_time_fix(
         assert done is not None
         horizon = min(done + window, period.evaluated_at)
         reasons = []
-        if _is_repeat_visit(job):
+        if is_repeat_visit(job):
             reasons.append("more_than_one_visit")
         completion = job["completion"]
         if definition.ftf_trust_technician_flags and (
@@ -200,7 +201,7 @@ def first_time_fix(
             if done + window > period.evaluated_at:
                 g["provisional"] += 1
     for g in out.values():
-        g["rate"] = _rate(g["fixed"], g["completed"])
+        g["rate"] = rate(g["fixed"], g["completed"])
     return out
 
 
@@ -234,7 +235,7 @@ def sla(
         else:
             g["pending"] += 1
     for g in out.values():
-        g["rate"] = _rate(g["met"], g["met"] + g["breached"])
+        g["rate"] = rate(g["met"], g["met"] + g["breached"])
     return out
 
 
@@ -295,9 +296,9 @@ def repeat_visits(jobs: Sequence[JobFacts], period: Period, group_by: GroupBy) -
             continue
         g = out.setdefault(group_key(job, group_by), {"completed": 0, "repeat": 0})
         g["completed"] += 1
-        g["repeat"] += _is_repeat_visit(job)
+        g["repeat"] += is_repeat_visit(job)
     for g in out.values():
-        g["rate"] = _rate(g["repeat"], g["completed"])
+        g["rate"] = rate(g["repeat"], g["completed"])
     return out
 
 
@@ -311,6 +312,10 @@ def parts_usage(jobs: Sequence[JobFacts], period: Period, group_by: GroupBy) -> 
             part = out.setdefault(group_key(job, group_by), {}).setdefault(
                 sku, {"description": description, "unit": unit, "quantity_milli": 0, "jobs": []}
             )
+            # Entries of one SKU normally agree; if not, the alphabetically first wins, so
+            # the answer does not depend on the order jobs are read in.
+            part["description"] = min(part["description"], description)
+            part["unit"] = min(part["unit"], unit)
             part["quantity_milli"] += quantity
             if job["work_order_id"] not in part["jobs"]:
                 part["jobs"].append(job["work_order_id"])
@@ -349,7 +354,7 @@ def backlog(jobs: Sequence[JobFacts], period: Period) -> dict[str, Any]:
 # technician KPIs
 
 
-def _labour_entries(job: JobFacts) -> Iterable[tuple[float | None, str, float]]:
+def labour_entries(job: JobFacts) -> Iterable[tuple[float | None, str, float]]:
     """(at, technician, minutes) of a job's labour: its time entries, else the totals
     reported at completion and at each incomplete visit."""
     if job["labour"]:
@@ -367,34 +372,40 @@ def technician_kpis(
     jobs: Sequence[JobFacts], techs: Mapping[str, TechnicianFacts], period: Period
 ) -> dict[str, dict[str, Any]]:
     """Jobs per shift day, utilisation, for every technician known."""
-    out: dict[str, dict[str, Any]] = {}
-
-    def row(tech_id: str) -> dict[str, Any]:
-        if tech_id not in out:
-            tech = techs.get(tech_id)
-            days = shift_minutes_by_day(tech, period.start, period.end) if tech else {}
-            out[tech_id] = {
-                "name": tech["name"] if tech else None,
-                "jobs_completed": 0,
-                "shift_days": len(days),
-                "shift_minutes": sum(days.values()),
-                "labour_minutes": 0.0,
-            }
-        return out[tech_id]
-
-    for tech_id in techs:
-        row(tech_id)
+    completed: dict[str, int] = defaultdict(int)
+    labour: dict[str, float] = defaultdict(float)
     for job in jobs:
-        done = first_completion(job)
-        if _in(period, done):
-            row(job["completion"]["technician_id"])["jobs_completed"] += 1
-        for at, tech_id, minutes in _labour_entries(job):
+        if _in(period, first_completion(job)):
+            completed[job["completion"]["technician_id"]] += 1
+        for at, tech_id, minutes in labour_entries(job):
             if _in(period, at):
-                row(tech_id)["labour_minutes"] += minutes
-    for r in out.values():
+                labour[tech_id] += minutes
+    return technician_table(techs, period, completed, labour)
+
+
+def technician_table(
+    techs: Mapping[str, TechnicianFacts],
+    period: Period,
+    completed: Mapping[str, int],
+    labour: Mapping[str, float],
+) -> dict[str, dict[str, Any]]:
+    """The technician KPIs from first completions and labour minutes in the period, per
+    technician (every technician known, and any other who completed or logged labour)."""
+    out: dict[str, dict[str, Any]] = {}
+    for tech_id in sorted({*techs, *completed, *labour}):
+        tech = techs.get(tech_id)
+        days = shift_minutes_by_day(tech, period.start, period.end) if tech else {}
+        r = {
+            "name": tech["name"] if tech else None,
+            "jobs_completed": completed.get(tech_id, 0),
+            "shift_days": len(days),
+            "shift_minutes": sum(days.values()),
+            "labour_minutes": 0.0 + labour.get(tech_id, 0.0),
+        }
         r["jobs_per_day"] = r["jobs_completed"] / r["shift_days"] if r["shift_days"] else None
         r["utilisation"] = r["labour_minutes"] / r["shift_minutes"] if r["shift_minutes"] else None
-    return dict(sorted(out.items()))
+        out[tech_id] = r
+    return out
 
 
 def revenue(

@@ -1,0 +1,167 @@
+"""What each KPI needs from one job, worked out once when the job is folded, so that a KPI
+over any period is an aggregate of these rows (docs/adr/0053).
+
+Only what does not depend on the period or the evaluation instant is worked out here, with
+the same functions the pure KPIs use (domain/kpis.py); what does (a period's bounds, the
+first-time-fix window, whether a deadline has passed yet) stays in the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobstream.reporting.domain.jobs import JobFacts, is_open_at, priority_at
+from jobstream.reporting.domain.kpis import (
+    GroupBy,
+    effective_deadline,
+    first_completion,
+    group_key,
+    is_repeat_visit,
+    labour_entries,
+    response_at,
+)
+
+Row = dict[str, Any]
+
+
+@dataclass
+class JobMeasures:
+    """A job's measure rows: one in job_measures, any number in each child table."""
+
+    measures: Row
+    parts: list[Row] = field(default_factory=list)
+    labour: list[Row] = field(default_factory=list)
+    money: list[Row] = field(default_factory=list)
+    open_spans: list[Row] = field(default_factory=list)
+
+
+def _first_invoice(job: JobFacts) -> float | None:
+    issued = [i["issued_at"] for i in job["invoices"].values() if i["issued_at"] is not None]
+    return min(issued) if issued else None
+
+
+def _deadlines(job: JobFacts, which: int, met_at: float | None) -> tuple[Any, Any]:
+    """(effective deadline if not met, effective deadline against ``met_at``)."""
+    if job["logged_at"] is None or not job["deadlines"]:
+        return None, None
+    unmet = effective_deadline(job, which, None)
+    return unmet, effective_deadline(job, which, met_at) if met_at is not None else None
+
+
+def _open_spans(job: JobFacts) -> list[Row]:
+    """[opened_at, closed_at) intervals in which the job was open, split where its priority
+    changed: is_open_at and priority_at change value only at these breakpoints."""
+    logged = job["logged_at"]
+    if logged is None:
+        return []
+    moments = {logged}
+    moments.update(at for at, _ in job["closures"] if at is not None and at > logged)
+    moments.update(at for at, _ in job["priorities"] if at is not None and at > logged)
+    spans: list[Row] = []
+    ordered = sorted(moments)
+    for i, at in enumerate(ordered):
+        until = ordered[i + 1] if i + 1 < len(ordered) else None
+        if not is_open_at(job, at):
+            continue
+        priority = priority_at(job, at) or "unknown"
+        last = spans[-1] if spans else None
+        if last is not None and last["closed_at"] == at and last["priority"] == priority:
+            last["closed_at"] = until
+            continue
+        spans.append(
+            {
+                "work_order_id": job["work_order_id"],
+                "opened_at": at,
+                "closed_at": until,
+                "logged_at": logged,
+                "priority": priority,
+            }
+        )
+    return spans
+
+
+def measure(job: JobFacts) -> JobMeasures:
+    """The measure rows of one job's facts."""
+    wo = job["work_order_id"]
+    done = first_completion(job)
+    completion = job["completion"]
+    responded = response_at(job)
+    respond_due, respond_due_if_met = _deadlines(job, 1, responded)
+    resolve_due, resolve_due_if_met = _deadlines(job, 2, done)
+    reopenings = [
+        at
+        for at, kind in job["closures"]
+        if kind == "reopened" and at is not None and done is not None and at > done
+    ]
+    withdrawals = [
+        at for at, kind in job["closures"] if kind in ("cancelled", "rejected") and at is not None
+    ]
+    by_technician = group_key(job, GroupBy.TECHNICIAN)
+    measures = {
+        "work_order_id": wo,
+        "logged_at": job["logged_at"],
+        "by_technician": by_technician,
+        "by_customer": group_key(job, GroupBy.CUSTOMER),
+        "by_job_type": group_key(job, GroupBy.JOB_TYPE),
+        "by_priority": group_key(job, GroupBy.PRIORITY),
+        "site_id": job["site_id"],
+        "asset_id": job["asset_id"],
+        "follow_up_of": job["follow_up_of"],
+        "is_planned": job["channel"] == "planned" or job["maintenance_plan_id"] is not None,
+        "scheduled_at": job["scheduled_at"],
+        "responded_at": responded,
+        "completed_at": done,
+        "completed_by": completion["technician_id"] if completion else None,
+        "invoiced_at": _first_invoice(job),
+        "repeat_visit": done is not None and is_repeat_visit(job),
+        "technician_flagged": bool(
+            completion and (not completion["first_time_fix"] or completion["follow_up_needed"])
+        ),
+        "reopened_at": min(reopenings) if reopenings else None,
+        "withdrawn_at": min(withdrawals) if withdrawals else None,
+        "respond_due": respond_due,
+        "respond_due_if_met": respond_due_if_met,
+        "resolve_due": resolve_due,
+        "resolve_due_if_met": resolve_due_if_met,
+    }
+    parts = [
+        {
+            "work_order_id": wo,
+            "entry_id": entry_id,
+            "used_at": at,
+            "sku": sku,
+            "description": description,
+            "quantity_milli": quantity,
+            "unit": unit,
+        }
+        for entry_id, (at, _tech, sku, description, quantity, unit) in job["materials"].items()
+    ]
+    labour = [
+        {"work_order_id": wo, "n": n, "at": at, "technician_id": tech, "minutes": float(minutes)}
+        for n, (at, tech, minutes) in enumerate(labour_entries(job))
+    ]
+    money: list[Row] = []
+    for invoice in job["invoices"].values():
+        money.append(
+            {
+                "kind": "invoice",
+                "issued_at": invoice["issued_at"],
+                "currency": invoice["currency"],
+                "net_minor": invoice["net_minor"],
+                "by_technician": invoice["technician_id"] or by_technician,
+            }
+        )
+    for credit in job["credits"]:
+        credited = job["invoices"].get(credit["invoice_id"])
+        money.append(
+            {
+                "kind": "credit",
+                "issued_at": credit["issued_at"],
+                "currency": credit["currency"],
+                "net_minor": credit["net_minor"],
+                "by_technician": (credited and credited["technician_id"]) or by_technician,
+            }
+        )
+    money = [{"work_order_id": wo, "n": n, **m} for n, m in enumerate(money)]
+    return JobMeasures(measures, parts, labour, money, _open_spans(job))
