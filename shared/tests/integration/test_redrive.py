@@ -3,7 +3,7 @@
 import dataclasses
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import Column, MetaData, Table, Text, create_engine, select
 
 from jobstream.db import async_engine
 from jobstream.messaging.consumer import ConsumerRunner, ConsumerSpec, ConsumerTables
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.integration
 
 metadata = MetaData()
 tables = ConsumerTables(*define_consumer_tables(metadata))
+# What the handler did, kept in the transaction like any real handler's effects.
+seen_table = Table("seen", metadata, Column("event_id", Text, primary_key=True))
 
 
 @pytest.fixture
@@ -29,16 +31,21 @@ def db_url(database_factory):
 
 
 class Recorder:
-    """A handler that refuses one work order until it is 'fixed'."""
+    """A handler that refuses one work order until it is 'fixed'; records what it applied
+    in the database, in the transaction, as every handler must."""
 
     def __init__(self, refuse: str) -> None:
         self.refuse = refuse
-        self.seen: list[str] = []
 
     async def __call__(self, conn, envelope) -> None:
         if envelope.subject == self.refuse:
             raise ValueError(f"cannot handle {envelope.subject} yet")
-        self.seen.append(envelope.id)
+        await conn.execute(seen_table.insert().values(event_id=envelope.id))
+
+
+async def seen(engine) -> set[str]:
+    async with engine.connect() as conn:
+        return set((await conn.execute(select(seen_table.c.event_id))).scalars())
 
 
 async def test_a_dead_letter_is_applied_once_after_the_fix(infra, db_url, topic_factory):
@@ -54,14 +61,14 @@ async def test_a_dead_letter_is_applied_once_after_the_fix(infra, db_url, topic_
     await publish(infra.bootstrap_servers, topic, story)
     await running.wait_applied(2)
     await running.stop()
-    assert handler.seen == [story[0].id]
+    assert await seen(engine) == {story[0].id}
     [dead] = await list_dead_letters(engine, tables, spec.group_id)
     assert dead.event_id == story[1].id and "cannot handle" in dead.error
 
     handler.refuse = "nobody"  # the fix is deployed
     report = await redrive(engine, spec, tables)
     assert (report.applied, report.still_failing) == (1, 0)
-    assert handler.seen == [story[0].id, story[1].id]
+    assert await seen(engine) == {story[0].id, story[1].id}
     again = await redrive(engine, spec, tables)
     assert again.attempted == 0, "a re-driven letter is not re-driven again"
     assert await list_dead_letters(engine, tables, spec.group_id) == []
@@ -116,8 +123,8 @@ async def test_a_letter_already_applied_meanwhile_is_closed_as_a_duplicate(
     await publish(infra.bootstrap_servers, topic, [event])
     await running.wait_applied(2)
     await running.stop()
-    assert handler.seen == [event.id]
+    assert await seen(engine) == {event.id}
     report = await redrive(engine, dataclasses.replace(spec), tables)
     assert (report.applied, report.duplicates) == (0, 1)
-    assert handler.seen == [event.id]
+    assert await seen(engine) == {event.id}
     await engine.dispose()

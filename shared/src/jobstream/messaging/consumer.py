@@ -59,7 +59,12 @@ def is_transient(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """What one consumer group reads and how it reacts, by event type."""
+    """What one consumer group reads and how it reacts, by event type.
+
+    Handlers keep every effect inside the connection they are given: a handler may run
+    more than once for one event (a batch that fails is rolled back and applied again
+    record by record; a failing record is retried), and only the committed run counts.
+    """
 
     group_id: str
     topics: tuple[str, ...]
@@ -67,10 +72,8 @@ class ConsumerSpec:
     # Optional: called once per batch, in the batch's transaction after its handlers, with
     # the envelopes applied in it (duplicates, ignored and dead-lettered records left out),
     # for work worth doing once per batch rather than per record (a projection that
-    # refolds each touched aggregate once). With a hook, the batch's processed ids are
-    # recorded in one statement and its records applied under one savepoint; if that
-    # fails, the batch is applied again record by record, the hook called for each inside
-    # the record's savepoint, so a record that cannot succeed is dead-lettered as usual.
+    # refolds each touched aggregate once). When a batch falls back to record by record,
+    # the hook is called for each record inside that record's savepoint.
     after_batch: BatchHook | None = None
 
 
@@ -284,11 +287,7 @@ class ConsumerRunner:
             # Below the stored offset: applied before a crash or by the previous owner.
             todo = [record for record in records if record.offset >= next_offset]
             if todo:
-                if self.spec.after_batch is None:
-                    for record in todo:
-                        await self._apply_record(conn, record)
-                else:
-                    await self._apply_together(conn, todo)
+                await self._apply_together(conn, todo)
                 next_offset = todo[-1].offset + 1
             await conn.execute(
                 t_off.update()
@@ -315,14 +314,15 @@ class ConsumerRunner:
             return None
         return envelope
 
-    async def _apply_record(self, conn: AsyncConnection, record: ConsumerRecord) -> None:
-        envelope = await self._decode(conn, record)
-        if envelope is not None:
-            await self._apply_decoded(conn, record, envelope)
-
     async def _apply_together(self, conn: AsyncConnection, records: list[ConsumerRecord]) -> None:
-        """Apply a batch under one savepoint and call the batch hook once (see ConsumerSpec)."""
-        assert self.spec.after_batch is not None
+        """Apply a batch under one savepoint, recording its event ids in one statement, and
+        call the batch hook once if the consumer has one (see ConsumerSpec).
+
+        This is the fast path every batch takes. If any handler fails for a reason other
+        than an outage, the savepoint rolls the whole batch back and it is applied again
+        record by record, each under its own savepoint, so only the bad record is
+        dead-lettered and everything else still applies exactly once.
+        """
         decoded = [
             (record, envelope)
             for record in records
@@ -356,7 +356,7 @@ class ConsumerRunner:
                         applied.append((record, envelope))
                 for _, envelope in applied:
                     await self.spec.handlers[envelope.type](conn, envelope)
-                if applied:
+                if applied and self.spec.after_batch is not None:
                     await self.spec.after_batch(conn, [envelope for _, envelope in applied])
         except Exception as exc:
             if is_transient(exc):
