@@ -63,11 +63,24 @@ async def _command(
             if key is not None:
                 await remember(conn, idempotency_keys, scope, key, digest, success, body)
     except DomainError as exc:
+        if exc.status == status.HTTP_422_UNPROCESSABLE_CONTENT:
+            raise HTTPException(exc.status, detail=invalid(exc.field, str(exc))) from exc
         detail: Any = str(exc) if exc.field is None else {"field": exc.field, "error": str(exc)}
         raise HTTPException(exc.status, detail=detail) from exc
     except handlers.CommandRejected as exc:
+        if exc.status == status.HTTP_422_UNPROCESSABLE_CONTENT and isinstance(exc.detail, dict):
+            raise HTTPException(
+                exc.status, detail=invalid(exc.detail.get("field"), exc.detail["error"])
+            ) from exc
         raise HTTPException(exc.status, detail=exc.detail) from exc
     return JSONResponse(body, status_code=success)
+
+
+def invalid(field: str | None, message: str) -> list[dict[str, Any]]:
+    """A 422's detail shaped like FastAPI's own validation errors (as the OpenAPI document
+    declares every 422), naming the body field."""
+    loc = ["body", field] if field else ["body"]
+    return [{"loc": loc, "msg": message, "type": "value_error"}]
 
 
 def _now() -> datetime:
