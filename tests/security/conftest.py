@@ -1,7 +1,9 @@
 """The five services as real processes on real Kafka and PostgreSQL, for the security tests.
 
-One stack per test module (starting five processes costs tens of seconds on this machine),
-in a namespace and databases of its own that are deleted afterwards.
+One stack for the package (starting five processes and seeding them costs a minute or more
+on this machine), in a namespace and databases of its own that are deleted afterwards. Each
+module seeds its own records with its own ids; the role rules run before the fuzzer
+(alphabetical order), whose writes could otherwise move their technicians.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _environment(infra: Infra, database_url: str, namespace: str, objects: Path)
     }
 
 
-@pytest_asyncio.fixture(scope="module")
+@pytest_asyncio.fixture(scope="package")
 async def live_stack(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveStack]:

@@ -257,8 +257,9 @@ UNSTORABLE_VALUES = {
 }
 
 
-def get_runtime(request: Request) -> Runtime:
-    """FastAPI dependency: this process's runtime."""
+async def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: this process's runtime (async: a plain ``def`` dependency would
+    cost a thread-pool hop on every request)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,13 +75,31 @@ async def execute(
     causation_id: str | None = None,
     event_ids: Sequence[str] | None = None,
     occurred_at: datetime | None = None,
+    new_stream: bool = False,
 ) -> Outcome:
-    """Load and fold the stream, decide, append with the expected version, project."""
-    state, version = await store.fold(conn, work_order_id, WorkOrder(work_order_id), evolve)
+    """Load and fold the stream, decide, project, append with the expected version.
+
+    The read model is written before the append because the append takes the event
+    store's table lock until commit (ADR 0003): every statement after it makes every other
+    writer wait. One transaction either way, so a refused append (ConcurrencyError) takes
+    the projection back with it.
+
+    ``new_stream``: the caller made the id up just now, so there is nothing to load (the
+    append still refuses, as a concurrent edit, a stream that exists after all)."""
+    if new_stream:
+        state, version = WorkOrder(work_order_id), 0
+    else:
+        state, version = await store.fold(conn, work_order_id, WorkOrder(work_order_id), evolve)
     if expected_version is not None and expected_version != version:
         # The caller edited what it saw at ``expected_version``: someone changed it since.
         raise ConcurrencyError(work_order_id, expected_version, version)
     new_events = list(decide(state))
+    if not new_events:
+        return Outcome(state, version, [])
+    at = occurred_at or datetime.now(UTC)
+    for offset, event in enumerate(new_events, start=1):
+        state = evolve(state, event)
+        await projections.project(conn, event, state, version=version + offset, at=at)
     recorded = await store.append(
         conn,
         work_order_id,
@@ -90,12 +108,9 @@ async def execute(
         correlation_id=correlation_id,
         causation_id=causation_id,
         event_ids=event_ids[: len(new_events)] if event_ids else None,
-        occurred_at=occurred_at,
+        occurred_at=at,
     )
-    for event in recorded:
-        state = evolve(state, event.data)
-        await projections.project(conn, event, state)
-    return Outcome(state, recorded[-1].stream_version if recorded else version, recorded)
+    return Outcome(state, recorded[-1].stream_version, recorded)
 
 
 # -- logging ----------------------------------------------------------------------------
@@ -233,8 +248,10 @@ async def log_request(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     event_ids: Sequence[str] | None = None,
+    new_stream: bool = False,
 ) -> Outcome:
-    """Log a request from any channel: RequestLogged, and PossibleDuplicateFlagged if apt."""
+    """Log a request from any channel: RequestLogged, and PossibleDuplicateFlagged if apt.
+    ``new_stream`` when ``request.work_order_id`` was freshly made up (see ``execute``)."""
     ctx = await resolve_context(
         conn,
         customer_id=request.customer_id,
@@ -285,6 +302,7 @@ async def log_request(
             causation_id=causation_id,
             event_ids=event_ids,
             occurred_at=request.logged_at if causation_id else None,
+            new_stream=new_stream,
         )
     except SlaError as exc:
         raise DomainError(str(exc), field="contract_id") from exc

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,8 +35,12 @@ Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.ADMIN)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _settings() -> DispatchSettings:
-    return get_settings()
+async def _settings(request: Request) -> DispatchSettings:
+    """Read from the environment once per process, not on every request."""
+    settings: DispatchSettings | None = getattr(request.app.state, "dispatch_settings", None)
+    if settings is None:
+        settings = request.app.state.dispatch_settings = get_settings()
+    return settings
 
 
 Settings = Annotated[DispatchSettings, Depends(_settings)]
