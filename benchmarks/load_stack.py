@@ -112,9 +112,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         envs = {}
         for service in SERVICES:
-            self.databases[service] = await asyncio.to_thread(
-                create_database, self.infra, "load"
-            )
+            self.databases[service] = await asyncio.to_thread(create_database, self.infra, "load")
             envs[service] = {
                 **os.environ,
                 "DATABASE_URL": self.databases[service],
@@ -422,8 +420,9 @@ class Business:
                 self.office,
             )
         released = [
-            (await self.post(f"{intake}/requests", self.request(rng, release=True), self.office))
-            .json()["work_order_id"]
+            (
+                await self.post(f"{intake}/requests", self.request(rng, release=True), self.office)
+            ).json()["work_order_id"]
             for _ in range(jobs)
         ]
         for wo in released:
@@ -486,11 +485,14 @@ class Business:
         elif kind < 0.8:
             path, body = "time", {"kind": "labour", "minutes": rng.randrange(5, 30)}
         else:
-            path, body = "materials", {
-                "sku": f"SKU-{rng.randrange(50)}",
-                "description": "Compression fitting 15 mm",
-                "quantity_milli": 1000,
-            }
+            path, body = (
+                "materials",
+                {
+                    "sku": f"SKU-{rng.randrange(50)}",
+                    "description": "Compression fitting 15 mm",
+                    "quantity_milli": 1000,
+                },
+            )
         return await self.client.post(f"{field_url}/jobs/{wo}/{path}", json=body, headers=device)
 
 
@@ -516,12 +518,14 @@ def lag_table(samples: list[Sample], phases: list[str]) -> str:
     groups = sorted({g for s in samples for g in s.lag})
     services = sorted({s for sample in samples for s in sample.outbox})
     lines = [
-        "| backlog | " + " | ".join(f"peak during {p}" for p in phases) + " | at the end |",
+        "| backlog | " + " | ".join(f"peak, {p}" for p in phases) + " | at the end |",
         "|---|" + "---|" * (len(phases) + 1),
     ]
     last = samples[-1]
     for group in groups:
-        peaks = [max((s.lag.get(group, 0) for s in samples if s.phase == p), default=0) for p in phases]
+        peaks = [
+            max((s.lag.get(group, 0) for s in samples if s.phase == p), default=0) for p in phases
+        ]
         cells = " | ".join(f"{v}" for v in peaks)
         lines.append(f"| consumer `{group}` (records) | {cells} | {last.lag.get(group, 0)} |")
     for service in services:
@@ -530,7 +534,9 @@ def lag_table(samples: list[Sample], phases: list[str]) -> str:
             for p in phases
         ]
         cells = " | ".join(f"{v}" for v in peaks)
-        lines.append(f"| {service} outbox (unpublished events) | {cells} | {last.outbox.get(service, 0)} |")
+        lines.append(
+            f"| {service} outbox (unpublished events) | {cells} | {last.outbox.get(service, 0)} |"
+        )
     return "\n".join(lines)
 
 
@@ -568,14 +574,14 @@ async def run(args: argparse.Namespace) -> str:
                 args.seconds,
                 lambda rng: business.log_request(rng, args.release_share),  # type: ignore[union-attr]
             )
-            intake_recovered = await sampler.drained("after intake", args.recovery_seconds)
+            intake_recovered = await sampler.drained("intake drain", args.recovery_seconds)
             phases.append(("intake `POST /requests`", intake, intake_recovered))
             print(f"intake done: recovered in {intake_recovered}", flush=True)
 
             sampler.phase = "field load"
             print(f"field: {args.field_rate}/s for {args.seconds:.0f} s", flush=True)
             field_result = await steady(args.field_rate, args.seconds, business.field_action)
-            field_recovered = await sampler.drained("after field", args.recovery_seconds)
+            field_recovered = await sampler.drained("field drain", args.recovery_seconds)
             phases.append(("fieldupdates device actions", field_result, field_recovered))
             print(f"field done: recovered in {field_recovered}", flush=True)
             samples = list(sampler.samples)
@@ -587,22 +593,24 @@ async def run(args: argparse.Namespace) -> str:
     load_after = os.getloadavg()
     during = [s.load1 for s in samples if s.phase in ("intake load", "field load")]
     rows = "\n".join(phase_row(name, result, rec) for name, result, rec in phases)
-    lag_phases = ["intake load", "after intake", "field load", "after field"]
+    in_progress = len(business.jobs) if business else 0
+    lag_phases = ["intake load", "intake drain", "field load", "field drain"]
     return f"""
 Five `serve` processes (intake, dispatch, fieldupdates, billing, reporting: API, consumers
 and outbox relay each, one uvicorn worker) on the local PostgreSQL and Kafka, with
-{args.technicians} technicians on call, {args.sites} customer sites and {len(business.jobs) if business else 0}
-jobs in progress. The load generator runs on the same 2 cores. Phase 1 logs requests
+{args.technicians} technicians on call, {args.sites} customer sites and {in_progress} jobs in
+progress. The load generator runs on the same 2 cores. Phase 1 logs requests
 (`POST /requests`, {args.release_share:.0%} of them released at once, so dispatch schedules
 them and fieldupdates receives their job packs); phase 2 posts technicians' device actions
 (35 % notes, 30 % time entries, 20 % materials, 15 % location pings) on the jobs in progress.
 Latency is from each request's scheduled start.
 
-| phase | target | achieved | ok | errors | latency p50 / p90 / p99 / max | backlog drained after load stopped |
+| phase | target | achieved | ok | errors | latency p50 / p90 / p99 / max | drained after |
 |---|---|---|---|---|---|---|
 {rows}
 
-Backlogs, sampled every second (consumer lag: Kafka's end offsets minus the group's
+"Drained after": seconds from the end of the phase until every consumer lag and outbox below
+was zero again. Backlogs, sampled every second (consumer lag: Kafka's end offsets minus the group's
 committed offsets; outbox: events not yet acknowledged by Kafka):
 
 {lag_table(samples, lag_phases)}
@@ -625,7 +633,7 @@ def main() -> int:
     parser.add_argument("--release-share", type=float, default=0.25)
     parser.add_argument("--technicians", type=int, default=16)
     parser.add_argument("--sites", type=int, default=50)
-    parser.add_argument("--jobs", type=int, default=30, help="jobs in progress for phase 2")
+    parser.add_argument("--jobs", type=int, default=60, help="jobs in progress for phase 2")
     parser.add_argument("--recovery-seconds", type=float, default=300)
     parser.add_argument("--logs", default="/tmp/load-stack", help="the services' logs")
     args = parser.parse_args()
