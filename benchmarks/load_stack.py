@@ -1,7 +1,7 @@
 """Load: intake and field APIs at a steady rate for minutes, against all five services.
 
     bash deploy/local/test.sh --version >/dev/null   # or: make infra-up (Kafka + PostgreSQL)
-    uv run python benchmarks/load_stack.py [--seconds 120] [--intake-rate 12] [--field-rate 25]
+    uv run python benchmarks/load_stack.py [--seconds 120] [--intake-rate 20] [--field-rate 40]
 
 Starts intake, dispatch, fieldupdates, billing and reporting as five `serve` processes (API,
 consumers and outbox relay each) on real PostgreSQL and Kafka, in a topic namespace and
@@ -628,8 +628,8 @@ two phases (max {max(during) if during else 0:.1f}), {load_after[0]:.1f} after.
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=120, help="length of each phase")
-    parser.add_argument("--intake-rate", type=float, default=12, help="requests logged per s")
-    parser.add_argument("--field-rate", type=float, default=25, help="device actions per s")
+    parser.add_argument("--intake-rate", type=float, default=20, help="requests logged per s")
+    parser.add_argument("--field-rate", type=float, default=40, help="device actions per s")
     parser.add_argument("--release-share", type=float, default=0.25)
     parser.add_argument("--technicians", type=int, default=16)
     parser.add_argument("--sites", type=int, default=50)
