@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,12 +77,7 @@ async def execute(
     occurred_at: datetime | None = None,
     new_stream: bool = False,
 ) -> Outcome:
-    """Load and fold the stream, decide, project, append with the expected version.
-
-    The read model is written before the append because the append takes the event
-    store's table lock until commit (ADR 0003): every statement after it makes every other
-    writer wait. One transaction either way, so a refused append (ConcurrencyError) takes
-    the projection back with it.
+    """Load and fold the stream, decide, append with the expected version, project.
 
     ``new_stream``: the caller made the id up just now, so there is nothing to load (the
     append still refuses, as a concurrent edit, a stream that exists after all)."""
@@ -94,12 +89,6 @@ async def execute(
         # The caller edited what it saw at ``expected_version``: someone changed it since.
         raise ConcurrencyError(work_order_id, expected_version, version)
     new_events = list(decide(state))
-    if not new_events:
-        return Outcome(state, version, [])
-    at = occurred_at or datetime.now(UTC)
-    for offset, event in enumerate(new_events, start=1):
-        state = evolve(state, event)
-        await projections.project(conn, event, state, version=version + offset, at=at)
     recorded = await store.append(
         conn,
         work_order_id,
@@ -108,9 +97,12 @@ async def execute(
         correlation_id=correlation_id,
         causation_id=causation_id,
         event_ids=event_ids[: len(new_events)] if event_ids else None,
-        occurred_at=at,
+        occurred_at=occurred_at,
     )
-    return Outcome(state, recorded[-1].stream_version, recorded)
+    for event in recorded:
+        state = evolve(state, event.data)
+        await projections.project(conn, event, state)
+    return Outcome(state, recorded[-1].stream_version if recorded else version, recorded)
 
 
 # -- logging ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +21,7 @@ from jobstream.contracts.intake import (
     WorkOrderRejected,
     WorkOrderReleased,
 )
+from jobstream.eventstore.store import RecordedEvent
 from jobstream.intake.db import queries
 from jobstream.intake.domain.work_order import WorkOrder
 
@@ -161,10 +161,11 @@ PROJECTIONS: dict[type[Event], Projection] = {
 }
 
 
-async def project(
-    conn: AsyncConnection, event: Event, state: WorkOrder, *, version: int, at: datetime
-) -> None:
-    """Apply one event about to be appended as stream ``version`` at ``at`` (in the same
-    transaction); ``state`` is the work order after it."""
-    row = {"status": state.status.value, "version": version, "updated_at": at}
-    await PROJECTIONS[type(event)](conn, event, row)
+async def project(conn: AsyncConnection, recorded: RecordedEvent, state: WorkOrder) -> None:
+    """Apply one just-appended event; ``state`` is the work order after it."""
+    row = {
+        "status": state.status.value,
+        "version": recorded.stream_version,
+        "updated_at": recorded.occurred_at,
+    }
+    await PROJECTIONS[type(recorded.data)](conn, recorded.data, row)
