@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData, Table, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobstream.contracts.topics import namespaced
@@ -268,11 +269,30 @@ def create_app(
             {"detail": f"concurrent edit: {exc}; reload and try again"}, status_code=409
         )
 
+    @app.exception_handler(DataError)
+    async def unstorable_value(_request: Request, exc: DataError) -> JSONResponse:
+        message = UNSTORABLE_VALUES.get(getattr(exc.orig, "sqlstate", None) or "")
+        if message is None:
+            raise exc
+        detail = [{"loc": ["body"], "msg": message, "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+
     return app
 
 
-def get_runtime(request: Request) -> Runtime:
-    """FastAPI dependency: this process's runtime."""
+# PostgreSQL refuses some values that pass validation: the command's transaction has rolled
+# back, and the caller sent them, so it is their 4xx (a field-level check names the field
+# better; this keeps a missed one from becoming a 500).
+UNSTORABLE_VALUES = {
+    "22P05": "text may not contain the NUL character (\\u0000)",
+    "22021": "text holds a character that cannot be stored",
+    "22003": "a number is out of the range that can be stored",
+}
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: this process's runtime (async: a plain ``def`` dependency would
+    cost a thread-pool hop on every request)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -257,3 +257,14 @@ async def test_the_day_optimiser_reschedules_and_keeps_every_job(dispatch):
         if "JobRescheduled" in [d["event_type"] for d in await dispatch.decisions(wo)]
     ]
     assert len(rescheduled) == moved
+
+
+async def test_a_refused_profile_is_a_422_shaped_like_any_validation_error(dispatch):
+    # The OpenAPI document declares every 422 as FastAPI's validation error (a list of
+    # {loc, msg, type}); domain refusals answer in the same shape (found by schemathesis).
+    body = technician("tech-mars", MANCHESTER) | {"time_zone": "Mars/Olympus_Mons"}
+    r = await dispatch.client.post("/technicians", json=body, headers=dispatch.office)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "time_zone"]
+    assert error["type"] == "value_error" and "Mars/Olympus_Mons" in error["msg"]

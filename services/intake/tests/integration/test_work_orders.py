@@ -2,8 +2,16 @@
 through the API, with the events checked on Kafka."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
+
+from jobstream.contracts.common import Channel, Priority
+from jobstream.db import async_engine
+from jobstream.eventstore.store import ConcurrencyError, EventStore
+from jobstream.intake import handlers
+from jobstream.intake.config import IntakeSettings
+from jobstream.intake.db.tables import events
 
 pytestmark = pytest.mark.integration
 
@@ -262,3 +270,33 @@ async def test_a_contract_that_does_not_cover_the_site_is_refused_naming_the_fie
     response = await intake.post("/requests", body)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "contract_id"]
+
+
+async def test_a_made_up_id_that_exists_after_all_is_refused_not_overwritten(intake):
+    # Logging a request skips loading the stream of the id it has just made up; should
+    # that id exist after all, the append still refuses it as a concurrent edit.
+    await intake.seed()
+    logged = await intake.log()
+    wo = logged["work_order_id"]
+    engine = async_engine(intake.database_url)
+    request = handlers.NewRequest(
+        work_order_id=wo,
+        customer_id="cust-dd",
+        site_id="site-dd",
+        channel=Channel.PHONE,
+        description="Radiator cold in reception",
+        priority=Priority.P3,
+        logged_by="office-anna",
+        logged_at=datetime.now(UTC),
+    )
+    try:
+        with pytest.raises(ConcurrencyError):
+            async with engine.begin() as conn:
+                await handlers.log_request(
+                    conn, EventStore(events), IntakeSettings(), request, new_stream=True
+                )
+    finally:
+        await engine.dispose()
+    after = (await intake.get(f"/work-orders/{wo}")).json()
+    assert after["description"] == logged["description"]
+    assert after["version"] == logged["version"]

@@ -211,6 +211,8 @@ async def test_a_naive_instant_is_refused_naming_the_field(projected):
         )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
+    # Shaped like FastAPI's own validation errors, as the OpenAPI document promises.
+    assert response.json()["detail"][0]["type"] == "value_error"
 
 
 async def test_a_period_ending_before_it_starts_is_refused(projected):
@@ -222,3 +224,4 @@ async def test_a_period_ending_before_it_starts_is_refused(projected):
         )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "start"]
+    assert response.json()["detail"][0]["type"] == "value_error"

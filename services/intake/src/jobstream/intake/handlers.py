@@ -75,9 +75,16 @@ async def execute(
     causation_id: str | None = None,
     event_ids: Sequence[str] | None = None,
     occurred_at: datetime | None = None,
+    new_stream: bool = False,
 ) -> Outcome:
-    """Load and fold the stream, decide, append with the expected version, project."""
-    state, version = await store.fold(conn, work_order_id, WorkOrder(work_order_id), evolve)
+    """Load and fold the stream, decide, append with the expected version, project.
+
+    ``new_stream``: the caller made the id up just now, so there is nothing to load (the
+    append still refuses, as a concurrent edit, a stream that exists after all)."""
+    if new_stream:
+        state, version = WorkOrder(work_order_id), 0
+    else:
+        state, version = await store.fold(conn, work_order_id, WorkOrder(work_order_id), evolve)
     if expected_version is not None and expected_version != version:
         # The caller edited what it saw at ``expected_version``: someone changed it since.
         raise ConcurrencyError(work_order_id, expected_version, version)
@@ -233,8 +240,10 @@ async def log_request(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     event_ids: Sequence[str] | None = None,
+    new_stream: bool = False,
 ) -> Outcome:
-    """Log a request from any channel: RequestLogged, and PossibleDuplicateFlagged if apt."""
+    """Log a request from any channel: RequestLogged, and PossibleDuplicateFlagged if apt.
+    ``new_stream`` when ``request.work_order_id`` was freshly made up (see ``execute``)."""
     ctx = await resolve_context(
         conn,
         customer_id=request.customer_id,
@@ -285,6 +294,7 @@ async def log_request(
             causation_id=causation_id,
             event_ids=event_ids,
             occurred_at=request.logged_at if causation_id else None,
+            new_stream=new_stream,
         )
     except SlaError as exc:
         raise DomainError(str(exc), field="contract_id") from exc

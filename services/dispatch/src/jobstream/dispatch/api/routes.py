@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,8 +35,12 @@ Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.ADMIN)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _settings() -> DispatchSettings:
-    return get_settings()
+async def _settings(request: Request) -> DispatchSettings:
+    """Read from the environment once per process, not on every request."""
+    settings: DispatchSettings | None = getattr(request.app.state, "dispatch_settings", None)
+    if settings is None:
+        settings = request.app.state.dispatch_settings = get_settings()
+    return settings
 
 
 Settings = Annotated[DispatchSettings, Depends(_settings)]
@@ -63,11 +67,24 @@ async def _command(
             if key is not None:
                 await remember(conn, idempotency_keys, scope, key, digest, success, body)
     except DomainError as exc:
+        if exc.status == status.HTTP_422_UNPROCESSABLE_CONTENT:
+            raise HTTPException(exc.status, detail=invalid(exc.field, str(exc))) from exc
         detail: Any = str(exc) if exc.field is None else {"field": exc.field, "error": str(exc)}
         raise HTTPException(exc.status, detail=detail) from exc
     except handlers.CommandRejected as exc:
+        if exc.status == status.HTTP_422_UNPROCESSABLE_CONTENT and isinstance(exc.detail, dict):
+            raise HTTPException(
+                exc.status, detail=invalid(exc.detail.get("field"), exc.detail["error"])
+            ) from exc
         raise HTTPException(exc.status, detail=exc.detail) from exc
     return JSONResponse(body, status_code=success)
+
+
+def invalid(field: str | None, message: str) -> list[dict[str, Any]]:
+    """A 422's detail shaped like FastAPI's own validation errors (as the OpenAPI document
+    declares every 422), naming the body field."""
+    loc = ["body", field] if field else ["body"]
+    return [{"loc": loc, "msg": message, "type": "value_error"}]
 
 
 def _now() -> datetime:

@@ -90,12 +90,20 @@ async def upload(
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
     data = await _read_limited(request, settings.max_attachment_bytes)
     if not data:
-        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the file is empty"}])
+        raise HTTPException(
+            422, detail=[{"loc": ["body"], "msg": "the file is empty", "type": "value_error"}]
+        )
     digest = hashlib.sha256(data).hexdigest()
     if declared_sha256 is not None and declared_sha256.lower() != digest:
         raise HTTPException(
             422,
-            detail=[{"loc": ["header", SHA256_HEADER], "msg": f"checksum mismatch: got {digest}"}],
+            detail=[
+                {
+                    "loc": ["header", SHA256_HEADER],
+                    "msg": f"checksum mismatch: got {digest}",
+                    "type": "value_error",
+                }
+            ],
         )
     if existing is not None and (
         existing["sha256"] != digest or existing["work_order_id"] != work_order_id

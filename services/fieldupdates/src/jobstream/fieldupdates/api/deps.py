@@ -29,15 +29,15 @@ def technician_of(principal: Principal) -> str:
     return principal.technician_id
 
 
-def field_settings(request: Request) -> FieldSettings:
-    """This process's FieldSettings (read once)."""
+async def field_settings(request: Request) -> FieldSettings:
+    """This process's FieldSettings (read once; async, so no worker-thread hop per request)."""
     settings: FieldSettings | None = getattr(request.app.state, "field_settings", None)
     if settings is None:
         settings = request.app.state.field_settings = get_field_settings()
     return settings
 
 
-def object_store(request: Request) -> ObjectStore:
+async def object_store(request: Request) -> ObjectStore:
     """This process's object store (built on first use from JOBSTREAM_OBJECT_STORE*)."""
     store: ObjectStore | None = getattr(request.app.state, "object_store", None)
     if store is None:

@@ -29,6 +29,9 @@ from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["technician"])
 
+# The ledger keeps the device's counter in a bigint column.
+MAX_DEVICE_SEQ = 2**63 - 1
+
 
 async def _view(runtime: Runtime, principal: Principal, work_order_id: str) -> dict[str, Any]:
     async with runtime.engine.connect() as conn:
@@ -62,7 +65,10 @@ async def list_jobs(
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise HTTPException(
-                422, detail=[{"loc": ["query", "tz"], "msg": "unknown time zone"}]
+                422,
+                detail=[
+                    {"loc": ["query", "tz"], "msg": "unknown time zone", "type": "value_error"}
+                ],
             ) from exc
         local_day = day or datetime.now(zone).date()
         start = datetime.combine(local_day, time(0), zone)
@@ -100,7 +106,7 @@ class ActionMeta(BaseModel):
         default=None, description="The device's id for the action (default: from Idempotency-Key)"
     )
     device_time: UtcDatetime | None = Field(default=None, description="Default: now")
-    device_seq: Annotated[int, Field(ge=0)] = 0
+    device_seq: Annotated[int, Field(ge=0, le=MAX_DEVICE_SEQ)] = 0
 
 
 META_FIELDS = frozenset(ActionMeta.model_fields)
@@ -197,7 +203,9 @@ class SyncActionIn(BaseModel):
     work_order_id: Identifier
     type: str = Field(min_length=1, max_length=60, examples=["log_time"])
     device_time: UtcDatetime
-    device_seq: int = Field(default=0, ge=0, description="The device's own counter: breaks ties")
+    device_seq: int = Field(
+        default=0, ge=0, le=MAX_DEVICE_SEQ, description="The device's own counter: breaks ties"
+    )
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

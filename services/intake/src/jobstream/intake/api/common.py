@@ -57,15 +57,16 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: ERRORS[code] for code in codes}
 
 
-def intake_settings(request: Request) -> IntakeSettings:
-    """This process's intake settings (read from the environment once)."""
+async def intake_settings(request: Request) -> IntakeSettings:
+    """This process's intake settings (read from the environment once; async, so FastAPI
+    does not hand each request to a worker thread for it)."""
     settings = getattr(request.app.state, "intake_settings", None)
     if settings is None:
         settings = request.app.state.intake_settings = get_settings()
     return settings
 
 
-def object_store(request: Request) -> ObjectStore:
+async def object_store(request: Request) -> ObjectStore:
     """This process's object store."""
     store = getattr(request.app.state, "intake_object_store", None)
     if store is None:

@@ -16,7 +16,13 @@ def aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY,
-            detail=[{"loc": ["query", name], "msg": "must include a time zone offset (e.g. Z)"}],
+            detail=[
+                {
+                    "loc": ["query", name],
+                    "msg": "must include a time zone offset (e.g. Z)",
+                    "type": "value_error",
+                }
+            ],
         )
     return value.astimezone(UTC) if value is not None else None
 
@@ -64,12 +70,24 @@ def kpi_query(
     if start >= end:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY,
-            detail=[{"loc": ["query", "start"], "msg": "start must be before end"}],
+            detail=[
+                {
+                    "loc": ["query", "start"],
+                    "msg": "start must be before end",
+                    "type": "value_error",
+                }
+            ],
         )
     if end - start > timedelta(days=3660):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY,
-            detail=[{"loc": ["query", "end"], "msg": "a period may span at most ten years"}],
+            detail=[
+                {
+                    "loc": ["query", "end"],
+                    "msg": "a period may span at most ten years",
+                    "type": "value_error",
+                }
+            ],
         )
     definition = Definition(
         ftf_window_days=ftf_window_days,

@@ -155,6 +155,7 @@ async def log_request(
                 logged_at=now,
                 external_reference=body.external_reference,
             ),
+            new_stream=True,  # a fresh uuid: no stream to load
         )
         if body.release:
             await _release_or_request_approval(
