@@ -1,0 +1,1 @@
+"""A simulated business day driven through the public HTTP APIs, checked against its own ground truth."""
