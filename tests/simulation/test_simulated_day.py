@@ -13,8 +13,14 @@ from jobstream.simulation.scenario import Sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-SMALL = Sizes(technicians=7, requests=18, offline_share=0.3, waves=2, seconds_per_minute=0.03,
-              payment_share=0.6)
+SMALL = Sizes(
+    technicians=7,
+    requests=18,
+    offline_share=0.3,
+    waves=2,
+    seconds_per_minute=0.03,
+    payment_share=0.6,
+)
 
 
 @pytest_asyncio.fixture
@@ -31,8 +37,9 @@ async def stack(infra, tmp_path: Path):
 async def test_a_simulated_day_keeps_every_invariant(stack):
     api = Api(stack.urls, retry_for_s=60)
     try:
-        outcome = await simulate(api, seed=8, sizes=SMALL, tag=uuid.uuid4().hex[:6],
-                                 exclusive=True, timeout_s=90)
+        outcome = await simulate(
+            api, seed=8, sizes=SMALL, tag=uuid.uuid4().hex[:6], exclusive=True, timeout_s=90
+        )
     finally:
         await api.close()
     summary = outcome.summary()

@@ -1,1 +1,1 @@
-"""A simulated business day driven through the public HTTP APIs, checked against its own ground truth."""
+"""A simulated business day through the public HTTP APIs, checked against its ground truth."""

@@ -100,8 +100,9 @@ class Api:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    async def get(self, service: str, path: str, headers: dict[str, str] | None = None,
-                  **kwargs: Any) -> Any:
+    async def get(
+        self, service: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
         """GET as the office (by default), answering the decoded JSON."""
         response = await self.call(service, "GET", path, headers=headers or self.office, **kwargs)
         return response.json()

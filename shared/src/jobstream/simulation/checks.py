@@ -33,8 +33,15 @@ EVENT_OF = {
     "answer_checklist_item": "ChecklistItemAnswered",
     "capture_signature": "SignatureCaptured",
 }
-COUNTED = (*EVENT_OF.values(), "AttachmentAdded", "InvoiceIssued", "InvoicePaid",
-           "CreditNoteIssued", "RequestLogged", "WorkOrderReleased")
+COUNTED = (
+    *EVENT_OF.values(),
+    "AttachmentAdded",
+    "InvoiceIssued",
+    "InvoicePaid",
+    "CreditNoteIssued",
+    "RequestLogged",
+    "WorkOrderReleased",
+)
 
 
 @dataclass
@@ -68,8 +75,15 @@ def _close(a: Any, b: Any) -> bool:
 class Checker:
     """Settles and checks one run."""
 
-    def __init__(self, api: Api, scenario: Scenario, ledger: Ledger, *, exclusive: bool,
-                 timeout_s: float = 180.0) -> None:
+    def __init__(
+        self,
+        api: Api,
+        scenario: Scenario,
+        ledger: Ledger,
+        *,
+        exclusive: bool,
+        timeout_s: float = 180.0,
+    ) -> None:
         self.api = api
         self.sc = scenario
         self.ledger = ledger
@@ -152,7 +166,10 @@ class Checker:
         while pending:
             for work_order_id, job in list(pending.items()):
                 response = await self.api.call(
-                    "reporting", "GET", f"/jobs/{work_order_id}/timeline", headers=self.api.office,
+                    "reporting",
+                    "GET",
+                    f"/jobs/{work_order_id}/timeline",
+                    headers=self.api.office,
                     ok=(200, 404),
                 )
                 if response.status_code != 200:
@@ -167,15 +184,24 @@ class Checker:
                 await _pause()
         for work_order_id, job in pending.items():
             response = await self.api.call(
-                "reporting", "GET", f"/jobs/{work_order_id}/timeline", headers=self.api.office,
+                "reporting",
+                "GET",
+                f"/jobs/{work_order_id}/timeline",
+                headers=self.api.office,
                 ok=(200, 404),
             )
-            have = Counter(e["event_type"] for e in response.json().get("events", [])) \
-                if response.status_code == 200 else Counter()
+            have = (
+                Counter(e["event_type"] for e in response.json().get("events", []))
+                if response.status_code == 200
+                else Counter()
+            )
             want = self.expected_counts(job)
             diff = {t: (have[t], want[t]) for t in COUNTED if have[t] != want[t]}
-            self.report.expect("reporting holds every event exactly once", False,
-                               f"{work_order_id} (have, want): {diff}")
+            self.report.expect(
+                "reporting holds every event exactly once",
+                False,
+                f"{work_order_id} (have, want): {diff}",
+            )
         for tech in self.sc.technicians:
             await poll(
                 f"{tech.technician_id} known to reporting",
@@ -186,7 +212,10 @@ class Checker:
 
     async def _known(self, technician_id: str) -> bool:
         response = await self.api.call(
-            "reporting", "GET", f"/technicians/{technician_id}/timeline", headers=self.api.office,
+            "reporting",
+            "GET",
+            f"/technicians/{technician_id}/timeline",
+            headers=self.api.office,
             ok=(200, 404),
         )
         return response.status_code == 200 and bool(response.json().get("events"))
@@ -200,31 +229,42 @@ class Checker:
         r = self.report
         by_request = Counter(j.request.index for j in self.ledger.jobs.values() if j.request)
         for request in self.sc.requests:
-            r.expect("every request has exactly one work order", by_request[request.index] == 1,
-                     f"request #{request.index} has {by_request[request.index]}")
+            r.expect(
+                "every request has exactly one work order",
+                by_request[request.index] == 1,
+                f"request #{request.index} has {by_request[request.index]}",
+            )
         causes = Counter(j.follow_up_of for j in self.ledger.jobs.values() if j.follow_up_of)
         for job in self.ledger.jobs.values():
             outcome = job.outcome
             wants = outcome is not None and (
                 bool(outcome.payload.get("follow_up_needed"))
-                or (outcome.type == "could_not_complete"
-                    and outcome.payload.get("follow_up_needed", True))
+                or (
+                    outcome.type == "could_not_complete"
+                    and outcome.payload.get("follow_up_needed", True)
+                )
             )
-            r.expect("every follow-up cause has exactly one follow-up",
-                     causes[job.work_order_id] == (1 if wants else 0),
-                     f"{job.work_order_id} has {causes[job.work_order_id]} follow-ups")
+            r.expect(
+                "every follow-up cause has exactly one follow-up",
+                causes[job.work_order_id] == (1 if wants else 0),
+                f"{job.work_order_id} has {causes[job.work_order_id]} follow-ups",
+            )
         for customer in self.sc.customers:
             views = await self.api.get(
-                "intake", "/work-orders", params={"customer_id": customer.customer_id,
-                                                  "limit": 500}
+                "intake", "/work-orders", params={"customer_id": customer.customer_id, "limit": 500}
             )
-            extra = sorted(v["work_order_id"] for v in views
-                           if v["work_order_id"] not in self.ledger.jobs)
-            r.expect("no work order the run did not cause", not extra,
-                     f"{customer.customer_id}: {extra}")
+            extra = sorted(
+                v["work_order_id"] for v in views if v["work_order_id"] not in self.ledger.jobs
+            )
+            r.expect(
+                "no work order the run did not cause", not extra, f"{customer.customer_id}: {extra}"
+            )
             ours = [j for j in self.ledger.jobs.values() if j.customer_id == customer.customer_id]
-            r.expect("no work order lost", len(views) == len(ours),
-                     f"{customer.customer_id}: intake lists {len(views)}, the run made {len(ours)}")
+            r.expect(
+                "no work order lost",
+                len(views) == len(ours),
+                f"{customer.customer_id}: intake lists {len(views)}, the run made {len(ours)}",
+            )
 
     async def qualified_assignments(self) -> None:
         """Every assignment seen (and dispatch's final one) went to a technician holding the
@@ -233,7 +273,10 @@ class Checker:
         for job in self.ledger.jobs.values():
             details = self._details(job)
             response = await self.api.call(
-                "dispatch", "GET", f"/jobs/{job.work_order_id}", headers=self.api.office,
+                "dispatch",
+                "GET",
+                f"/jobs/{job.work_order_id}",
+                headers=self.api.office,
                 ok=(200, 404),
             )
             seen = list(job.assignments)
@@ -243,21 +286,28 @@ class Checker:
                 seen.append((view["technician_id"], start))
             for technician_id, start in seen:
                 problem = self._unqualified(technician_id, start, details)
-                r.expect("no job assigned to an unqualified technician", problem is None,
-                         f"{job.work_order_id} -> {technician_id}: {problem}")
+                r.expect(
+                    "no job assigned to an unqualified technician",
+                    problem is None,
+                    f"{job.work_order_id} -> {technician_id}: {problem}",
+                )
             for action in job.applied():
-                r.expect("only the assigned technician worked the job",
-                         any(t == action.technician_id for t, _ in seen),
-                         f"{job.work_order_id}: {action.technician_id} acted, assigned {seen}")
+                r.expect(
+                    "only the assigned technician worked the job",
+                    any(t == action.technician_id for t, _ in seen),
+                    f"{job.work_order_id}: {action.technician_id} acted, assigned {seen}",
+                )
 
-    def _unqualified(self, technician_id: str, start: datetime | None,
-                     details: dict[str, Any]) -> str | None:
+    def _unqualified(
+        self, technician_id: str, start: datetime | None, details: dict[str, Any]
+    ) -> str | None:
         tech = self.sc.technician(technician_id)
         missing = set(details["required_skills"]) - set(tech.skills)
         if missing:
             return f"lacks skills {sorted(missing)}"
-        day: date | None = start.astimezone(ZoneInfo(tech.body["time_zone"])).date() \
-            if start else None
+        day: date | None = (
+            start.astimezone(ZoneInfo(tech.body["time_zone"])).date() if start else None
+        )
         for cert in details.get("required_certifications") or []:
             expires = tech.certifications.get(cert)
             if expires is None:
@@ -271,34 +321,46 @@ class Checker:
         else was invoiced or credited; payments are on the invoices they were made to."""
         r = self.report
         for job in self.ledger.jobs.values():
-            found = await self.api.get("billing", "/invoices",
-                                       params={"work_order_id": job.work_order_id})
+            found = await self.api.get(
+                "billing", "/invoices", params={"work_order_id": job.work_order_id}
+            )
             self.invoices[job.work_order_id] = found
             want = self.expected[job.work_order_id]
             if want is None:
-                r.expect("nothing invoiced that is not chargeable", not found,
-                         f"{job.work_order_id}: {[i['invoice_number'] for i in found]}")
+                r.expect(
+                    "nothing invoiced that is not chargeable",
+                    not found,
+                    f"{job.work_order_id}: {[i['invoice_number'] for i in found]}",
+                )
                 continue
-            r.expect("every chargeable job invoiced exactly once", len(found) == 1,
-                     f"{job.work_order_id}: {len(found)} invoices")
+            r.expect(
+                "every chargeable job invoiced exactly once",
+                len(found) == 1,
+                f"{job.work_order_id}: {len(found)} invoices",
+            )
             if len(found) != 1:
                 continue
             got = found[0]
             totals = (got["net_total_minor"], got["tax_total_minor"], got["gross_total_minor"])
-            r.expect("invoice totals equal the simulator's pricing",
-                     totals == (want.net, want.tax, want.gross),
-                     f"{job.work_order_id} {got['invoice_number']}: billing {totals}, expected "
-                     f"{(want.net, want.tax, want.gross)} from lines "
-                     f"{[(x.kind, x.net, x.tax) for x in want.lines]}; billing's lines "
-                     f"{[(x['kind'], x['net_minor'], x['tax_minor']) for x in got['lines']]}")
+            r.expect(
+                "invoice totals equal the simulator's pricing",
+                totals == (want.net, want.tax, want.gross),
+                f"{job.work_order_id} {got['invoice_number']}: billing {totals}, expected "
+                f"{(want.net, want.tax, want.gross)} from lines "
+                f"{[(x.kind, x.net, x.tax) for x in want.lines]}; billing's lines "
+                f"{[(x['kind'], x['net_minor'], x['tax_minor']) for x in got['lines']]}",
+            )
             paid = sum(p[1] for p in job.payments)
             if paid:
-                r.expect("payments recorded on their invoice",
-                         got["paid_minor"] == paid and got["status"] == "paid",
-                         f"{got['invoice_number']}: status {got['status']} paid "
-                         f"{got['paid_minor']}, paid {paid}")
-            credits = await self.api.get("billing", "/credit-notes",
-                                         params={"work_order_id": job.work_order_id})
+                r.expect(
+                    "payments recorded on their invoice",
+                    got["paid_minor"] == paid and got["status"] == "paid",
+                    f"{got['invoice_number']}: status {got['status']} paid "
+                    f"{got['paid_minor']}, paid {paid}",
+                )
+            credits = await self.api.get(
+                "billing", "/credit-notes", params={"work_order_id": job.work_order_id}
+            )
             r.expect("no credit note", not credits, f"{job.work_order_id}: {credits}")
 
     async def kpis_match(self) -> None:
@@ -308,10 +370,14 @@ class Checker:
         jobs = list(self.ledger.jobs.values())
         period = expect.evaluation_period(self.ledger)
         await wait_until_past(period.at, self.timeout_s)
-        params = {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                  "as_of": period.at.isoformat()}
-        got = await self.api.get("reporting", "/kpis", params=params | {"group_by": "customer"},
-                                 headers=self.api.analyst)
+        params = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "as_of": period.at.isoformat(),
+        }
+        got = await self.api.get(
+            "reporting", "/kpis", params=params | {"group_by": "customer"}, headers=self.api.analyst
+        )
         want = expect.job_kpis(jobs, self.invoices, period)
         compared = 0
         for customer_id, mine in sorted(want.items()):
@@ -319,44 +385,65 @@ class Checker:
                 theirs = got[kpi].get(customer_id, {})
                 expected = {k: v for k, v in mine[kpi].items()}
                 if not any(expected.values()):
-                    r.expect(f"kpi {kpi}", not theirs or not any(
-                        v for k, v in theirs.items() if k != "rate"),
-                        f"{customer_id}: reporting {theirs}, expected none")
+                    r.expect(
+                        f"kpi {kpi}",
+                        not theirs or not any(v for k, v in theirs.items() if k != "rate"),
+                        f"{customer_id}: reporting {theirs}, expected none",
+                    )
                     continue
                 actual = {k: theirs.get(k) for k in expected}
-                r.expect(f"kpi {kpi}", actual == expected,
-                         f"{customer_id}: reporting {actual}, expected {expected}")
+                r.expect(
+                    f"kpi {kpi}",
+                    actual == expected,
+                    f"{customer_id}: reporting {actual}, expected {expected}",
+                )
                 compared += 1
-            for kpi in ("time_to_schedule", "time_to_arrive", "time_to_complete",
-                        "completion_to_invoice"):
-                theirs = got[kpi].get(customer_id, {"count": 0, "mean_minutes": None,
-                                                    "p90_minutes": None})
+            for kpi in (
+                "time_to_schedule",
+                "time_to_arrive",
+                "time_to_complete",
+                "completion_to_invoice",
+            ):
+                theirs = got[kpi].get(
+                    customer_id, {"count": 0, "mean_minutes": None, "p90_minutes": None}
+                )
                 ok = all(_close(theirs.get(k), v) for k, v in mine[kpi].items())
-                r.expect(f"kpi {kpi}", ok, f"{customer_id}: reporting {theirs}, "
-                                          f"expected {mine[kpi]}")
+                r.expect(
+                    f"kpi {kpi}", ok, f"{customer_id}: reporting {theirs}, expected {mine[kpi]}"
+                )
                 compared += 1
-            theirs_parts = {sku: {"quantity_milli": p["quantity_milli"], "jobs": p["jobs"]}
-                            for sku, p in got["parts_usage"].get(customer_id, {}).items()}
-            r.expect("kpi parts_usage", theirs_parts == mine["parts_usage"],
-                     f"{customer_id}: reporting {theirs_parts}, expected {mine['parts_usage']}")
+            theirs_parts = {
+                sku: {"quantity_milli": p["quantity_milli"], "jobs": p["jobs"]}
+                for sku, p in got["parts_usage"].get(customer_id, {}).items()
+            }
+            r.expect(
+                "kpi parts_usage",
+                theirs_parts == mine["parts_usage"],
+                f"{customer_id}: reporting {theirs_parts}, expected {mine['parts_usage']}",
+            )
             revenue = got["revenue"].get(customer_id, {}).get("GBP", {}).get("net_minor", 0)
-            r.expect("kpi revenue", revenue == mine["revenue"],
-                     f"{customer_id}: reporting {revenue}, expected {mine['revenue']}")
+            r.expect(
+                "kpi revenue",
+                revenue == mine["revenue"],
+                f"{customer_id}: reporting {revenue}, expected {mine['revenue']}",
+            )
             compared += 2
         registered_on = self.ledger.started_at.astimezone(ZoneInfo("Europe/London")).date()
         techs = expect.technician_kpis(self.sc, jobs, period, registered_on)
         for technician_id, mine_t in techs.items():
             theirs_t = got["technicians"].get(technician_id, {})
-            diff = {k: (theirs_t.get(k), v) for k, v in mine_t.items()
-                    if not _close(theirs_t.get(k), v)}
+            diff = {
+                k: (theirs_t.get(k), v) for k, v in mine_t.items() if not _close(theirs_t.get(k), v)
+            }
             r.expect("kpi technicians", not diff, f"{technician_id} (reporting, expected): {diff}")
             compared += 1
         if self.exclusive:
             mine_b = expect.backlog(jobs, period)
-            theirs_b = {"total": got["backlog"]["total"],
-                        "by_priority": got["backlog"]["by_priority"]}
-            r.expect("kpi backlog", theirs_b == mine_b,
-                     f"reporting {theirs_b}, expected {mine_b}")
+            theirs_b = {
+                "total": got["backlog"]["total"],
+                "by_priority": got["backlog"]["by_priority"],
+            }
+            r.expect("kpi backlog", theirs_b == mine_b, f"reporting {theirs_b}, expected {mine_b}")
             compared += 1
         self.report.figures["kpi_groups_compared"] = compared
 

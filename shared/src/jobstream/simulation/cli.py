@@ -17,25 +17,43 @@ from jobstream.simulation.scenario import Sizes
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options."""
-    parser.add_argument("--base-host", default="http://127.0.0.1",
-                        help="where the `make up` services listen (ports 8001-8005)")
-    parser.add_argument("--start-stack", action="store_true",
-                        help="start five service processes of its own (fresh databases and "
-                        "topics on the test broker and PostgreSQL) and remove them afterwards")
+    parser.add_argument(
+        "--base-host",
+        default="http://127.0.0.1",
+        help="where the `make up` services listen (ports 8001-8005)",
+    )
+    parser.add_argument(
+        "--start-stack",
+        action="store_true",
+        help="start five service processes of its own (fresh databases and "
+        "topics on the test broker and PostgreSQL) and remove them afterwards",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--technicians", type=int, default=12)
     parser.add_argument("--requests", type=int, default=120)
-    parser.add_argument("--offline-share", type=float, default=0.3,
-                        help="share of technicians whose devices sync late")
+    parser.add_argument(
+        "--offline-share",
+        type=float,
+        default=0.3,
+        help="share of technicians whose devices sync late",
+    )
     parser.add_argument("--waves", type=int, default=3, help="office rounds in the day")
-    parser.add_argument("--seconds-per-minute", type=float, default=0.1,
-                        help="device time per simulated minute of field work (compression)")
+    parser.add_argument(
+        "--seconds-per-minute",
+        type=float,
+        default=0.1,
+        help="device time per simulated minute of field work (compression)",
+    )
     parser.add_argument("--payment-share", type=float, default=0.5)
     parser.add_argument("--tag", default=None, help="id prefix (default: random)")
-    parser.add_argument("--exclusive", action="store_true",
-                        help="the stack holds only this run: also compare the backlog")
-    parser.add_argument("--timeout", type=float, default=180.0,
-                        help="seconds to wait for any one thing to happen")
+    parser.add_argument(
+        "--exclusive",
+        action="store_true",
+        help="the stack holds only this run: also compare the backlog",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to wait for any one thing to happen"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
 
 
@@ -69,8 +87,14 @@ async def _run(args: argparse.Namespace) -> Outcome:
     if not args.start_stack:
         api = Api.local(args.base_host, retry_for_s=args.timeout)
         try:
-            return await simulate(api, seed=args.seed, sizes=sizes, tag=tag,
-                                  exclusive=args.exclusive, timeout_s=args.timeout)
+            return await simulate(
+                api,
+                seed=args.seed,
+                sizes=sizes,
+                tag=tag,
+                exclusive=args.exclusive,
+                timeout_s=args.timeout,
+            )
         finally:
             await api.close()
     from jobstream.simulation.processes import ServiceStack
@@ -83,8 +107,14 @@ async def _run(args: argparse.Namespace) -> Outcome:
             stack.start_all()
             api = Api(stack.urls, retry_for_s=args.timeout)
             try:
-                return await simulate(api, seed=args.seed, sizes=sizes, tag=tag, exclusive=True,
-                                      timeout_s=args.timeout)
+                return await simulate(
+                    api,
+                    seed=args.seed,
+                    sizes=sizes,
+                    tag=tag,
+                    exclusive=True,
+                    timeout_s=args.timeout,
+                )
             finally:
                 await api.close()
         finally:

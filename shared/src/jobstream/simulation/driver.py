@@ -124,17 +124,29 @@ class Driver:
         api = self.api
         for tech in self.sc.technicians:
             await api.call(
-                "dispatch", "POST", "/technicians", json=tech.body, headers=api.office,
+                "dispatch",
+                "POST",
+                "/technicians",
+                json=tech.body,
+                headers=api.office,
                 ok=(201, 409),
             )
         for customer in self.sc.customers:
             await api.call(
-                "intake", "POST", "/customers", json=customer.body, headers=api.office,
+                "intake",
+                "POST",
+                "/customers",
+                json=customer.body,
+                headers=api.office,
                 ok=(201, 409),
             )
             for site in customer.sites:
                 await api.call(
-                    "intake", "POST", "/sites", json=site.body, headers=api.office,
+                    "intake",
+                    "POST",
+                    "/sites",
+                    json=site.body,
+                    headers=api.office,
                     ok=(201, 409),
                 )
                 if site.asset_id:
@@ -146,7 +158,11 @@ class Driver:
                         "model": "Greenstar 4000",
                     }
                     await api.call(
-                        "intake", "POST", "/assets", json=asset, headers=api.office,
+                        "intake",
+                        "POST",
+                        "/assets",
+                        json=asset,
+                        headers=api.office,
                         ok=(201, 409),
                     )
                 contact = {
@@ -157,7 +173,11 @@ class Driver:
                     "email": site.contact_email,
                 }
                 await api.call(
-                    "intake", "POST", "/contacts", json=contact, headers=api.office,
+                    "intake",
+                    "POST",
+                    "/contacts",
+                    json=contact,
+                    headers=api.office,
                     ok=(201, 409),
                 )
             if customer.contract_id:
@@ -177,18 +197,25 @@ class Driver:
         await api.call("intake", "POST", "/contracts", json=body, headers=api.office, ok=(201, 409))
         pricing = await api.get("billing", "/pricing", headers=api.admin)
         if not any(c["contract_id"] == contract_id for c in pricing.get("contracts", [])):
-            terms = {"effective_from": "2000-01-01T00:00:00Z",
-                     "terms": {"customer_id": customer_id, **BILLING_CONTRACT_TERMS}}
+            terms = {
+                "effective_from": "2000-01-01T00:00:00Z",
+                "terms": {"customer_id": customer_id, **BILLING_CONTRACT_TERMS},
+            }
             await api.call(
-                "billing", "POST", f"/pricing/contracts/{contract_id}", json=terms,
-                headers=api.admin, ok=(200, 201),
+                "billing",
+                "POST",
+                f"/pricing/contracts/{contract_id}",
+                json=terms,
+                headers=api.admin,
+                ok=(200, 201),
             )
 
     # -------------------------------------------------------------------------------------
     # the office
 
-    def _record(self, request: Request | None, view: dict[str, Any], follow_up_of: str | None = None
-                ) -> Job:
+    def _record(
+        self, request: Request | None, view: dict[str, Any], follow_up_of: str | None = None
+    ) -> Job:
         return self.ledger.add(
             Job(
                 work_order_id=view["work_order_id"],
@@ -225,7 +252,10 @@ class Driver:
             if request.channel == "api":
                 body |= {"external_reference": request.external_reference, "release": True}
             response = await api.call(
-                "intake", "POST", "/requests", json=body,
+                "intake",
+                "POST",
+                "/requests",
+                json=body,
                 headers=api.office | {"Idempotency-Key": key},
             )
             return self._record(request, response.json())
@@ -250,12 +280,16 @@ class Driver:
         message["To"] = "service@jobstream.example"
         message["Subject"] = request.description[:70]
         message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = make_msgid(idstring=f"{self.sc.tag}-{request.index}",
-                                           domain="sim.example")
+        message["Message-ID"] = make_msgid(
+            idstring=f"{self.sc.tag}-{request.index}", domain="sim.example"
+        )
         message.set_content(f"Hello,\n\n{request.description}\n\nThanks")
         message.add_attachment(PNG, maintype="image", subtype="png", filename="photo.png")
         response = await api.call(
-            "intake", "POST", "/inbound/email", content=message.as_bytes(),
+            "intake",
+            "POST",
+            "/inbound/email",
+            content=message.as_bytes(),
             headers=api.office | {"Content-Type": "message/rfc822"},
         )
         email = response.json()
@@ -272,12 +306,16 @@ class Driver:
                 "job_type": request.job_type,
             }
             response = await api.call(
-                "intake", "POST", f"/inbound/emails/{email_id}/assign", json=assign,
+                "intake",
+                "POST",
+                f"/inbound/emails/{email_id}/assign",
+                json=assign,
                 headers=api.office,
             )
-            work_order_id = response.json().get("work_order_id") or (
-                await api.get("intake", f"/inbound/emails/{email_id}")
-            )["work_order_id"]
+            work_order_id = (
+                response.json().get("work_order_id")
+                or (await api.get("intake", f"/inbound/emails/{email_id}"))["work_order_id"]
+            )
         if not work_order_id:
             raise AssertionError(f"email {email_id} made no request: {email}")
         view = await api.get("intake", f"/work-orders/{work_order_id}")
@@ -285,15 +323,22 @@ class Driver:
         if not view.get("job_type") or view.get("priority") != request.priority:
             # Email requests arrive without a job type; the office reads the message and
             # completes the work order before releasing it.
-            patch: dict[str, Any] = {"job_type": request.job_type,
-                                     "reason": "read the customer's email"}
+            patch: dict[str, Any] = {
+                "job_type": request.job_type,
+                "reason": "read the customer's email",
+            }
             await api.call(
-                "intake", "PATCH", f"/work-orders/{work_order_id}", json=patch,
+                "intake",
+                "PATCH",
+                f"/work-orders/{work_order_id}",
+                json=patch,
                 headers=api.office,
             )
             if view.get("priority") != request.priority:
                 await api.call(
-                    "intake", "POST", f"/work-orders/{work_order_id}/priority",
+                    "intake",
+                    "POST",
+                    f"/work-orders/{work_order_id}/priority",
                     json={"priority": request.priority, "reason": "urgency from the email"},
                     headers=api.office,
                 )
@@ -319,11 +364,15 @@ class Driver:
         }
         if site.asset_id:
             plan["asset_id"] = site.asset_id
-        await api.call("intake", "POST", "/maintenance-plans", json=plan, headers=api.office,
-                       ok=(201, 409))
         await api.call(
-            "intake", "POST", "/maintenance-plans/raise-due",
-            json={"as_of": self.sc.today.isoformat()}, headers=api.office,
+            "intake", "POST", "/maintenance-plans", json=plan, headers=api.office, ok=(201, 409)
+        )
+        await api.call(
+            "intake",
+            "POST",
+            "/maintenance-plans/raise-due",
+            json={"as_of": self.sc.today.isoformat()},
+            headers=api.office,
         )
         found = await api.get("intake", f"/maintenance-plans/{plan_id}")
         work_order_id = found.get("last_work_order_id")
@@ -337,7 +386,9 @@ class Driver:
         path = f"/work-orders/{job.work_order_id}"
         if request.needs_value_approval:
             await api.call(
-                "intake", "PATCH", path,
+                "intake",
+                "PATCH",
+                path,
                 json={"estimated_value_minor": 150_000, "reason": "quoted a large repair"},
                 headers=api.office,
             )
@@ -346,23 +397,32 @@ class Driver:
             job.released_at = parse_time(view["released_at"])
             return
         if view["status"] not in ("approved",) and (
-            request.needs_value_approval or request.job_type == "boiler_replacement"
+            request.needs_value_approval
+            or request.job_type == "boiler_replacement"
             or view["status"] == "awaiting_approval"
         ):
             if view["status"] != "awaiting_approval":
                 await api.call(
-                    "intake", "POST", f"{path}/approval-request",
-                    json={"note": "over the approval limit"}, headers=api.office,
+                    "intake",
+                    "POST",
+                    f"{path}/approval-request",
+                    json={"note": "over the approval limit"},
+                    headers=api.office,
                     ok=(200, 201, 409),
                 )
             await api.call(
-                "intake", "POST", f"{path}/approve", json={"note": "approved by the manager"},
-                headers=api.admin, ok=(200, 201, 409),
+                "intake",
+                "POST",
+                f"{path}/approve",
+                json={"note": "approved by the manager"},
+                headers=api.admin,
+                ok=(200, 201, 409),
             )
             job.approved = True
         try:
-            await api.call("intake", "POST", f"{path}/release", headers=api.office,
-                           ok=(200, 201, 409))
+            await api.call(
+                "intake", "POST", f"{path}/release", headers=api.office, ok=(200, 201, 409)
+            )
         except ApiError as exc:
             raise AssertionError(f"release of {job} refused: {exc}; view {view}") from exc
         view = await api.get("intake", path)
@@ -388,7 +448,10 @@ class Driver:
 
             async def decided(job: Job = job) -> dict[str, Any] | None:
                 response = await self.api.call(
-                    "dispatch", "GET", f"/jobs/{job.work_order_id}", headers=self.api.office,
+                    "dispatch",
+                    "GET",
+                    f"/jobs/{job.work_order_id}",
+                    headers=self.api.office,
                     ok=(200, 404),
                 )
                 if response.status_code == 404:
@@ -417,7 +480,10 @@ class Driver:
         """Dispatch's current view of jobs not yet worked (a failed job may be placed later)."""
         for job in jobs:
             response = await self.api.call(
-                "dispatch", "GET", f"/jobs/{job.work_order_id}", headers=self.api.office,
+                "dispatch",
+                "GET",
+                f"/jobs/{job.work_order_id}",
+                headers=self.api.office,
                 ok=(200, 404),
             )
             if response.status_code == 200 and response.json()["state"] == "scheduled":
@@ -432,13 +498,18 @@ class Driver:
         self.clock[technician_id] = self.clock[technician_id] + step
         return self.clock[technician_id]
 
-    def _action(self, job: Job, technician_id: str, action_type: str, at: datetime,
-                **payload: Any) -> Action:
+    def _action(
+        self, job: Job, technician_id: str, action_type: str, at: datetime, **payload: Any
+    ) -> Action:
         self.seq[technician_id] = self.seq.get(technician_id, 0) + 1
         action = Action(
-            action_id=str(uuid.UUID(bytes=hashlib.sha256(
-                f"{self.sc.tag}/{job.work_order_id}/{technician_id}/{self.seq[technician_id]}"
-                .encode()).digest()[:16])),
+            action_id=str(
+                uuid.UUID(
+                    bytes=hashlib.sha256(
+                        f"{self.sc.tag}/{job.work_order_id}/{technician_id}/{self.seq[technician_id]}".encode()
+                    ).digest()[:16]
+                )
+            ),
             technician_id=technician_id,
             work_order_id=job.work_order_id,
             type=action_type,
@@ -455,7 +526,10 @@ class Driver:
 
         async def on_device() -> dict[str, Any] | None:
             response = await self.api.call(
-                "fieldupdates", "GET", f"/jobs/{job.work_order_id}", headers=device,
+                "fieldupdates",
+                "GET",
+                f"/jobs/{job.work_order_id}",
+                headers=device,
                 ok=(200, 403, 404),
             )
             return response.json() if response.status_code == 200 else None
@@ -479,40 +553,92 @@ class Driver:
         )
         out.append(self._action(job, t, "start_travel", self._tick(t, 1), eta=_ms(eta).isoformat()))
         out.append(self._action(job, t, "arrive", self._tick(t, plan.travel_minutes)))
-        if plan.fate == "incomplete" and plan.incomplete_reason in ("no_access",
-                                                                   "customer_cancelled"):
-            out.append(self._action(
-                job, t, "could_not_complete", self._tick(t, 5),
-                reason=plan.incomplete_reason, detail="turned away at the door",
-            ))
+        if plan.fate == "incomplete" and plan.incomplete_reason in (
+            "no_access",
+            "customer_cancelled",
+        ):
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "could_not_complete",
+                    self._tick(t, 5),
+                    reason=plan.incomplete_reason,
+                    detail="turned away at the door",
+                )
+            )
             return out
         out.append(self._action(job, t, "start_work", self._tick(t, 2)))
-        out.append(self._action(
-            job, t, "log_time", self._tick(t, 0.5), kind="travel", minutes=plan.travel_minutes,
-            entry_id=f"tr-{job.work_order_id}-{t}",
-        ))
+        out.append(
+            self._action(
+                job,
+                t,
+                "log_time",
+                self._tick(t, 0.5),
+                kind="travel",
+                minutes=plan.travel_minutes,
+                entry_id=f"tr-{job.work_order_id}-{t}",
+            )
+        )
         for n, minutes in enumerate(plan.work_minutes):
             if plan.hold and n == 0:
-                out.append(self._action(job, t, "put_on_hold", self._tick(t, minutes / 2),
-                                        reason="parts_required", detail="fetching from the van"))
+                out.append(
+                    self._action(
+                        job,
+                        t,
+                        "put_on_hold",
+                        self._tick(t, minutes / 2),
+                        reason="parts_required",
+                        detail="fetching from the van",
+                    )
+                )
                 out.append(self._action(job, t, "resume", self._tick(t, 10)))
-            out.append(self._action(
-                job, t, "log_time", self._tick(t, minutes), kind="labour", minutes=minutes,
-                entry_id=f"lab-{job.work_order_id}-{t}-{n}",
-            ))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "log_time",
+                    self._tick(t, minutes),
+                    kind="labour",
+                    minutes=minutes,
+                    entry_id=f"lab-{job.work_order_id}-{t}-{n}",
+                )
+            )
         for n, material in enumerate(plan.materials):
-            out.append(self._action(job, t, "use_material", self._tick(t, 1),
-                                    entry_id=f"mat-{job.work_order_id}-{n}", **material))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "use_material",
+                    self._tick(t, 1),
+                    entry_id=f"mat-{job.work_order_id}-{n}",
+                    **material,
+                )
+            )
         if plan.fate == "incomplete":
-            out.append(self._action(
-                job, t, "could_not_complete", self._tick(t, 3),
-                reason=plan.incomplete_reason, detail="part on order",
-            ))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "could_not_complete",
+                    self._tick(t, 3),
+                    reason=plan.incomplete_reason,
+                    detail="part on order",
+                )
+            )
             return out
         if plan.note:
-            out.append(self._action(job, t, "add_note", self._tick(t, 1),
-                                    note_id=f"note-{job.work_order_id}",
-                                    text="Stopcock is stiff; take a wrench", carry_forward=True))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "add_note",
+                    self._tick(t, 1),
+                    note_id=f"note-{job.work_order_id}",
+                    text="Stopcock is stiff; take a wrench",
+                    carry_forward=True,
+                )
+            )
         checklist = ((pack.get("job_pack") or {}).get("details") or {}).get("checklist") or {}
         for item in checklist.get("items", []):
             if not item.get("required", True):
@@ -529,20 +655,38 @@ class Driver:
                 photo = f"ph-{job.work_order_id}-{item['item_id']}"[:100]
                 job.photos.append(photo)
                 answer["attachment_id"] = photo
-            out.append(self._action(job, t, "answer_checklist_item", self._tick(t, 1),
-                                    item_id=item["item_id"], answer=answer))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "answer_checklist_item",
+                    self._tick(t, 1),
+                    item_id=item["item_id"],
+                    answer=answer,
+                )
+            )
         if plan.signature:
             signature = f"sig-{job.work_order_id}"[:100]
             job.photos.append(signature)
-            out.append(self._action(job, t, "capture_signature", self._tick(t, 1),
-                                    attachment_id=signature, signer_name="Site manager"))
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "capture_signature",
+                    self._tick(t, 1),
+                    attachment_id=signature,
+                    signer_name="Site manager",
+                )
+            )
         completion: dict[str, Any] = {
             "work_done": f"{job.job_type.replace('_', ' ')} done and tested",
             "first_time_fix": plan.first_time_fix,
         }
         if plan.follow_up:
-            completion |= {"follow_up_needed": True,
-                           "follow_up_reason": "second visit to replace a worn part"}
+            completion |= {
+                "follow_up_needed": True,
+                "follow_up_reason": "second visit to replace a worn part",
+            }
         if plan.next_service_in_days:
             completion["next_service_due"] = (
                 self.sc.today + timedelta(days=plan.next_service_in_days)
@@ -555,14 +699,16 @@ class Driver:
         for attachment_id in job.photos:
             kind = "signature" if attachment_id.startswith("sig-") else "photo"
             await self.api.call(
-                "fieldupdates", "PUT",
+                "fieldupdates",
+                "PUT",
                 f"/jobs/{job.work_order_id}/attachments/{attachment_id}?kind={kind}",
                 content=PNG,
                 headers=device | {"Content-Type": "image/png", "X-Device-Time": at.isoformat()},
             )
 
-    def _answer(self, action: Action, status: str, reason: str | None,
-                original: str | None = None) -> None:
+    def _answer(
+        self, action: Action, status: str, reason: str | None, original: str | None = None
+    ) -> None:
         action.answers.append(status)
         if action.status == "pending":
             action.status = original or status
@@ -577,14 +723,19 @@ class Driver:
         await self._upload(job, technician_id, actions[0].device_time)
         device = self.api.technician(technician_id)
         for action in actions:
-            body = {**action.payload, "action_id": action.action_id,
-                    "device_time": action.device_time.isoformat(),
-                    "device_seq": action.device_seq}
+            body = {
+                **action.payload,
+                "action_id": action.action_id,
+                "device_time": action.device_time.isoformat(),
+                "device_seq": action.device_seq,
+            }
             try:
                 response = await self.api.call(
-                    "fieldupdates", "POST",
+                    "fieldupdates",
+                    "POST",
                     f"/jobs/{job.work_order_id}/{ACTION_PATHS[action.type]}",
-                    json=body, headers=device,
+                    json=body,
+                    headers=device,
                 )
             except ApiError as exc:
                 if exc.response.status_code not in (403, 409):
@@ -592,8 +743,9 @@ class Driver:
                 self._answer(action, "rejected", exc.response.text[:300])
                 continue
             outcome = response.json()["outcome"]
-            self._answer(action, outcome["status"], outcome.get("reason"),
-                         outcome.get("original_status"))
+            self._answer(
+                action, outcome["status"], outcome.get("reason"), outcome.get("original_status")
+            )
 
     async def _sync(self, technician_id: str, actions: list[Action]) -> None:
         """An offline device comes back: it posts its queue in chunks, each chunk shuffled
@@ -607,25 +759,37 @@ class Driver:
             first = min(a.device_time for a in actions if a.work_order_id == job_id)
             await self._upload(job, technician_id, first)
         size = max(3, len(actions) // 3)
-        chunks = [actions[i:i + size] for i in range(0, len(actions), size)]
+        chunks = [actions[i : i + size] for i in range(0, len(actions), size)]
         sends = [c for chunk in chunks for c in (chunk, chunk)] + [self.rng.choice(chunks)]
         for chunk in sends:
             shuffled = list(chunk)
             self.rng.shuffle(shuffled)
-            body = {"actions": [
-                {"action_id": a.action_id, "work_order_id": a.work_order_id, "type": a.type,
-                 "device_time": a.device_time.isoformat(), "device_seq": a.device_seq,
-                 "payload": a.payload}
-                for a in shuffled
-            ]}
-            response = await self.api.call("fieldupdates", "POST", "/sync", json=body,
-                                           headers=device)
+            body = {
+                "actions": [
+                    {
+                        "action_id": a.action_id,
+                        "work_order_id": a.work_order_id,
+                        "type": a.type,
+                        "device_time": a.device_time.isoformat(),
+                        "device_seq": a.device_seq,
+                        "payload": a.payload,
+                    }
+                    for a in shuffled
+                ]
+            }
+            response = await self.api.call(
+                "fieldupdates", "POST", "/sync", json=body, headers=device
+            )
             self.ledger.sync_batches += 1
             answer = response.json()
             self.ledger.sync_duplicates += answer["duplicate"]
             for result in answer["results"]:
-                self._answer(by_id[result["action_id"]], result["status"], result.get("reason"),
-                             result.get("original_status"))
+                self._answer(
+                    by_id[result["action_id"]],
+                    result["status"],
+                    result.get("reason"),
+                    result.get("original_status"),
+                )
 
     async def field(self, jobs: list[Job]) -> None:
         """Every technician works the jobs dispatch gave them, in the plan's order."""
@@ -664,8 +828,10 @@ class Driver:
             await self.await_decisions(jobs)
             await self.refresh([j for j in released if not j.handled and j.technician_id is None])
             await self.field(released)
-            self.log(f"wave {wave + 1}/{self.sc.sizes.waves}: {len(jobs)} requests, "
-                     f"{sum(j.handled for j in released)} jobs worked so far")
+            self.log(
+                f"wave {wave + 1}/{self.sc.sizes.waves}: {len(jobs)} requests, "
+                f"{sum(j.handled for j in released)} jobs worked so far"
+            )
             if self.between_waves is not None:
                 await self.between_waves(wave)
         await self.collect_follow_ups()
@@ -679,10 +845,9 @@ class Driver:
             outcome = job.outcome
             if outcome is None:
                 continue
-            if outcome.type == "complete" and outcome.payload.get("follow_up_needed"):
-                out.append(job)
-            elif outcome.type == "could_not_complete" and outcome.payload.get(
-                "follow_up_needed", True
+            if (outcome.type == "complete" and outcome.payload.get("follow_up_needed")) or (
+                outcome.type == "could_not_complete"
+                and outcome.payload.get("follow_up_needed", True)
             ):
                 out.append(job)
         return out
@@ -693,7 +858,8 @@ class Driver:
 
             async def raised(cause: Job = cause) -> list[dict[str, Any]]:
                 views = await self.api.get(
-                    "intake", "/work-orders",
+                    "intake",
+                    "/work-orders",
                     params={"customer_id": cause.customer_id, "limit": 500},
                 )
                 return [v for v in views if v.get("follow_up_of") == cause.work_order_id]
@@ -720,7 +886,9 @@ class Driver:
             amount = invoice["gross_total_minor"]
             paid_at = _ms(datetime.now(UTC))
             await self.api.call(
-                "billing", "POST", f"/invoices/{invoice['invoice_id']}/payments",
+                "billing",
+                "POST",
+                f"/invoices/{invoice['invoice_id']}/payments",
                 json={"paid_at": paid_at.isoformat(), "reference": f"BACS {job.work_order_id}"},
                 headers=self.api.office | {"Idempotency-Key": f"pay-{invoice['invoice_id']}"},
             )

@@ -22,8 +22,13 @@ from jobstream.simulation.scenario import Scenario
 
 DAY = 86_400.0
 FTF_WINDOW = 30 * DAY
-AGE_BUCKETS = (("0-1d", 1 * DAY), ("1-3d", 3 * DAY), ("3-7d", 7 * DAY), ("7-30d", 30 * DAY),
-               ("30d+", math.inf))
+AGE_BUCKETS = (
+    ("0-1d", 1 * DAY),
+    ("1-3d", 3 * DAY),
+    ("3-7d", 7 * DAY),
+    ("7-30d", 30 * DAY),
+    ("30d+", math.inf),
+)
 
 
 def half_up(numerator: int, denominator: int) -> int:
@@ -77,8 +82,9 @@ class Invoice:
         self.lines.append(Line(kind, net, half_up(net * tax_bp, 10_000)))
 
 
-def expected_invoice(job: Job, details: dict[str, Any], scenario: Scenario,
-                     pricing: dict[str, Any]) -> Invoice | None:
+def expected_invoice(
+    job: Job, details: dict[str, Any], scenario: Scenario, pricing: dict[str, Any]
+) -> Invoice | None:
     """The invoice billing should issue for the job's outcome, or None when not chargeable."""
     outcome = job.outcome
     if outcome is None:
@@ -111,8 +117,9 @@ def expected_invoice(job: Job, details: dict[str, Any], scenario: Scenario,
         level = max(levels) if levels else card["default_skill_level"]
         rate = card["labour_rate_per_hour_by_level"][str(level)]
         # Every entry is a stated duration, so every minute is in the normal band.
-        worked = sum(a.payload["minutes"] for a in job.applied("log_time")
-                     if a.payload["kind"] == "labour")
+        worked = sum(
+            a.payload["minutes"] for a in job.applied("log_time") if a.payload["kind"] == "labour"
+        )
         included = min(worked, terms.get("included_labour_minutes", 0))
         if included:
             invoice.add("labour", half_up(included * 1000, 60), 0, tax_bp)
@@ -136,8 +143,9 @@ def expected_invoice(job: Job, details: dict[str, Any], scenario: Scenario,
                     cost = p.get("unit_cost_minor", entry.get("unit_cost_minor"))
                     unit = half_up(cost * (10_000 + entry["markup_bp"]), 10_000)
             else:
-                unit = half_up(p["unit_cost_minor"] * (10_000 + card["bought_in_markup_bp"]),
-                               10_000)
+                unit = half_up(
+                    p["unit_cost_minor"] * (10_000 + card["bought_in_markup_bp"]), 10_000
+                )
             invoice.add("material", p["quantity_milli"], unit, line_tax)
     inclusive = bool(terms.get("call_out_included")) or terms.get("included_labour_minutes", 0) > 0
     minimum = card["minimum_charge_net_minor"]
@@ -175,8 +183,11 @@ class Period:
 
 
 def _first_on_site(job: Job) -> datetime | None:
-    evidence = [a.device_time for a in (job.first("arrive"), job.first("start_work"),
-                                        job.first("complete")) if a is not None]
+    evidence = [
+        a.device_time
+        for a in (job.first("arrive"), job.first("start_work"), job.first("complete"))
+        if a is not None
+    ]
     return min(evidence) if evidence else None
 
 
@@ -194,22 +205,31 @@ def _repeat(job: Job) -> bool:
 
 
 def _durations(values: list[float]) -> dict[str, Any]:
-    return {"count": len(values), "mean_minutes": sum(values) / len(values) if values else None,
-            "p90_minutes": _p90(values)}
+    return {
+        "count": len(values),
+        "mean_minutes": sum(values) / len(values) if values else None,
+        "p90_minutes": _p90(values),
+    }
 
 
-def job_kpis(jobs: list[Job], invoices: dict[str, list[dict[str, Any]]], period: Period
-             ) -> dict[str, dict[str, Any]]:
+def job_kpis(
+    jobs: list[Job], invoices: dict[str, list[dict[str, Any]]], period: Period
+) -> dict[str, dict[str, Any]]:
     """Per customer: every job-based KPI of docs/kpis.md over ``jobs``."""
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "first_time_fix": {"completed": 0, "fixed": 0, "provisional": 0},
-        "sla_respond": {"met": 0, "breached": 0, "pending": 0},
-        "sla_resolve": {"met": 0, "breached": 0, "pending": 0},
-        "time_to_schedule": [], "time_to_arrive": [], "time_to_complete": [],
-        "completion_to_invoice": [],
-        "repeat_visits": {"completed": 0, "repeat": 0},
-        "parts_usage": {}, "revenue": 0,
-    })
+    out: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "first_time_fix": {"completed": 0, "fixed": 0, "provisional": 0},
+            "sla_respond": {"met": 0, "breached": 0, "pending": 0},
+            "sla_resolve": {"met": 0, "breached": 0, "pending": 0},
+            "time_to_schedule": [],
+            "time_to_arrive": [],
+            "time_to_complete": [],
+            "completion_to_invoice": [],
+            "repeat_visits": {"completed": 0, "repeat": 0},
+            "parts_usage": {},
+            "revenue": 0,
+        }
+    )
     places: dict[tuple[str, str | None], list[tuple[datetime, str]]] = defaultdict(list)
     follow_ups: dict[str, list[datetime]] = defaultdict(list)
     for job in jobs:
@@ -225,8 +245,9 @@ def job_kpis(jobs: list[Job], invoices: dict[str, list[dict[str, Any]]], period:
             horizon = min(done + timedelta(seconds=FTF_WINDOW), period.at)
             complete = job.first("complete")
             assert complete is not None
-            flagged = (not complete.payload["first_time_fix"]
-                       or complete.payload.get("follow_up_needed", False))
+            flagged = not complete.payload["first_time_fix"] or complete.payload.get(
+                "follow_up_needed", False
+            )
             follow_up = any(done < t <= horizon for t in follow_ups[job.work_order_id]) or any(
                 done < t <= horizon and other != job.work_order_id
                 for t, other in places[(job.site_id, job.asset_id)]
@@ -275,16 +296,21 @@ def job_kpis(jobs: list[Job], invoices: dict[str, list[dict[str, Any]]], period:
             if period.holds(_at(invoice["issued_at"])):
                 k["revenue"] += invoice["net_total_minor"]
     for k in out.values():
-        for name in ("time_to_schedule", "time_to_arrive", "time_to_complete",
-                     "completion_to_invoice"):
+        for name in (
+            "time_to_schedule",
+            "time_to_arrive",
+            "time_to_complete",
+            "completion_to_invoice",
+        ):
             k[name] = _durations(k[name])
         for part in k["parts_usage"].values():
             part["jobs"] = len(part["jobs"])
     return dict(out)
 
 
-def shift_minutes(scenario: Scenario, technician_id: str, period: Period,
-                  registered_on: date) -> dict[date, float]:
+def shift_minutes(
+    scenario: Scenario, technician_id: str, period: Period, registered_on: date
+) -> dict[date, float]:
     """Shift minutes per local day in the period; a profile is in force from the first
     local day that starts after it was registered (docs/kpis.md)."""
     tech = scenario.technician(technician_id)
@@ -309,14 +335,19 @@ def shift_minutes(scenario: Scenario, technician_id: str, period: Period,
     return out
 
 
-def technician_kpis(scenario: Scenario, jobs: list[Job], period: Period, registered_on: date
-                    ) -> dict[str, dict[str, Any]]:
+def technician_kpis(
+    scenario: Scenario, jobs: list[Job], period: Period, registered_on: date
+) -> dict[str, dict[str, Any]]:
     """Per technician: jobs completed, shift days and minutes, labour minutes."""
     out: dict[str, dict[str, Any]] = {}
     for tech in scenario.technicians:
         days = shift_minutes(scenario, tech.technician_id, period, registered_on)
-        out[tech.technician_id] = {"jobs_completed": 0, "shift_days": len(days),
-                                   "shift_minutes": sum(days.values()), "labour_minutes": 0.0}
+        out[tech.technician_id] = {
+            "jobs_completed": 0,
+            "shift_days": len(days),
+            "shift_minutes": sum(days.values()),
+            "labour_minutes": 0.0,
+        }
     for job in jobs:
         complete = job.first("complete")
         if complete is not None and period.holds(complete.device_time):
@@ -325,9 +356,12 @@ def technician_kpis(scenario: Scenario, jobs: list[Job], period: Period, registe
             if entry.payload["kind"] == "labour" and period.holds(entry.device_time):
                 out[entry.technician_id]["labour_minutes"] += entry.payload["minutes"]
     for row in out.values():
-        row["jobs_per_day"] = row["jobs_completed"] / row["shift_days"] if row["shift_days"] else None
-        row["utilisation"] = (row["labour_minutes"] / row["shift_minutes"]
-                              if row["shift_minutes"] else None)
+        row["jobs_per_day"] = (
+            row["jobs_completed"] / row["shift_days"] if row["shift_days"] else None
+        )
+        row["utilisation"] = (
+            row["labour_minutes"] / row["shift_minutes"] if row["shift_minutes"] else None
+        )
     return out
 
 
@@ -350,9 +384,14 @@ def backlog(jobs: list[Job], period: Period) -> dict[str, Any]:
 def evaluation_period(ledger: Ledger) -> Period:
     """From just before the first request to two weeks later (every P1–P3 deadline and the
     contracts' P4 ones), judged as of just after the last thing that happened."""
-    last = max([ledger.finished_at or ledger.started_at]
-               + [a.device_time for j in ledger.jobs.values() for a in j.actions]
-               + [p[2] for j in ledger.jobs.values() for p in j.payments])
+    last = max(
+        [ledger.finished_at or ledger.started_at]
+        + [a.device_time for j in ledger.jobs.values() for a in j.actions]
+        + [p[2] for j in ledger.jobs.values() for p in j.payments]
+    )
     start = ledger.started_at.replace(microsecond=0) - timedelta(seconds=1)
-    return Period(start=start, end=start + timedelta(days=15),
-                  at=(last + timedelta(seconds=1)).astimezone(UTC).replace(microsecond=0))
+    return Period(
+        start=start,
+        end=start + timedelta(days=15),
+        at=(last + timedelta(seconds=1)).astimezone(UTC).replace(microsecond=0),
+    )

@@ -4,6 +4,7 @@ fault tests run against. Each service can be SIGKILLed and started again on its 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -66,20 +67,28 @@ class ServiceStack:
 
     async def create(self) -> None:
         """Topics, databases (migrated, all at once), ports."""
-        await ensure_topics(self.infra.bootstrap_servers,
-                            all_topic_specs(self.partitions, self.namespace))
+        await ensure_topics(
+            self.infra.bootstrap_servers, all_topic_specs(self.partitions, self.namespace)
+        )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.databases = {s: create_database(self.infra, f"sim_{s}") for s in SERVICES}
+        await asyncio.to_thread(self._migrate)
+        self.ports = {s: free_port() for s in SERVICES}
+
+    def _migrate(self) -> None:
         migrations = [
-            subprocess.Popen([sys.executable, "-m", f"jobstream.{s}", "migrate"], env=self.env(s),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                [sys.executable, "-m", f"jobstream.{s}", "migrate"],
+                env=self.env(s),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             for s in SERVICES
         ]
         for service, migration in zip(SERVICES, migrations, strict=True):
             _, err = migration.communicate(timeout=300)
             if migration.returncode != 0:
                 raise RuntimeError(f"{service} migrate failed: {err.decode()[-2000:]}")
-        self.ports = {s: free_port() for s in SERVICES}
 
     def start(self, service: str) -> None:
         """Start (or start again) one service on its port."""
@@ -87,9 +96,17 @@ class ServiceStack:
         if log is None:
             log = self.logs[service] = (self.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"jobstream.{service}", "serve", "--port",
-             str(self.ports[service])],
-            env=self.env(service), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                f"jobstream.{service}",
+                "serve",
+                "--port",
+                str(self.ports[service]),
+            ],
+            env=self.env(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def start_all(self) -> None:
@@ -122,7 +139,11 @@ class ServiceStack:
         """`jobstream-<service> dead-letters`: one row of tab-separated fields per letter."""
         result = subprocess.run(
             [sys.executable, "-m", f"jobstream.{service}", "dead-letters"],
-            env=self.env(service), capture_output=True, text=True, timeout=120, check=True,
+            env=self.env(service),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
         return [line.split("\t") for line in result.stdout.splitlines() if "\t" in line]
 

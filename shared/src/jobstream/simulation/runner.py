@@ -80,9 +80,13 @@ async def simulate(
     # Reporting judges at min(as_of, now): everything the devices did must be in the past
     # before it is asked, and a payment cannot predate its invoice. Device clocks run ahead
     # of the wall clock by at most the compressed day, so this wait is bounded.
-    await wait_until_past(max(
-        [a.device_time for j in ledger.jobs.values() for a in j.actions], default=ledger.started_at
-    ), timeout_s)
+    await wait_until_past(
+        max(
+            [a.device_time for j in ledger.jobs.values() for a in j.actions],
+            default=ledger.started_at,
+        ),
+        timeout_s,
+    )
     await driver.pay()
     ledger.finished_at = datetime.now(UTC)
     t1 = time.monotonic()

@@ -59,10 +59,31 @@ BOOK_PARTS = (
 )
 BOUGHT_IN = ("SIM-BRACKET", "Stainless bracket bought at the merchant", "each")
 APPROVAL_VALUE_MINOR = 150_000  # above intake's default approval limit (£1,000)
-WORDS = (
-    "kitchen bathroom loft cellar office reception corridor plantroom stairwell landing "
-    "ground first second third flat unit block east west north south annex lobby"
-).split()
+WORDS = [
+    "kitchen",
+    "bathroom",
+    "loft",
+    "cellar",
+    "office",
+    "reception",
+    "corridor",
+    "plantroom",
+    "stairwell",
+    "landing",
+    "ground",
+    "first",
+    "second",
+    "third",
+    "flat",
+    "unit",
+    "block",
+    "east",
+    "west",
+    "north",
+    "south",
+    "annex",
+    "lobby",
+]
 SYMPTOMS = (
     "dripping steadily",
     "no hot water since morning",
