@@ -119,12 +119,15 @@ async def inject(bootstrap: str, namespace: str, duplicates_per_topic: int = 15)
                     partition=record.partition,
                 )
                 injected.duplicates += 1
+            # A type every consumer of the topic handles: a consumer skips a type it has no
+            # handler for by the header alone, before it reads the body.
+            handled = b"JobCompleted" if base == topics.FIELD else b"WorkOrderCancelled"
             bad = [
                 (
                     b"{not json",
                     [
                         ("ce_id", str(uuid.uuid4()).encode()),
-                        ("ce_type", b"JobCompleted"),
+                        ("ce_type", handled),
                         ("ce_source", b"jobstream/chaos"),
                         ("ce_specversion", b"1.0"),
                         ("content-type", b"application/json"),
