@@ -8,17 +8,23 @@
 #   stack.sh down [--purge]     stop everything; --purge also deletes Kafka data and the cluster
 #   stack.sh logs               follow the service and Kafka logs
 #   stack.sh status             what runs
+#   stack.sh restart kafka|postgresql   stop and start one of them (fault tests)
 #
 # Every command is safe to repeat. State lives outside the work tree, in $JOBSTREAM_HOME
 # (default ${XDG_CACHE_HOME:-$HOME/.cache}/jobstream), so several clones (and CI's fresh
 # clone) share one downloaded Kafka and one running broker.
+#
+# A second, private instance (the fault tests restart theirs without touching anyone's):
+# JOBSTREAM_STACK_RUN (state directory), JOBSTREAM_KAFKA_PORT and
+# JOBSTREAM_KAFKA_CONTROLLER_PORT, JOBSTREAM_PG_CLUSTER and JOBSTREAM_PG_PORT. The Kafka jars
+# stay in the shared cache. Unset, everything is as described above.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
 JOBSTREAM_HOME="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/jobstream}"
-RUN="$JOBSTREAM_HOME/run"
+RUN="${JOBSTREAM_STACK_RUN:-$JOBSTREAM_HOME/run}"
 LOGS="$RUN/logs"
 STACK_ENV="$RUN/stack.env"
 JWT_SECRET_FILE="$RUN/jwt-secret"
@@ -31,14 +37,15 @@ KAFKA_CONF="$RUN/kafka"
 KAFKA_DATA="$RUN/kafka-data"
 KAFKA_PID="$RUN/kafka.pid"
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
+KAFKA_PORT="${JOBSTREAM_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${JOBSTREAM_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 # Each partition costs the broker heap; a long-lived developer broker that has seen many
 # test topics needs more than the 512 MiB a fresh one does.
 KAFKA_HEAP="${JOBSTREAM_KAFKA_HEAP:-1g}"
 
-PG_CLUSTER=jobstream
-PG_PORT=55432
+PG_CLUSTER="${JOBSTREAM_PG_CLUSTER:-jobstream}"
+PG_PORT="${JOBSTREAM_PG_PORT:-55432}"
 PG_USER=jobstream
 PG_PASSWORD=jobstream
 PG_ADMIN_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
@@ -373,7 +380,9 @@ kafka_java() {
 kafka_write_config() {
   mkdir -p "$KAFKA_CONF" "$KAFKA_DATA" "$LOGS"
   {
-    cat "$HERE/kafka/server.properties"
+    # The listener ports are the file's unless a private instance chose others.
+    sed -e "s/127.0.0.1:9092/127.0.0.1:$KAFKA_PORT/g" \
+      -e "s/127.0.0.1:9093/127.0.0.1:$KAFKA_CONTROLLER_PORT/g" "$HERE/kafka/server.properties"
     printf '\n# Added by stack.sh\nlog.dirs=%s\n' "$KAFKA_DATA"
   } >"$KAFKA_CONF/server.properties.tmp"
   mv "$KAFKA_CONF/server.properties.tmp" "$KAFKA_CONF/server.properties"
@@ -610,6 +619,27 @@ cmd_down() {
   log "down: done"
 }
 
+# Stop one piece of the infrastructure and start it again (the fault tests do this to their
+# private instance); services stay up and must ride it out.
+cmd_restart() {
+  case "${1:-}" in
+    kafka)
+      kafka_down 0
+      kafka_start
+      kafka_wait
+      log "Kafka restarted on $KAFKA_BOOTSTRAP"
+      ;;
+    postgresql)
+      local v
+      v="$(pg_version)"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$v" "$PG_CLUSTER" restart -m fast
+      pg_start "$v"
+      log "PostgreSQL $v/$PG_CLUSTER restarted on 127.0.0.1:$PG_PORT"
+      ;;
+    *) die "usage: stack.sh restart kafka|postgresql" ;;
+  esac
+}
+
 cmd_logs() {
   local files=() s
   mkdir -p "$LOGS"
@@ -656,20 +686,21 @@ cmd_status() {
 }
 
 usage() {
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   local cmd=${1:-}
   shift || true
   case "$cmd" in
-    install | infra-up | up | down) with_lock "$cmd" "$@" ;;
+    install | infra-up | up | down | restart) with_lock "$cmd" "$@" ;;
   esac
   case "$cmd" in
     install) cmd_install ;;
     infra-up) cmd_infra_up ;;
     up) cmd_up ;;
     down) cmd_down "$@" ;;
+    restart) cmd_restart "$@" ;;
     logs) cmd_logs ;;
     status) cmd_status ;;
     -h | --help | help) usage ;;

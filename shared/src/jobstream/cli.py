@@ -51,6 +51,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(args.base_host, jobs=args.jobs, timeout_s=args.timeout))
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from jobstream.simulation.cli import run
+
+    return run(args)
+
+
 def _cmd_schemas(args: argparse.Namespace) -> int:
     from jobstream.contracts import registry
     from jobstream.contracts.schemas import check_all, write_all
@@ -121,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--jobs", type=int, default=3)
     demo.add_argument("--timeout", type=float, default=60.0)
     demo.set_defaults(func=_cmd_demo)
+
+    from jobstream.simulation.cli import add_arguments
+
+    simulate = sub.add_parser(
+        "simulate", help="a simulated business day through the public APIs, then its invariants"
+    )
+    add_arguments(simulate)
+    simulate.set_defaults(func=_cmd_simulate)
     return parser
 
 

@@ -168,6 +168,19 @@ def test_editing_before_release_updates_the_draft_which_release_then_carries():
     assert released.details.parts == (part,)
 
 
+def test_choosing_the_job_type_of_a_request_logged_without_one_records_it():
+    # An email arrives without a job type; the office picks one and changes nothing else.
+    # The template's details are then exactly the computed draft, yet the choice must be
+    # recorded, or release still finds no job type (found by the simulated day, issue 8).
+    (updated,), state = then(
+        logged(job_type=None), decide_change_details, change(job_type="leak_repair")
+    )
+    assert isinstance(updated, WorkOrderDetailsUpdated)
+    assert updated.changed_fields == ("job_type",)
+    (released,), _ = release(state)
+    assert released.details.job_type == "leak_repair"
+
+
 def test_changing_the_job_type_applies_the_new_template():
     (updated,), _ = then(
         logged("leak_repair"), decide_change_details, change(job_type="boiler_repair")

@@ -391,13 +391,16 @@ def decide_change_details(state: WorkOrder, cmd: ChangeDetails) -> list[Event]:
             f"a {template.code} job always requires {', '.join(sorted(missing))}",
             field="required_certifications",
         )
-    changed = tuple(
-        sorted(
-            name
-            for name in WorkOrderDetails.model_fields
-            if getattr(details, name) != getattr(base, name)
-        )
-    )
+    changed_names = {
+        name
+        for name in WorkOrderDetails.model_fields
+        if getattr(details, name) != getattr(base, name)
+    }
+    if state.job_type is None:
+        # A request logged without a job type (an email) gets one: the details equal the
+        # template's draft computed above, but the choice itself must be recorded.
+        changed_names.add("job_type")
+    changed = tuple(sorted(changed_names))
     if not changed:
         return []
     if state.status is Status.RELEASED:

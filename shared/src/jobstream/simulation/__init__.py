@@ -1,0 +1,1 @@
+"""A simulated business day through the public HTTP APIs, checked against its ground truth."""

@@ -1,0 +1,130 @@
+"""`jobstream simulate`: a simulated business day against a running stack or one it starts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+from jobstream.simulation.api import Api
+from jobstream.simulation.runner import Outcome, simulate
+from jobstream.simulation.scenario import Sizes
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options."""
+    parser.add_argument(
+        "--base-host",
+        default="http://127.0.0.1",
+        help="where the `make up` services listen (ports 8001-8005)",
+    )
+    parser.add_argument(
+        "--start-stack",
+        action="store_true",
+        help="start five service processes of its own (fresh databases and "
+        "topics on the test broker and PostgreSQL) and remove them afterwards",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--technicians", type=int, default=12)
+    parser.add_argument("--requests", type=int, default=120)
+    parser.add_argument(
+        "--offline-share",
+        type=float,
+        default=0.3,
+        help="share of technicians whose devices sync late",
+    )
+    parser.add_argument("--waves", type=int, default=3, help="office rounds in the day")
+    parser.add_argument(
+        "--seconds-per-minute",
+        type=float,
+        default=0.1,
+        help="device time per simulated minute of field work (compression)",
+    )
+    parser.add_argument("--payment-share", type=float, default=0.5)
+    parser.add_argument("--tag", default=None, help="id prefix (default: random)")
+    parser.add_argument(
+        "--exclusive",
+        action="store_true",
+        help="the stack holds only this run: also compare the backlog",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to wait for any one thing to happen"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the summary here")
+
+
+def print_outcome(outcome: Outcome) -> None:
+    """The summary, then every failed invariant."""
+    summary = outcome.summary()
+    for key, value in summary.items():
+        print(f"{key:28} {value}")
+    for invariant, count in sorted(outcome.report.checked.items()):
+        print(f"  checked {count:6}  {invariant}")
+    for rejection in outcome.ledger.unexpected_rejections[:20]:
+        print(f"  rejected action: {rejection}")
+    if outcome.report.failures:
+        print(f"\n{len(outcome.report.failures)} INVARIANT(S) FAILED:", file=sys.stderr)
+        for failure in outcome.report.failures:
+            print(f"  {failure}", file=sys.stderr)
+    else:
+        print("\nall invariants held")
+
+
+async def _run(args: argparse.Namespace) -> Outcome:
+    sizes = Sizes(
+        technicians=args.technicians,
+        requests=args.requests,
+        offline_share=args.offline_share,
+        waves=args.waves,
+        seconds_per_minute=args.seconds_per_minute,
+        payment_share=args.payment_share,
+    )
+    tag = args.tag or secrets.token_hex(3)
+    if not args.start_stack:
+        api = Api.local(args.base_host, retry_for_s=args.timeout)
+        try:
+            return await simulate(
+                api,
+                seed=args.seed,
+                sizes=sizes,
+                tag=tag,
+                exclusive=args.exclusive,
+                timeout_s=args.timeout,
+            )
+        finally:
+            await api.close()
+    from jobstream.simulation.processes import ServiceStack
+    from jobstream.testing.infra import find_infra
+
+    with find_infra() as infra, tempfile.TemporaryDirectory(prefix="jobstream-sim-") as logs:
+        stack = ServiceStack(infra, Path(logs))
+        try:
+            await stack.create()
+            stack.start_all()
+            api = Api(stack.urls, retry_for_s=args.timeout)
+            try:
+                return await simulate(
+                    api,
+                    seed=args.seed,
+                    sizes=sizes,
+                    tag=tag,
+                    exclusive=True,
+                    timeout_s=args.timeout,
+                )
+            finally:
+                await api.close()
+        finally:
+            await stack.destroy()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the day; exit 1 when any invariant failed."""
+    outcome = asyncio.run(_run(args))
+    print_outcome(outcome)
+    if args.json:
+        args.json.write_text(json.dumps(outcome.summary(), indent=2, default=str))
+    return 0 if outcome.report.ok else 1
