@@ -419,16 +419,27 @@ class Business:
                 },
                 self.office,
             )
-        released = [
-            (
-                await self.post(f"{intake}/requests", self.request(rng, release=True), self.office)
-            ).json()["work_order_id"]
-            for _ in range(jobs)
-        ]
-        for wo in released:
-            technician_id = await self.dispatched(wo, timeout_s=180)
-            await self.start_work(wo, technician_id)
-            self.jobs.append((wo, technician_id))
+        # Late in the evening some urgent jobs cannot be fitted before their deadline and
+        # dispatch answers SchedulingFailed (shifts end at midnight): log more until enough
+        # are on a device.
+        for _round in range(5):
+            released = [
+                (
+                    await self.post(
+                        f"{intake}/requests", self.request(rng, release=True), self.office
+                    )
+                ).json()["work_order_id"]
+                for _ in range(jobs - len(self.jobs))
+            ]
+            for wo in released:
+                technician_id = await self.dispatched(wo, timeout_s=180)
+                if technician_id is None:
+                    continue
+                await self.start_work(wo, technician_id)
+                self.jobs.append((wo, technician_id))
+            if len(self.jobs) >= jobs:
+                return
+        raise RuntimeError(f"only {len(self.jobs)} of {jobs} jobs could be scheduled")
 
     def request(self, rng: random.Random, *, release: bool) -> dict[str, Any]:
         n = rng.randrange(self.sites)
@@ -442,11 +453,14 @@ class Business:
             "release": release,
         }
 
-    async def dispatched(self, wo: str, timeout_s: float) -> str:
-        """The technician the job went to, once it is on their device."""
+    async def dispatched(self, wo: str, timeout_s: float) -> str | None:
+        """The technician the job went to, once it is on their device (None: dispatch could
+        not place it)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             r = await self.client.get(f"{self.urls['dispatch']}/jobs/{wo}", headers=self.office)
+            if r.status_code == 200 and r.json().get("state") == "failed":
+                return None
             if r.status_code == 200 and r.json().get("technician_id"):
                 technician_id: str = r.json()["technician_id"]
                 field_url = f"{self.urls['fieldupdates']}/jobs/{wo}"

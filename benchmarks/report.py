@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from headlines import HEADLINES
+
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADER = """# Benchmarks
 
@@ -74,7 +76,7 @@ def summary_ms(seconds: Sequence[float]) -> str:
 
 
 def write_section(name: str, title: str, command: str, body: str) -> None:
-    """Replace (or add) the section ``name`` of docs/benchmarks.md."""
+    """Replace (or add) the section ``name`` of docs/benchmarks.md, then the index at the top."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"<!-- bench:{name} -->\n## {title}\n\n"
@@ -90,5 +92,60 @@ def write_section(name: str, title: str, command: str, body: str) -> None:
         text = pattern.sub(lambda _m: section, text)
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
+    text = with_index(text)
     BENCHMARKS_MD.parent.mkdir(parents=True, exist_ok=True)
     BENCHMARKS_MD.write_text(text if text.endswith("\n") else text + "\n")
+
+
+SECTION = re.compile(
+    r"<!-- bench:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /bench:(?P=name) -->", re.S
+)
+INDEX = re.compile(r"<!-- index -->.*?<!-- /index -->\n?", re.S)
+
+
+def with_index(text: str) -> str:
+    """``text`` with its index table (every headline figure with its command, machine, date
+    and commit, read out of the sections by HEADLINES) rebuilt after the header."""
+    rows = [
+        "| figure | value | section | command | machine | measured |",
+        "|---|---|---|---|---|---|",
+    ]
+    for match in SECTION.finditer(text):
+        body = match["body"]
+        title = re.search(r"^## (.+)$", body, re.M)
+        command = re.search(r"^Command: `(.+?)`", body, re.M)
+        measured = re.search(r"^Measured: (.+?) on (.+?), Linux .*?, commit (\S+?)\.$", body, re.M)
+        if not (title and command and measured):
+            continue
+        when, where, commit = measured.groups()
+        anchor = re.sub(r"[^\w\- ]", "", title[1].lower()).replace(" ", "-")
+        for what, pattern, *fmt in HEADLINES.get(match["name"], ()):
+            found = re.search(pattern, body, re.S)
+            if not found:
+                value = "not in this section's last run"
+            elif fmt:
+                value = fmt[0].format(*found.groups())
+            else:
+                value = " / ".join(found.groups())
+            rows.append(
+                f"| {what} | {value} | [{match['name']}](#{anchor}) | `{command[1]}` "
+                f"| {where} | {when}, {commit} |"
+            )
+    index = (
+        "<!-- index -->\n## Every headline figure\n\n"
+        "Gathered from the sections below (each section has the full tables).\n\n"
+        + "\n".join(rows)
+        + "\n<!-- /index -->\n"
+    )
+    if INDEX.search(text):
+        return INDEX.sub(lambda _m: index, text)
+    first = text.find("<!-- bench:")
+    if first < 0:
+        return text.rstrip("\n") + "\n\n" + index
+    return text[:first] + index + "\n" + text[first:]
+
+
+if __name__ == "__main__":
+    # `uv run python benchmarks/report.py` rebuilds the index alone (after a merge, say).
+    BENCHMARKS_MD.write_text(with_index(BENCHMARKS_MD.read_text()))
+    print(f"index of {BENCHMARKS_MD} rebuilt")

@@ -9,10 +9,14 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobstream.simulation.api import Api
 from jobstream.simulation.runner import Outcome, simulate
 from jobstream.simulation.scenario import Sizes
+
+if TYPE_CHECKING:
+    from jobstream.simulation.faults import FaultyDay
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start five service processes of its own (fresh databases and "
         "topics on the test broker and PostgreSQL) and remove them afterwards",
+    )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="run the day on a private Kafka and PostgreSQL of its own (under a temporary "
+        "directory, other ports) and, between office rounds, inject duplicated and malformed "
+        "records, SIGKILL each service in turn, restart the broker and PostgreSQL; then check "
+        "the same invariants and that the dead letters are exactly the malformed records",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--technicians", type=int, default=12)
@@ -74,8 +86,8 @@ def print_outcome(outcome: Outcome) -> None:
         print("\nall invariants held")
 
 
-async def _run(args: argparse.Namespace) -> Outcome:
-    sizes = Sizes(
+def _sizes(args: argparse.Namespace) -> Sizes:
+    return Sizes(
         technicians=args.technicians,
         requests=args.requests,
         offline_share=args.offline_share,
@@ -83,6 +95,10 @@ async def _run(args: argparse.Namespace) -> Outcome:
         seconds_per_minute=args.seconds_per_minute,
         payment_share=args.payment_share,
     )
+
+
+async def _run(args: argparse.Namespace) -> Outcome:
+    sizes = _sizes(args)
     tag = args.tag or secrets.token_hex(3)
     if not args.start_stack:
         api = Api.local(args.base_host, retry_for_s=args.timeout)
@@ -121,10 +137,49 @@ async def _run(args: argparse.Namespace) -> Outcome:
             await stack.destroy()
 
 
+async def _run_with_faults(args: argparse.Namespace, sizes: Sizes) -> FaultyDay:
+    from jobstream.simulation.faults import day_with_faults
+
+    with tempfile.TemporaryDirectory(prefix="jobstream-faults-") as home:
+        return await day_with_faults(
+            Path(home),
+            seed=args.seed,
+            sizes=sizes,
+            tag=args.tag or secrets.token_hex(3),
+            timeout_s=args.timeout,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the day; exit 1 when any invariant failed."""
-    outcome = asyncio.run(_run(args))
-    print_outcome(outcome)
+    if args.faults:
+        if args.waves < 3:
+            print("--faults needs --waves 3 or more (faults come after rounds 1 and 2)")
+            return 2
+        day = asyncio.run(_run_with_faults(args, _sizes(args)))
+        outcome = day.outcome
+        print_outcome(outcome)
+        for what, seconds in day.recovery_seconds.items():
+            print(f"  recovered from {what:14} in {seconds:5.1f} s")
+        print(
+            f"  duplicates injected {day.injected.duplicates}, "
+            f"malformed {len(day.injected.malformed)}"
+        )
+        for problem in day.problems()[len(outcome.report.failures) :]:
+            print(f"  {problem}", file=sys.stderr)
+        summary = {
+            **outcome.summary(),
+            "recovery_seconds": {k: round(v, 1) for k, v in day.recovery_seconds.items()},
+            "duplicates_injected": day.injected.duplicates,
+            "malformed_injected": len(day.injected.malformed),
+            "dead_letter_problems": day.dead_letter_problems,
+        }
+        ok = day.ok
+    else:
+        outcome = asyncio.run(_run(args))
+        print_outcome(outcome)
+        summary = outcome.summary()
+        ok = outcome.report.ok
     if args.json:
-        args.json.write_text(json.dumps(outcome.summary(), indent=2, default=str))
-    return 0 if outcome.report.ok else 1
+        args.json.write_text(json.dumps(summary, indent=2, default=str))
+    return 0 if ok else 1

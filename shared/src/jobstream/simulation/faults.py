@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from jobstream.contracts import topics
 from jobstream.contracts.topics import namespaced
 from jobstream.simulation.api import SERVICES, Api
 from jobstream.simulation.processes import ServiceStack, free_port
+from jobstream.simulation.runner import Outcome, simulate
+from jobstream.simulation.scenario import Sizes
 from jobstream.testing.infra import Infra, repo_root
 
 # Which services consume which topic (their consumers' specs; billing's worker keeps its
@@ -190,3 +193,90 @@ def dead_letter_differences(stack: ServiceStack, injected: Injected) -> list[str
         if have != want:
             problems.append(f"{service} dead letters: have {sorted(have)}, want {sorted(want)}")
     return problems
+
+
+@dataclass
+class FaultyDay:
+    """A simulated day run through faults, and what recovery took."""
+
+    outcome: Outcome
+    recovery_seconds: dict[str, float]
+    injected: Injected
+    dead_letter_problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Every invariant held, every fault was applied and recovered from, and the dead
+        letters are exactly the malformed records."""
+        return (
+            self.outcome.report.ok
+            and set(self.recovery_seconds) == {*SERVICES, "kafka", "postgresql"}
+            and self.injected.duplicates > 0
+            and not self.dead_letter_problems
+        )
+
+    def problems(self) -> list[str]:
+        """Why ``ok`` is false, in words."""
+        missing = {*SERVICES, "kafka", "postgresql"} - set(self.recovery_seconds)
+        return [
+            *self.outcome.report.failures,
+            *(f"fault not applied or not recovered from: {m}" for m in sorted(missing)),
+            *self.dead_letter_problems,
+        ]
+
+
+async def day_with_faults(
+    home: Path,
+    *,
+    seed: int,
+    sizes: Sizes,
+    tag: str,
+    timeout_s: float,
+    log: Callable[[str], None] = print,
+) -> FaultyDay:
+    """On a private Kafka and PostgreSQL under ``home``: start five services, run the day,
+    and between its office rounds inject duplicated and malformed records and SIGKILL each
+    service in turn (after round one), then restart the broker and PostgreSQL (after round
+    two). The private instance is purged afterwards."""
+    private = PrivateInfra(home / "infra")
+    recovery: dict[str, float] = {}
+    injected: list[Injected] = []
+    try:
+        infra = private.up()
+        stack = ServiceStack(infra, home / "logs")
+        api: Api | None = None
+        try:
+            await stack.create()
+            stack.start_all()
+            api = Api(stack.urls, retry_for_s=timeout_s)
+
+            async def faults(wave: int) -> None:
+                assert api is not None
+                if wave == 0:
+                    log("faults: injecting duplicated and malformed records")
+                    injected.append(await inject(infra.bootstrap_servers, stack.namespace))
+                    log("faults: SIGKILL each service in turn")
+                    recovery.update(await kill_each_service(stack, api))
+                elif wave == 1:
+                    log("faults: restarting Kafka, then PostgreSQL")
+                    recovery.update(await restart_infra(private, api))
+
+            outcome = await simulate(
+                api,
+                seed=seed,
+                sizes=sizes,
+                tag=tag,
+                exclusive=True,
+                timeout_s=timeout_s,
+                between_waves=faults,
+                log=log,
+            )
+            done = injected[0] if injected else Injected()
+            problems = dead_letter_differences(stack, done) if injected else ["nothing injected"]
+            return FaultyDay(outcome, recovery, done, problems)
+        finally:
+            if api is not None:
+                await api.close()
+            await stack.destroy()
+    finally:
+        private.purge()
