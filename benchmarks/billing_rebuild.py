@@ -401,6 +401,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # A first, active generation exists before any rebuild (as in a running service).
         await generations.ensure_active(engine)
         generation = await generations.create(engine)
+        load_before = os.getloadavg()[0]
         results["rebuild"] = await catch_up(
             engine,
             generation,
@@ -409,6 +410,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             timeout_s=args.timeout,
             batch_size=args.batch,
         )
+        results["load"] = (load_before, os.getloadavg()[0])
         print(f"rebuild: {results['rebuild']}", flush=True)
         if args.verify:
             started = time.perf_counter()
@@ -440,6 +442,7 @@ def main() -> int:
     raw_n, raw_s = r["raw"]
     dec_n, dec_s = r["decoded"]
     reb_n, reb_s = r["rebuild"]
+    load = r["load"]
     raw_rate, dec_rate, reb_rate = raw_n / raw_s, dec_n / dec_s, reb_n / reb_s
     command = (
         f"uv run python benchmarks/billing_rebuild.py --events {args.events} "
@@ -475,16 +478,20 @@ def main() -> int:
 {r["produced"]:,} events ({r["jobs"]:,} synthetic jobs of ~15 events each, {args.technicians}
 technicians) produced to a fresh namespace of billing's four input topics ({args.partitions}
 partitions each) by an idempotent, batched producer in {r["produce_s"]:.0f} s. Then, in the
-same run, over the same topics, on the shared 2-core machine (other engineers' tests running):
+same run, over the same topics, on 2 cores (1-minute load average {load[0]:.1f} before the
+rebuild, {load[1]:.1f} after):
 
 | pass | records | seconds | records/s | vs raw |
 |---|---|---|---|---|
 {table}
 
-{verification}The rebuild applies each record in a savepoint with its processed-event row and the
-partition's offset (the exactly-once runner every consumer uses), which is where the gap to
-the raw rate goes; events billing does not read (device progress, checklists, notes) are
-skipped without touching the database.
+{verification}The rebuild runs billing's projector through the exactly-once runner every consumer
+uses: per batch, one transaction records the processed event ids (one statement) and the
+partitions' offsets beside the effects, applied under one savepoint, falling back to record
+by record only when a record fails. Events billing does not read (device progress,
+checklists, notes) are skipped without touching the database. The measured figure before
+that batch path (record by record, each in its own savepoint) was 438 records/s, 1/134 of
+raw, over the same million events on a busier machine.
 """
     if not args.no_report:
         write_section("billing_rebuild", "Billing rebuild rate vs raw consume", command, body)

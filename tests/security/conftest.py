@@ -8,30 +8,17 @@ module seeds its own records with its own ids; the role rules run before the fuz
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from jobstream.contracts.topics import all_topic_specs
-from jobstream.demo import SERVICES, Stack
-from jobstream.messaging.admin import delete_topics, ensure_topics
-from jobstream.testing.infra import Infra, create_database, drop_database
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from jobstream.demo import Stack
+from jobstream.simulation.processes import ServiceStack
+from jobstream.testing.infra import Infra
 
 
 @dataclass
@@ -41,7 +28,6 @@ class LiveStack:
     client: Stack
     namespace: str
     logs: Path
-    processes: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
 
     @property
     def urls(self) -> dict[str, str]:
@@ -52,19 +38,6 @@ class LiveStack:
         return {p.stem: p.read_text(errors="replace") for p in self.logs.glob("*.log")}
 
 
-def _environment(infra: Infra, database_url: str, namespace: str, objects: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
-        "JOBSTREAM_NAMESPACE": namespace,
-        "JOBSTREAM_ENV": "production",
-        "JOBSTREAM_LOG_LEVEL": "INFO",
-        "JOBSTREAM_OBJECT_STORE_ROOT": str(objects),
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 @pytest_asyncio.fixture(scope="package")
 async def live_stack(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
@@ -73,50 +46,23 @@ async def live_stack(
     API, consumers and relay) as separate processes; stop them and delete their databases
     and topics afterwards."""
     workdir = tmp_path_factory.mktemp("stack")
-    namespace = f"sec-{uuid.uuid4().hex[:8]}"
-    specs = all_topic_specs(3, namespace)
-    await ensure_topics(infra.bootstrap_servers, specs)
-    databases: list[str] = []
-    processes: dict[str, asyncio.subprocess.Process] = {}
-    urls: dict[str, str] = {}
+    services = ServiceStack(
+        infra,
+        workdir,
+        namespace=f"sec-{uuid.uuid4().hex[:8]}",
+        extra_env={
+            "JOBSTREAM_LOG_LEVEL": "INFO",
+            "JOBSTREAM_OBJECT_STORE_ROOT": str(workdir / "objects"),
+        },
+    )
     client: Stack | None = None
     try:
-        envs = {}
-        for service in SERVICES:
-            databases.append(await asyncio.to_thread(create_database, infra, "sec"))
-            envs[service] = _environment(infra, databases[-1], namespace, workdir / "objects")
-        migrations = {
-            s: await asyncio.create_subprocess_exec(
-                sys.executable, "-m", f"jobstream.{s}", "migrate", env=envs[s]
-            )
-            for s in SERVICES
-        }
-        for service, migration in migrations.items():
-            assert await migration.wait() == 0, f"{service} migrate failed"
-        for service in SERVICES:
-            port = free_port()
-            with (workdir / f"{service}.log").open("wb") as log:
-                processes[service] = await asyncio.create_subprocess_exec(
-                    *(sys.executable, "-m", f"jobstream.{service}", "serve", "--port", str(port)),
-                    env=envs[service],
-                    stdout=log,
-                    stderr=asyncio.subprocess.STDOUT,
-                )
-            urls[service] = f"http://127.0.0.1:{port}"
-        client = Stack(urls)
+        await services.create()
+        services.start_all()
+        client = Stack(services.urls)
         await client.wait_ready(timeout_s=120)
-        yield LiveStack(client, namespace, workdir, processes)
+        yield LiveStack(client, services.namespace, workdir)
     finally:
         if client is not None:
             await client.close()
-        for process in processes.values():
-            process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        for url in databases:
-            await asyncio.to_thread(drop_database, infra, url)
-        await delete_topics(infra.bootstrap_servers, [s.name for s in specs])
+        await services.destroy()

@@ -123,6 +123,23 @@ class Journey:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+async def wait_until_ready(
+    client: httpx.AsyncClient, urls: dict[str, str], timeout_s: float
+) -> None:
+    """Until every service's /readyz answers 200, or TimeoutError naming the one that did not."""
+    deadline = time.monotonic() + timeout_s
+    for service, url in urls.items():
+        while True:
+            try:
+                if (await client.get(f"{url}/readyz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service} at {url} not ready after {timeout_s}s")
+            await asyncio.sleep(0.2)
+
+
 class Stack:
     """HTTP clients for the five services, with tokens minted from the shared secret."""
 
@@ -151,17 +168,7 @@ class Stack:
 
     async def wait_ready(self, timeout_s: float = 60.0) -> None:
         """Until every service's /readyz answers 200."""
-        deadline = time.monotonic() + timeout_s
-        for service, url in self.urls.items():
-            while True:
-                try:
-                    if (await self.client.get(f"{url}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} at {url} not ready after {timeout_s}s")
-                await asyncio.sleep(0.2)
+        await wait_until_ready(self.client, self.urls, timeout_s)
 
     async def register_technicians(self) -> None:
         """The demo crew (already registered is fine)."""

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from jobstream.auth import Role, mint_token
+from jobstream.demo import wait_until_ready
 from jobstream.settings import AuthSettings
 
 SERVICES = ("intake", "dispatch", "fieldupdates", "billing", "reporting")
@@ -109,14 +110,4 @@ class Api:
 
     async def wait_ready(self, timeout_s: float = 120.0) -> None:
         """Until every service's /readyz answers 200."""
-        deadline = time.monotonic() + timeout_s
-        for service, url in self.urls.items():
-            while True:
-                try:
-                    if (await self.client.get(f"{url}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} at {url} not ready after {timeout_s}s")
-                await asyncio.sleep(0.2)
+        await wait_until_ready(self.client, self.urls, timeout_s)

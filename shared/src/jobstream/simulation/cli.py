@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -53,8 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds-per-minute",
         type=float,
-        default=0.1,
-        help="device time per simulated minute of field work (compression)",
+        default=0.02,
+        help="seconds of device time per simulated minute of field work (compression); the "
+        "run waits at the end until every device's clock is past, so a larger value makes "
+        "a full-size day minutes longer",
     )
     parser.add_argument("--payment-share", type=float, default=0.5)
     parser.add_argument("--tag", default=None, help="id prefix (default: random)")
@@ -150,8 +154,39 @@ async def _run_with_faults(args: argparse.Namespace, sizes: Sizes) -> FaultyDay:
         )
 
 
+def _ensure_jwt_secret(own_stack: bool) -> str | None:
+    """Tokens must be signed with the services' secret: a fresh one for a stack this command
+    starts (its processes inherit it), else the one `make up` made. Answers an error."""
+    if os.environ.get("JOBSTREAM_JWT_SECRET"):
+        return None
+    if own_stack:
+        os.environ["JOBSTREAM_JWT_SECRET"] = secrets.token_hex(32)
+        return None
+    from jobstream.testing.infra import local_stack_run_dir
+
+    made_by_make_up = local_stack_run_dir() / "jwt-secret"
+    if made_by_make_up.exists():
+        os.environ["JOBSTREAM_JWT_SECRET"] = made_by_make_up.read_text().strip()
+        return None
+    return (
+        "JOBSTREAM_JWT_SECRET is not set and no `make up` stack was found: set it to the "
+        "services' secret, or pass --start-stack or --faults"
+    )
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    # SIGTERM unwinds like Ctrl-C, so the stack, databases, topics and private broker this
+    # command made are removed on the way out.
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the day; exit 1 when any invariant failed."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    problem = _ensure_jwt_secret(own_stack=args.start_stack or args.faults)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if args.faults:
         if args.waves < 3:
             print("--faults needs --waves 3 or more (faults come after rounds 1 and 2)")

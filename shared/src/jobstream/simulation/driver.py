@@ -84,12 +84,15 @@ async def poll(what: str, probe: Callable[[], Awaitable[Any]], timeout_s: float)
 
 
 async def wait_until_past(moment: datetime, timeout_s: float) -> None:
-    """Until the wall clock has passed ``moment`` (a deadline guards a clock far ahead)."""
+    """Until the wall clock has passed ``moment``: the wait it needs, plus ``timeout_s`` of
+    slack. Devices' clocks run ahead of the wall clock by the compressed work they did,
+    which grows with the size of the day (minutes for a full-size one)."""
+    lead = max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
     async def past() -> bool:
         return datetime.now(UTC) > moment
 
-    await poll(f"the clock to pass {moment.isoformat()}", past, timeout_s)
+    await poll(f"the clock to pass {moment.isoformat()}", past, lead + timeout_s)
 
 
 class Driver:
@@ -884,6 +887,8 @@ class Driver:
                 continue  # not chargeable, or not issued yet: nothing to pay
             invoice = invoices[0]
             amount = invoice["gross_total_minor"]
+            if amount == 0:
+                continue  # covered by the contract: nothing to pay
             paid_at = _ms(datetime.now(UTC))
             await self.api.call(
                 "billing",

@@ -66,15 +66,20 @@ def _from_testcontainers() -> Iterator[Infra]:
         yield Infra(kafka.get_bootstrap_server(), pg.get_connection_url(), "testcontainers")
 
 
-def _from_local_stack() -> Infra:
-    root = repo_root()
-    subprocess.run(["bash", str(root / "deploy/local/stack.sh"), "infra-up"], check=True)
+def local_stack_run_dir() -> Path:
+    """Where deploy/local/stack.sh keeps the running stack's state (stack.env, jwt-secret)."""
     home = Path(
         os.environ.get("JOBSTREAM_HOME")
         or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jobstream"
     )
+    return home / "run"
+
+
+def _from_local_stack() -> Infra:
+    root = repo_root()
+    subprocess.run(["bash", str(root / "deploy/local/stack.sh"), "infra-up"], check=True)
     values: dict[str, str] = {}
-    for line in (home / "run" / "stack.env").read_text().splitlines():
+    for line in (local_stack_run_dir() / "stack.env").read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()

@@ -149,7 +149,12 @@ async def record_payment(
             raise HTTPException(status.HTTP_409_CONFLICT, detail="invoice was credited")
         outstanding = state.outstanding(invoice_id)
         if outstanding == 0:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="invoice is already paid")
+            detail = (
+                "invoice totals zero: nothing to pay"
+                if found["gross_total_minor"] == 0
+                else "invoice is already paid"
+            )
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
         amount = body.amount_minor or outstanding
         if amount > outstanding:
             raise HTTPException(422, detail=f"amount_minor: exceeds the {outstanding} outstanding")
