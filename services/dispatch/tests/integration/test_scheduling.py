@@ -154,6 +154,10 @@ async def test_an_urgent_job_displaces_a_routine_one_and_moved_jobs_are_reschedu
     assert data["previous_technician_id"] == "tech-near"
     assert data["technician_id"] == "tech-far"
     assert any("displaced by P1" in r for r in data["reasons"])
+    # The office still sees when it was first scheduled; the decision time moved.
+    view = await dispatch.job(routine.work_order_id)
+    assert datetime.fromisoformat(view["first_scheduled_at"]) == at(7)
+    assert datetime.fromisoformat(view["decided_at"]) == at(9)
     # The new technician's device gets the pack; the frozen current job did not move.
     assert moved[-1]["event_type"] == "JobDispatched"
     assert moved[-1]["data"]["technician_id"] == "tech-far"

@@ -468,8 +468,10 @@ class Driver:
             self._observe(job, view)
 
     def _observe(self, job: Job, view: dict[str, Any]) -> None:
-        if job.scheduled_at is None and view["state"] == "scheduled":
-            job.scheduled_at = parse_time(view["decided_at"])
+        if view.get("first_scheduled_at"):
+            # The first JobScheduled: decided_at moves when a later decision (an urgent job
+            # bumping this one) reschedules it before the simulator looks.
+            job.scheduled_at = parse_time(view["first_scheduled_at"])
         if view["state"] == "failed":
             job.failed_reason = view.get("failure_reason")
             return

@@ -109,6 +109,7 @@ async def project_job_scheduled(conn: AsyncConnection, rec: RecordedEvent) -> No
     e = rec.data
     assert isinstance(e, JobScheduled)
     await queries.upsert_job(conn, e.work_order_id, **_decision(e), decided_at=e.scheduled_at)
+    await queries.mark_first_scheduled(conn, e.work_order_id, e.scheduled_at)
 
 
 async def project_job_rescheduled(conn: AsyncConnection, rec: RecordedEvent) -> None:

@@ -175,6 +175,15 @@ async def upsert_job(conn: AsyncConnection, work_order_id: str, **values: Any) -
     )
 
 
+async def mark_first_scheduled(conn: AsyncConnection, work_order_id: str, at: datetime) -> None:
+    """Remember when the job was first scheduled (only the first time)."""
+    await conn.execute(
+        update(jobs)
+        .where(jobs.c.work_order_id == work_order_id, jobs.c.first_scheduled_at.is_(None))
+        .values(first_scheduled_at=at)
+    )
+
+
 async def update_job(conn: AsyncConnection, work_order_id: str, **values: Any) -> None:
     """Change some columns of a job's schedule row."""
     await conn.execute(update(jobs).where(jobs.c.work_order_id == work_order_id).values(**values))

@@ -89,6 +89,8 @@ jobs = Table(
     Column("failure_reason", Text, nullable=True),
     Column("failure_detail", Text, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    # The first JobScheduled's instant; decided_at moves with every later decision.
+    Column("first_scheduled_at", DateTime(timezone=True), nullable=True),
     Column("dispatched_to", Text, nullable=True),
     Column("dispatched_at", DateTime(timezone=True), nullable=True),
     Index("ix_jobs_technician_window", "technician_id", "window_start"),
