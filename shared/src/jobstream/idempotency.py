@@ -67,7 +67,14 @@ async def remembered(
     if row.request_hash != digest:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail="Idempotency-Key was already used with a different request body",
+            # Shaped like every other 422 (FastAPI's validation error), as documented.
+            detail=[
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": "Idempotency-Key was already used with a different request body",
+                    "type": "idempotency_key_reused",
+                }
+            ],
         )
     return row.status_code, row.response
 

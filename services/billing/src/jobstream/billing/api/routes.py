@@ -212,7 +212,17 @@ exports_router = APIRouter(prefix="/exports/xero", tags=["export"])
 CSV = "text/csv; charset=utf-8"
 
 
-@exports_router.get("/invoices.csv", summary="Invoices in Xero's sales invoice import format")
+class CsvResponse(Response):
+    """Documents the exports as text/csv in the OpenAPI document."""
+
+    media_type = "text/csv"
+
+
+@exports_router.get(
+    "/invoices.csv",
+    summary="Invoices in Xero's sales invoice import format",
+    response_class=CsvResponse,
+)
 async def export_invoices(
     _principal: Annotated[Principal, Depends(Office)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
@@ -230,7 +240,9 @@ async def export_invoices(
     )
 
 
-@exports_router.get("/credit-notes.csv", summary="Credit notes in Xero's import format")
+@exports_router.get(
+    "/credit-notes.csv", summary="Credit notes in Xero's import format", response_class=CsvResponse
+)
 async def export_credit_notes(
     _principal: Annotated[Principal, Depends(Office)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
