@@ -209,6 +209,16 @@ class World:
         self.attachment_id = f"sec-photo-{uuid.uuid4().hex[:8]}"
 
 
+async def invoice_of(stack: Any, billing: str, work_order_id: str) -> str:
+    """The id of the invoice the journey's completion produced."""
+    response = await stack.client.get(
+        f"{billing}/invoices", params={"work_order_id": work_order_id}, headers=stack.office
+    )
+    assert response.status_code == 200, response.text
+    [invoice] = response.json()
+    return str(invoice["invoice_id"])
+
+
 @pytest_asyncio.fixture(scope="module")
 async def world(live_stack: Any) -> World:
     stack = live_stack.client
@@ -255,6 +265,7 @@ async def world(live_stack: Any) -> World:
         "asset_id": records["/assets"]["asset_id"],
         "contract_id": records["/contracts"]["contract_id"],
         "plan_id": records["/maintenance-plans"]["plan_id"],
+        "invoice": await invoice_of(stack, world.urls["billing"], done.work_order_id),
     }
 
     # Customer Y's job: released, scheduled and on its technician's device, not started.

@@ -51,7 +51,8 @@ async def test_a_customer_sees_only_their_own_invoices(api):
     assert len((await client.get("/invoices", headers=mine)).json()) == 1
     assert (await client.get("/invoices", headers=theirs)).json() == []
     url = f"/invoices/{invoice['invoice_number']}"
-    assert (await client.get(url, headers=theirs)).status_code == 403
+    # Another customer's invoice answers as if it did not exist (ADR 0006).
+    assert (await client.get(url, headers=theirs)).status_code == 404
     assert (await client.get("/invoices?customer_id=cust-a", headers=theirs)).status_code == 403
 
 

@@ -102,10 +102,12 @@ async def get_invoice(
     """The invoice document with its status and payments."""
     async with projection(runtime) as conn:
         found = await queries.get_invoice(conn, invoice)
-        if found is None:
+        # Another customer's invoice answers as one that does not exist: the answer must
+        # not tell whether the id exists (ADR 0006).
+        if found is None or (
+            principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id
+        ):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
-        if principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your invoice")
         found["payments"] = await queries.payments_of(conn, found["invoice_id"])
         return found
 
@@ -128,7 +130,7 @@ async def record_payment(
     now = datetime.now(UTC)
     paid_at = body.paid_at or now
     if (paid_at - now).total_seconds() > 60:
-        raise HTTPException(422, detail="paid_at: must not be in the future")
+        raise unprocessable("paid_at", "must not be in the future")
     digest = idempotency.request_hash({"invoice": invoice, **body.model_dump(mode="json")})
     async with projection(runtime, write=True) as conn:
         if idempotency_key:
@@ -157,9 +159,9 @@ async def record_payment(
             raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
         amount = body.amount_minor or outstanding
         if amount > outstanding:
-            raise HTTPException(422, detail=f"amount_minor: exceeds the {outstanding} outstanding")
+            raise unprocessable("amount_minor", f"exceeds the {outstanding} outstanding")
         if paid_at < datetime.fromisoformat(found["issued_at"]):
-            raise HTTPException(422, detail="paid_at: before the invoice was issued")
+            raise unprocessable("paid_at", "before the invoice was issued")
         paid = InvoicePaid(
             work_order_id=work_order_id,
             invoice_id=invoice_id,
@@ -210,6 +212,14 @@ async def list_credit_notes(
 
 exports_router = APIRouter(prefix="/exports/xero", tags=["export"])
 CSV = "text/csv; charset=utf-8"
+
+
+def unprocessable(field: str, message: str) -> HTTPException:
+    """A 422 naming the body field, shaped like FastAPI's own (as the OpenAPI documents)."""
+    return HTTPException(
+        422,
+        detail=[{"loc": ["body", field], "msg": f"{field}: {message}", "type": "value_error"}],
+    )
 
 
 class CsvResponse(Response):
