@@ -53,6 +53,7 @@ from report import percentile, write_section
 from jobstream.auth import Role, mint_token
 from jobstream.contracts.topics import all_topic_specs, namespaced
 from jobstream.db import libpq_dsn
+from jobstream.demo import wait_until_ready
 from jobstream.messaging.admin import delete_topics, ensure_topics
 from jobstream.service import Runtime, ServiceSettings
 from jobstream.settings import AuthSettings
@@ -144,18 +145,8 @@ class Stack:
         await self._wait_ready(timeout_s=180)
 
     async def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient(timeout=5) as client:
-            for service, url in self.urls.items():
-                while True:
-                    try:
-                        if (await client.get(f"{url}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{service} not ready after {timeout_s:.0f}s")
-                    await asyncio.sleep(0.5)
+            await wait_until_ready(client, self.urls, timeout_s)
 
     def rss(self) -> dict[str, int]:
         """Resident memory of each process, in bytes (VmRSS from /proc)."""
