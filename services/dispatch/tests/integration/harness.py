@@ -150,7 +150,13 @@ class Dispatch:
         engine = self.client._transport.app.state.runtime.engine  # type: ignore[attr-defined]
         async with engine.connect() as conn:
             rows = await conn.execute(
-                select(events.c.event_type, events.c.data, events.c.causation_id, events.c.event_id)
+                select(
+                    events.c.event_type,
+                    events.c.data,
+                    events.c.causation_id,
+                    events.c.event_id,
+                    events.c.occurred_at,
+                )
                 .where(events.c.stream_id == work_order_id)
                 .order_by(events.c.position)
             )

@@ -250,6 +250,41 @@ async def test_a_late_start_pushes_the_technicians_next_job(dispatch):
     assert any("started at 09:45" in r for r in moved["data"]["reasons"])
 
 
+async def test_a_decision_never_goes_back_in_time_before_the_jobs_last_one(dispatch):
+    # A device offline since 09:45 syncs the start of the first job after the second job
+    # was scheduled at 09:50. The start pushes the second job; its JobRescheduled answers an
+    # event stamped 09:45, but a job's decisions stay in time order (ADR 0066) — else a
+    # timeline ordered by time would show the move before the scheduling.
+    await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
+    first = released(at(7), place=SALFORD, duration=60, window=(at(8), at(10)))
+    await dispatch.send(first)
+    second = released(at(9, 50), place=SALFORD, duration=60, window=(at(9, 30), at(13)))
+    await dispatch.send(second)
+    [scheduled] = [
+        d
+        for d in await dispatch.decisions(second.work_order_id)
+        if d["event_type"] == "JobScheduled"
+    ]
+    assert scheduled["occurred_at"] == at(9, 50)
+
+    started = JobStarted(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        device_time=at(9, 45),
+        received_at=at(10, 5),
+    )
+    [env] = await dispatch.send(started)
+    decisions = await dispatch.decisions(second.work_order_id)
+    moved = decisions[-1]
+    assert moved["event_type"] == "JobRescheduled" and moved["causation_id"] == env.id
+    assert moved["occurred_at"] == at(9, 50)
+    assert datetime.fromisoformat(moved["data"]["rescheduled_at"]) == at(9, 50)
+    times = [d["occurred_at"] for d in decisions]
+    assert times == sorted(times)
+    job = await dispatch.job(second.work_order_id)
+    assert datetime.fromisoformat(job["first_scheduled_at"]) == at(9, 50)
+
+
 async def test_the_board_shows_tiers_timelines_and_live_location(dispatch):
     await dispatch.register(technician("tech-amir", SALFORD))
     urgent = released(at(9), priority=Priority.P1, respond=timedelta(hours=1))

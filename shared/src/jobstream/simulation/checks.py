@@ -64,6 +64,13 @@ class Report:
         return not self.failures
 
 
+def _same_instant(a: float | None, b: float | None) -> bool:
+    """Epoch seconds equal to the microsecond (PostgreSQL's resolution)."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) < 1e-6 * 2
+
+
 def _close(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         if a is None or b is None:
@@ -363,6 +370,34 @@ class Checker:
             )
             r.expect("no credit note", not credits, f"{job.work_order_id}: {credits}")
 
+    async def reporting_instants_match(self) -> None:
+        """Per job, reporting's logged and first-scheduled instants equal intake's and
+        dispatch's. The KPI groups below are means over many jobs; this names the job (and
+        shows reporting's scheduling events in its order) when one differs."""
+        r = self.report
+        scheduling = {"JobScheduled", "JobRescheduled", "JobUnscheduled", "SchedulingFailed"}
+        for job in self.ledger.jobs.values():
+            view = await self.api.get("reporting", f"/jobs/{job.work_order_id}")
+            facts = view.get("facts", {})
+            mine = {
+                "logged_at": job.logged_at.timestamp(),
+                "scheduled_at": job.scheduled_at.timestamp() if job.scheduled_at else None,
+            }
+            diff = {
+                k: (facts.get(k), v) for k, v in mine.items() if not _same_instant(facts.get(k), v)
+            }
+            if diff:
+                timeline = await self.api.get("reporting", f"/jobs/{job.work_order_id}/timeline")
+                seen = [
+                    f"{e['event_type']}@{e['occurred_at']}#{e.get('sequence')}"
+                    for e in timeline["events"]
+                    if e["event_type"] in scheduling
+                ]
+                detail = f"{job.work_order_id} (reporting, expected): {diff}; in order: {seen}"
+            else:
+                detail = ""
+            r.expect("reporting's job instants", not diff, detail)
+
     async def kpis_match(self) -> None:
         """Reporting's KPIs (per customer, per technician, and the backlog when the stack
         holds only this run) equal the simulator's."""
@@ -460,6 +495,7 @@ class Checker:
         await self.one_work_order_per_request()
         await self.qualified_assignments()
         await self.invoiced_once_with_the_right_total()
+        await self.reporting_instants_match()
         await self.kpis_match()
         return self.report
 

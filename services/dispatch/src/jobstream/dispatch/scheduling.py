@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import Event
@@ -414,6 +415,7 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
         if old == new and wo not in decision.placements and wo not in decision.dispatch_again:
             continue  # untouched by this decision
         details = WorkOrderDetails.model_validate(row["details"])
+        at = await _stream_time(conn, wo, cause.at)
         out: list[Event] = []
         forced = wo in decision.forced
         common: dict[str, Any] = {
@@ -446,7 +448,7 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                 "considered": _considered(decision.placements.get(wo)),
             }
             if old is None:
-                out.append(JobScheduled(**common, **timing, scheduled_at=cause.at))
+                out.append(JobScheduled(**common, **timing, scheduled_at=at))
             elif moved:
                 assert old is not None
                 out.append(
@@ -455,7 +457,7 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                         **timing,
                         previous_technician_id=old.technician_id,
                         previous_window_start=to_datetime(old.start),
-                        rescheduled_at=cause.at,
+                        rescheduled_at=at,
                     )
                 )
             if (
@@ -468,7 +470,7 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                         work_order_id=wo,
                         technician_id=new.technician_id,
                         job_pack=await _job_pack(conn, wo, details, new),
-                        dispatched_at=cause.at,
+                        dispatched_at=at,
                     )
                 )
         elif old is not None:
@@ -479,7 +481,7 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                     reason=decision.unscheduled_reason.get(wo, "taken off the plan")[:500],
                     reasons=tuple(decision.notes.get(wo, [])),
                     considered=_considered(decision.placements.get(wo)),
-                    unscheduled_at=cause.at,
+                    unscheduled_at=at,
                 )
             )
         placement = decision.placements.get(wo)
@@ -498,17 +500,31 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                         reason=SchedulingFailureReason(placement.failure),
                         detail=placement.detail[:500],
                         considered=_considered(placement),
-                        failed_at=cause.at,
+                        failed_at=at,
                     )
                 )
         if out:
-            await _append(conn, wo, row.get("correlation_id"), cause, out)
+            await _append(conn, wo, row.get("correlation_id"), cause, at, out)
             appended.extend(out)
     return appended
 
 
+async def _stream_time(conn: AsyncConnection, wo: str, at: datetime) -> datetime:
+    """``at``, or the job's last decision time if that is later. A decision is stamped with
+    its cause's business time (ADR 0005), and a cause can be older than the job's last
+    decision (a device syncing late); a job's own decisions must still read in time order,
+    or a timeline ordered by time shows a move before the scheduling (ADR 0066)."""
+    last = await conn.scalar(select(func.max(events.c.occurred_at)).where(events.c.stream_id == wo))
+    return max(at, last) if last is not None else at
+
+
 async def _append(
-    conn: AsyncConnection, wo: str, correlation_id: str | None, cause: Cause, out: list[Event]
+    conn: AsyncConnection,
+    wo: str,
+    correlation_id: str | None,
+    cause: Cause,
+    at: datetime,
+    out: list[Event],
 ) -> None:
     version = await store.current_version(conn, wo)
     recorded = await store.append(
@@ -519,7 +535,7 @@ async def _append(
         correlation_id=correlation_id or cause.event_id,
         causation_id=cause.event_id,
         event_ids=[derived_id(cause.event_id, wo, e.event_type) for e in out],
-        occurred_at=cause.at,
+        occurred_at=at,
     )
     await project(conn, recorded)
 
