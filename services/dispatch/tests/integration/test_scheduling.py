@@ -228,6 +228,67 @@ async def test_an_amendment_re_sends_the_job_pack(dispatch):
     assert last["data"]["job_pack"]["details"]["access_instructions"] == "Ring bell twice"
 
 
+async def test_a_job_raised_to_urgent_moves_ahead_of_routine_work(dispatch):
+    # Intake answers a priority change on a released job with WorkOrderAmended (new
+    # priority and deadlines). A job that became urgent is placed again as urgent jobs
+    # are — it may displace routine work — rather than keeping its afternoon slot.
+    await dispatch.register(technician("tech-near", SALFORD, shifts=shifts("08:00", "17:00")))
+    await dispatch.register(technician("tech-far", LIVERPOOL, shifts=shifts("08:00", "17:00")))
+    morning = released(at(7), place=SALFORD, priority=Priority.P4, duration=180)
+    midday = released(at(7), place=SALFORD, priority=Priority.P4, duration=180)
+    await dispatch.send(morning, midday)
+    later = released(at(7, 10), place=SALFORD, priority=Priority.P3, duration=60)
+    await dispatch.send(later)
+    before = await dispatch.job(later.work_order_id)
+    assert datetime.fromisoformat(before["window_start"]) >= at(11)
+
+    details = later.details.model_copy(
+        update={"priority": Priority.P1, "respond_by": at(10), "resolve_by": at(12)}
+    )
+    [env] = await dispatch.send(
+        WorkOrderAmended(
+            work_order_id=later.work_order_id,
+            details=details,
+            changed_fields=("priority", "resolve_by", "respond_by"),
+            reason="customer has no heating and a newborn",
+            amended_by="office",
+            amended_at=at(7, 30),
+        )
+    )
+    after = await dispatch.job(later.work_order_id)
+    assert datetime.fromisoformat(after["window_start"]) <= at(10)
+    moved = (await dispatch.decisions(later.work_order_id))[-2:]
+    assert [d["event_type"] for d in moved] == ["JobRescheduled", "JobDispatched"]
+    assert moved[0]["causation_id"] == env.id
+    assert any("raised to P1" in r for r in moved[0]["data"]["reasons"])
+
+
+async def test_a_job_raised_to_urgent_keeps_its_slot_when_nothing_sooner_exists(dispatch):
+    await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
+    job = released(at(7), place=SALFORD, priority=Priority.P3, duration=60)
+    await dispatch.send(job)
+    before = await dispatch.job(job.work_order_id)
+    details = job.details.model_copy(
+        update={"priority": Priority.P1, "respond_by": at(9), "resolve_by": at(12)}
+    )
+    await dispatch.send(
+        WorkOrderAmended(
+            work_order_id=job.work_order_id,
+            details=details,
+            changed_fields=("priority", "resolve_by", "respond_by"),
+            reason="vulnerable customer",
+            amended_by="office",
+            amended_at=at(7, 30),
+        )
+    )
+    after = await dispatch.job(job.work_order_id)
+    assert after["state"] == "scheduled"
+    assert after["window_start"] == before["window_start"]
+    assert after["technician_id"] == "tech-amir"
+    kinds = [d["event_type"] for d in await dispatch.decisions(job.work_order_id)]
+    assert kinds == ["JobScheduled", "JobDispatched", "JobDispatched"]  # the pack, re-sent
+
+
 async def test_a_late_start_pushes_the_technicians_next_job(dispatch):
     await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
     first = released(at(7), place=SALFORD, duration=60, window=(at(8), at(10)))

@@ -83,6 +83,10 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
             site_id=e.details.site.site_id,
         )
         wo = e.work_order_id
+        # A priority change on a released job reaches dispatch as this amendment.
+        became_urgent = _urgent(settings, e.details) and (
+            row["priority"] not in settings.urgent_priorities
+        )
 
         def change(d: Decision) -> None:
             job = job_spec(wo, e.details, to_minutes(e.amended_at))
@@ -93,6 +97,17 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
                     d.place(wo, bump=_urgent(settings, e.details))
                 return
             d.plan.remove(wo)
+            d.dispatch_again.add(wo)
+            movable = not (current.frozen or current.forced)
+            if became_urgent and movable and current.start > job.respond_by:
+                # Raised to urgent and its slot misses the new respond-by: place it as a
+                # new urgent job is placed (it may displace routine work), if that is
+                # sooner; otherwise it keeps its slot (fewest moves, ADR 0020).
+                sooner = d.engine.options(d.plan, job, bump=True)
+                if sooner.option is not None and sooner.option.start < current.start:
+                    d.note(wo, f"raised to P{job.priority}: placed again as an urgent job")
+                    d.place(wo, bump=True)
+                    return
             d.plan.put(
                 Visit(
                     wo,
@@ -103,7 +118,6 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
                     current.forced,
                 )
             )
-            d.dispatch_again.add(wo)
             d.repair(current.technician_id, f"work order {wo} amended")
 
         await _decide(conn, settings, envelope, e.amended_at, change)
