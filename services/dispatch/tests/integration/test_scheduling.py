@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobstream.contracts.common import GeoPoint, Priority
-from jobstream.contracts.field import JobCompleted, JobStarted, NoteAdded, TechnicianLocated
+from jobstream.contracts.field import (
+    HoldReason,
+    JobCompleted,
+    JobPutOnHold,
+    JobReopened,
+    JobResumed,
+    JobStarted,
+    NoteAdded,
+    TechnicianLocated,
+)
 from jobstream.contracts.intake import WorkOrderAmended, WorkOrderCancelled
 from jobstream.testing.waiting import wait_until
 
@@ -344,6 +353,102 @@ async def test_a_decision_never_goes_back_in_time_before_the_jobs_last_one(dispa
     assert times == sorted(times)
     job = await dispatch.job(second.work_order_id)
     assert datetime.fromisoformat(job["first_scheduled_at"]) == at(9, 50)
+
+
+def completed(wo: str, tech: str, when: datetime) -> JobCompleted:
+    return JobCompleted(
+        work_order_id=wo,
+        technician_id=tech,
+        device_time=when,
+        received_at=when,
+        customer_id="cust-1",
+        job_type="boiler_service",
+        priority=Priority.P3,
+        completed_at=when,
+        labour_minutes=60,
+        work_done="Replaced the diverter valve",
+        first_time_fix=True,
+    )
+
+
+async def test_a_hold_keeps_the_technician_busy_on_site_and_shows_on_the_board(dispatch):
+    await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
+    first = released(at(7), place=SALFORD, duration=60, window=(at(8), at(10)))
+    second = released(at(7), place=SALFORD, duration=60, window=(at(9), at(15)))
+    await dispatch.send(first, second)
+    started = JobStarted(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        device_time=at(8),
+        received_at=at(8),
+    )
+    held = JobPutOnHold(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        device_time=at(8, 30),
+        received_at=at(8, 30),
+        reason=HoldReason.CUSTOMER_UNAVAILABLE,
+        detail="waiting for the customer to find the isolation key",
+    )
+    await dispatch.send(started, held)
+    assert (await dispatch.job(first.work_order_id))["field_status"] == "on_hold"
+    board = await dispatch.client.get(
+        "/board", params={"day": "2026-11-23"}, headers=dispatch.office
+    )
+    assert board.status_code == 200, board.text
+    assert "on_hold" in board.text
+
+    # Resumed at 10:30: the held hour ran past the planned end, so the next visit (planned
+    # for 09:00) now waits for the first job's remaining work.
+    resumed = JobResumed(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        device_time=at(10, 30),
+        received_at=at(10, 30),
+    )
+    [env] = await dispatch.send(resumed)
+    assert (await dispatch.job(first.work_order_id))["field_status"] == "in_progress"
+    nxt = await dispatch.job(second.work_order_id)
+    assert datetime.fromisoformat(nxt["window_start"]) >= at(10, 30)
+    moved = (await dispatch.decisions(second.work_order_id))[-1]
+    assert moved["event_type"] == "JobRescheduled" and moved["causation_id"] == env.id
+
+
+async def test_a_reopened_job_is_open_again_and_re_times_its_technicians_day(dispatch):
+    await dispatch.register(technician("tech-amir", SALFORD, shifts=shifts("08:00", "17:00")))
+    first = released(at(7), place=SALFORD, duration=60, window=(at(8), at(10)))
+    second = released(at(7), place=SALFORD, duration=60, window=(at(11), at(15)))
+    await dispatch.send(first, second)
+    await dispatch.send(completed(first.work_order_id, "tech-amir", at(9)))
+    assert (await dispatch.job(first.work_order_id))["status"] == "done"
+    assert datetime.fromisoformat((await dispatch.job(second.work_order_id))["window_start"]) == at(
+        11
+    )
+
+    reopened = JobReopened(
+        work_order_id=first.work_order_id,
+        technician_id="tech-amir",
+        reason="the boiler still locks out",
+        reopened_by="office-ann",
+        reopened_at=at(10, 50),
+    )
+    [env] = await dispatch.send(reopened)
+    view = await dispatch.job(first.work_order_id)
+    assert (view["status"], view["field_status"]) == ("open", "in_progress")
+    assert view["technician_id"] == "tech-amir"
+    # Tech-amir works the reopened job from 10:50 for its hour: the next visit waits.
+    nxt = await dispatch.job(second.work_order_id)
+    assert datetime.fromisoformat(nxt["window_start"]) == at(11, 50)
+    moved = [d for d in await dispatch.decisions(second.work_order_id)][-1]
+    assert moved["event_type"] == "JobRescheduled" and moved["causation_id"] == env.id
+    assert any("reopened at 10:50" in r for r in moved["data"]["reasons"])
+
+    # Finished again at 11:20: done again; the next visit keeps the time it was given
+    # (a repair never pulls a visit earlier than promised).
+    await dispatch.send(completed(first.work_order_id, "tech-amir", at(11, 20)))
+    assert (await dispatch.job(first.work_order_id))["status"] == "done"
+    nxt = await dispatch.job(second.work_order_id)
+    assert datetime.fromisoformat(nxt["window_start"]) == at(11, 50)
 
 
 async def test_the_board_shows_tiers_timelines_and_live_location(dispatch):

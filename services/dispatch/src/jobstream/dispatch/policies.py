@@ -11,6 +11,9 @@ from jobstream.contracts.common import WorkOrderDetails
 from jobstream.contracts.field import (
     JobCompleted,
     JobIncomplete,
+    JobPutOnHold,
+    JobReopened,
+    JobResumed,
     JobStarted,
     NoteAdded,
     TechnicianArrived,
@@ -229,6 +232,72 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
         summary = f"{e.reason.value}: {e.detail}" if e.detail else e.reason.value
         await _finished(conn, envelope, e, e.ended_at, "incomplete", summary)
 
+    async def _hold(conn: AsyncConnection, e: JobPutOnHold | JobResumed, status: str) -> None:
+        row = await queries.work_order(conn, e.work_order_id)
+        if row is None or row["status"] != "open":
+            return
+        await queries.update_work_order(
+            conn, e.work_order_id, field_status=status, field_technician_id=e.technician_id
+        )
+
+    async def on_job_put_on_hold(conn: AsyncConnection, envelope: Envelope) -> None:
+        """Paused on site: the technician is still busy there (the board shows why the day
+        slips; the visit's expected end keeps moving with the clock until it ends)."""
+        e = envelope.data
+        assert isinstance(e, JobPutOnHold)
+        await _hold(conn, e, "on_hold")
+
+    async def on_job_resumed(conn: AsyncConnection, envelope: Envelope) -> None:
+        """Work goes on after a hold: the job ends no earlier than now plus what is left,
+        so the technician's next visits are re-timed from it."""
+        e = envelope.data
+        assert isinstance(e, JobResumed)
+        await _hold(conn, e, "in_progress")
+        row = await queries.work_order(conn, e.work_order_id)
+        if row is None or row["status"] != "open":
+            return
+        at = e.device_time
+
+        def change(d: Decision) -> None:
+            if e.technician_id in d.plan.crews:
+                d.repair(e.technician_id, f"{e.work_order_id} resumed at {at:%H:%M} UTC")
+
+        await _decide(conn, settings, envelope, at, change)
+
+    async def on_job_reopened(conn: AsyncConnection, envelope: Envelope) -> None:
+        """The office reopened a finished job on the same visit (fieldupdates puts it back in
+        progress with the same technician): it is open again and occupies that technician
+        from now for its estimated duration, so the rest of their day is re-timed; when the
+        job is completed again, the technician is free as after any completion."""
+        e = envelope.data
+        assert isinstance(e, JobReopened)
+        row = await queries.work_order(conn, e.work_order_id)
+        if row is None or row["status"] != "done":
+            return
+        at = e.reopened_at
+        await queries.update_work_order(
+            conn,
+            e.work_order_id,
+            status="open",
+            field_status="in_progress",
+            field_technician_id=e.technician_id,
+            started_at=at,
+            ended_at=None,
+        )
+        decision = await load(conn, settings, at)
+        crews = decision.plan.crews
+        if decision.plan.visit_of(e.work_order_id) is None and e.technician_id in crews:
+            # Its visit was taken off the plan before it finished (a dispatcher moved it):
+            # put it back with the technician who is working it, under way from now.
+            job = decision.plan.jobs[e.work_order_id]
+            start = to_minutes(at)
+            decision.plan.put(
+                Visit(e.work_order_id, e.technician_id, start, start + job.duration, True, False)
+            )
+        if e.technician_id in crews:
+            decision.repair(e.technician_id, f"{e.work_order_id} reopened at {at:%H:%M} UTC")
+        await record(conn, decision, Cause(envelope.id, at))
+
     async def on_technician_located(conn: AsyncConnection, envelope: Envelope) -> None:
         """Keep the live location for the board and the next plan."""
         e = envelope.data
@@ -268,6 +337,9 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
         "JobStarted": on_job_started,
         "JobCompleted": on_job_completed,
         "JobIncomplete": on_job_incomplete,
+        "JobPutOnHold": on_job_put_on_hold,
+        "JobResumed": on_job_resumed,
+        "JobReopened": on_job_reopened,
         "TechnicianLocated": on_technician_located,
         "NoteAdded": on_note_added,
     }
