@@ -15,7 +15,7 @@ from jobstream.simulation import expect
 from jobstream.simulation.api import Api
 from jobstream.simulation.driver import parse_time, poll, wait_until_past
 from jobstream.simulation.ledger import Job, Ledger
-from jobstream.simulation.scenario import JOB_TYPES, Scenario
+from jobstream.simulation.scenario import JOB_TYPES, Scenario, Technician
 
 # Field events each applied action produces (one each); uploads add AttachmentAdded.
 EVENT_OF = {
@@ -99,6 +99,7 @@ class Checker:
         self.details: dict[str, dict[str, Any]] = {}
         self.expected: dict[str, expect.Invoice | None] = {}
         self.invoices: dict[str, list[dict[str, Any]]] = {}
+        self.others: dict[str, Technician] = {}  # technicians outside the run, as registered
         self.report = Report()
 
     # -------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ class Checker:
         """Every assignment seen (and dispatch's final one) went to a technician holding the
         required skills and certifications valid on the visit's local date."""
         r = self.report
+        own = {t.technician_id for t in self.sc.technicians}
         for job in self.ledger.jobs.values():
             details = self._details(job)
             response = await self.api.call(
@@ -292,6 +294,8 @@ class Checker:
                 start = parse_time(view["window_start"]) if view.get("window_start") else None
                 seen.append((view["technician_id"], start))
             for technician_id, start in seen:
+                if technician_id not in own and technician_id not in self.others:
+                    self.others[technician_id] = await self._registered(technician_id)
                 problem = self._unqualified(technician_id, start, details)
                 r.expect(
                     "no job assigned to an unqualified technician",
@@ -305,10 +309,28 @@ class Checker:
                     f"{job.work_order_id}: {action.technician_id} acted, assigned {seen}",
                 )
 
+    async def _registered(self, technician_id: str) -> Technician:
+        """A technician outside the run (a shared stack), as dispatch's registry holds them:
+        their assignments are checked against the same rules."""
+        row = await self.api.get("dispatch", f"/technicians/{technician_id}")
+        profile = row["profile"]
+        return Technician(
+            technician_id=technician_id,
+            trade="outside this run",
+            body=profile,
+            offline=False,
+            certifications={
+                c["name"]: date.fromisoformat(c["expires_on"])
+                for c in profile.get("certifications", [])
+                if c.get("expires_on")
+            },
+            skills={s["name"]: s["level"] for s in profile["skills"]},
+        )
+
     def _unqualified(
         self, technician_id: str, start: datetime | None, details: dict[str, Any]
     ) -> str | None:
-        tech = self.sc.technician(technician_id)
+        tech = self.others.get(technician_id) or self.sc.technician(technician_id)
         missing = set(details["required_skills"]) - set(tech.skills)
         if missing:
             return f"lacks skills {sorted(missing)}"

@@ -796,13 +796,42 @@ class Driver:
                     result.get("original_status"),
                 )
 
+    async def _claim(self, job: Job, own: set[str]) -> bool:
+        """Dispatch gave the job to a technician outside this run (on a shared stack: the
+        demo's crew, another run's). The simulator drives only its own devices, so the
+        office reassigns the job to one of the run's technicians — dispatch refuses any who
+        is unqualified or has no room (409). Answers whether one took it; a job none can
+        take stays where dispatch put it and is not worked."""
+        if job.work_order_id in self.ledger.left_with_others:
+            return False
+        for tech in self.sc.technicians:
+            response = await self.api.call(
+                "dispatch",
+                "POST",
+                f"/jobs/{job.work_order_id}/assign",
+                json={"technician_id": tech.technician_id},
+                headers=self.api.office,
+                ok=(200, 409),
+            )
+            if response.status_code == 200:
+                view = await self.api.get("dispatch", f"/jobs/{job.work_order_id}")
+                self._observe(job, view)
+                if job.technician_id in own:
+                    self.ledger.claimed_from_others.append(job.work_order_id)
+                    return True
+        self.ledger.left_with_others.append(job.work_order_id)
+        return False
+
     async def field(self, jobs: list[Job]) -> None:
         """Every technician works the jobs dispatch gave them, in the plan's order."""
         todo: dict[str, list[Job]] = {}
+        own = {t.technician_id for t in self.sc.technicians}
         for job in jobs:
             if job.handled or job.technician_id is None or job.request is None:
                 continue
             if job.request.plan.fate == "untouched":
+                continue
+            if job.technician_id not in own and not await self._claim(job, own):
                 continue
             todo.setdefault(job.technician_id, []).append(job)
         for technician_id, mine in sorted(todo.items()):

@@ -82,6 +82,10 @@ class Ledger:
     pricing: dict[str, Any] = field(default_factory=dict)
     sync_batches: int = 0
     sync_duplicates: int = 0
+    # Jobs dispatch gave a technician outside this run (a shared stack: the demo's, another
+    # run's): reassigned by the office to one of the run's own, or left unworked.
+    claimed_from_others: list[str] = field(default_factory=list)
+    left_with_others: list[str] = field(default_factory=list)
     unexpected_rejections: list[str] = field(default_factory=list)
     finished_at: datetime | None = None
 

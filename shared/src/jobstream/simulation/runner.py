@@ -46,6 +46,8 @@ class Outcome:
             "device_actions": sum(len(j.actions) for j in jobs),
             "sync_batches": self.ledger.sync_batches,
             "sync_duplicates_answered": self.ledger.sync_duplicates,
+            "claimed_from_other_technicians": len(self.ledger.claimed_from_others),
+            "left_with_other_technicians": len(self.ledger.left_with_others),
             "payments": sum(len(j.payments) for j in jobs),
             "unexpected_rejections": len(self.ledger.unexpected_rejections),
             "checks": sum(self.report.checked.values()),
