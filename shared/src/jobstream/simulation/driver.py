@@ -796,6 +796,18 @@ class Driver:
                     result.get("original_status"),
                 )
 
+    async def _still_assigned(self, job: Job, technician_id: str) -> bool:
+        """An online device sees its job list as it is now, before it sets off: dispatch may
+        have moved the job since (a repair after another job's start, an urgent job)."""
+        view = await self.api.get("dispatch", f"/jobs/{job.work_order_id}")
+        if view["state"] == "scheduled" and view["technician_id"] == technician_id:
+            return True
+        if view["state"] == "scheduled":
+            self._observe(job, view)
+        else:
+            job.technician_id = None  # the next round's refresh sees it if placed again
+        return False
+
     async def _claim(self, job: Job, own: set[str]) -> bool:
         """Dispatch gave the job to a technician outside this run (on a shared stack: the
         demo's crew, another run's). The simulator drives only its own devices, so the
@@ -838,6 +850,8 @@ class Driver:
             mine.sort(key=lambda j: (j.assignments[-1][1] or j.logged_at, j.work_order_id))
             tech = self.sc.technician(technician_id)
             for job in mine:
+                if not tech.offline and not await self._still_assigned(job, technician_id):
+                    continue  # moved since the office looked: a later round works it
                 pack = await self._pack(job, technician_id)
                 actions = self._plan_visit(job, technician_id, pack)
                 job.handled = True
