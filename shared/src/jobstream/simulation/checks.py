@@ -112,7 +112,7 @@ class Checker:
             counts["WorkOrderReleased"] = 1
         for action in job.applied():
             counts[EVENT_OF[action.type]] += 1
-        counts["AttachmentAdded"] += len(job.photos) if job.applied() else 0
+        counts["AttachmentAdded"] += len(job.uploaded)
         if self.expected.get(job.work_order_id) is not None:
             counts["InvoiceIssued"] = 1
         counts["InvoicePaid"] += len(job.payments)

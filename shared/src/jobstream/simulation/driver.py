@@ -703,13 +703,16 @@ class Driver:
         device = self.api.technician(technician_id)
         for attachment_id in job.photos:
             kind = "signature" if attachment_id.startswith("sig-") else "photo"
-            await self.api.call(
+            response = await self.api.call(
                 "fieldupdates",
                 "PUT",
                 f"/jobs/{job.work_order_id}/attachments/{attachment_id}?kind={kind}",
                 content=PNG,
                 headers=device | {"Content-Type": "image/png", "X-Device-Time": at.isoformat()},
+                ok=(200, 201, 409),  # 409: the job moved to someone else before the upload
             )
+            if response.status_code in (200, 201):
+                job.uploaded.add(attachment_id)
 
     def _answer(
         self, action: Action, status: str, reason: str | None, original: str | None = None

@@ -52,6 +52,7 @@ class Job:
     handled: bool = False
     actions: list[Action] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)
+    uploaded: set[str] = field(default_factory=set)  # photos fieldupdates accepted
     payments: list[tuple[str, int, datetime]] = field(default_factory=list)
 
     def applied(self, kind: str | None = None) -> list[Action]:
