@@ -27,7 +27,7 @@ from jobstream.billing.domain.printable import PrintedDocument
 REGULAR = "JobstreamVera"
 BOLD = "JobstreamVera-Bold"
 MARGIN = 18 * mm
-WIDTH = A4[0] - 2 * MARGIN
+WIDTH = A4[0] - 2 * MARGIN - 12  # the frame pads 6 pt each side
 INK = colors.HexColor("#1f2933")
 RULE = colors.HexColor("#9aa5b1")
 SHADE = colors.HexColor("#eef2f6")
@@ -140,7 +140,10 @@ def _summary(doc: PrintedDocument) -> Table:
         )
     for label, value in doc.totals:
         rows.append([_text(label, bold=True), "", "", _text(value, bold=True, right=True)])
-    return _grid(rows, [0.22, 0.16, 0.16, 0.16], total_rows=len(doc.totals))
+    table = _grid(rows, [0.22, 0.16, 0.16, 0.16], total_rows=len(doc.totals))
+    # A total's label spans the band columns, which are empty on its row.
+    table.setStyle(TableStyle([("SPAN", (0, -i), (2, -i)) for i in range(1, len(doc.totals) + 1)]))
+    return table
 
 
 def _standing(doc: PrintedDocument) -> Table:
