@@ -203,3 +203,14 @@ def test_a_long_invoice_runs_onto_more_pages():
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
     assert "Part 79" in text_of(pdf) and "£96.00" in text_of(pdf)
+
+
+def test_the_seller_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("BILLING_SELLER_NAME", "Pennine Plumbing Ltd")
+    monkeypatch.setenv("BILLING_SELLER_ADDRESS", '["2 Mill Lane", "Halifax", "HX1 1AA"]')
+    monkeypatch.setenv("BILLING_SELLER_VAT_NUMBER", "GB 987 6543 21")
+    seller = seller_of(BillingSettings())
+    assert seller.name == "Pennine Plumbing Ltd"
+    assert seller.address == ("2 Mill Lane", "Halifax", "HX1 1AA")
+    doc = printed_invoice(MIXED, Standing("issued", 0, 1), JOB, seller)
+    assert "VAT registration no. GB 987 6543 21" in text_of(render(doc))
