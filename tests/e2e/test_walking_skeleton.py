@@ -1,5 +1,6 @@
 """End to end: five service processes on real Kafka and PostgreSQL, driven over HTTP."""
 
+import io
 import os
 import signal
 import socket
@@ -9,9 +10,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pypdf
 import pytest
 import pytest_asyncio
 
+from jobstream.auth import Role, mint_token
 from jobstream.contracts.topics import all_topic_specs
 from jobstream.demo import REQUESTS, SERVICES, TECHNICIANS, Stack
 from jobstream.messaging.admin import delete_topics, ensure_topics
@@ -118,6 +121,17 @@ async def test_a_job_travels_from_request_to_invoice_across_five_processes(stack
     assert invoice["gross_total_minor"] == 20_850
     assert invoice["invoice_number"].startswith("INV-")
     assert all(line["source_event_ids"] for line in invoice["lines"])
+    # The customer downloads the invoice they receive, printed by the billing process.
+    customer = mint_token(
+        stack.auth, subject="portal", role=Role.CUSTOMER, customer_id=REQUESTS[0]["customer_id"]
+    )
+    printed = await stack.client.get(
+        f"{stack.urls['billing']}/invoices/{invoice['invoice_number']}.pdf",
+        headers={"Authorization": f"Bearer {customer}"},
+    )
+    assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(printed.content)).pages)
+    assert invoice["invoice_number"] in text and "£208.50" in text
 
     types = [e["event_type"] for e in journey.timeline]
     sheet = {"ChecklistItemAnswered", "AttachmentAdded"}

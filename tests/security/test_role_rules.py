@@ -53,6 +53,9 @@ CUSTOMER_MAY = {
     # A customer reads their own invoices and credit notes (billing filters by the token).
     ("billing", "GET", "/invoices/{invoice}"),
     ("billing", "GET", "/credit-notes"),
+    # The printed invoice and credit note they receive (ADR 0070).
+    ("billing", "GET", "/invoices/{invoice}.pdf"),
+    ("billing", "GET", "/credit-notes/{credit_note}.pdf"),
 } | {
     ("intake", "GET", path)
     for path in (
@@ -219,12 +222,46 @@ async def invoice_of(stack: Any, billing: str, work_order_id: str) -> str:
     return str(invoice["invoice_id"])
 
 
+async def credit_note_of(stack: Any, urls: dict[str, str], request: dict[str, Any]) -> str:
+    """The id of a credit note of the customer's: a second job, reopened and completed
+    again with more labour, so billing credits its invoice and issues a corrected one."""
+    job = await stack.journey(request, timeout_s=120)
+    field = f"{urls['fieldupdates']}/jobs/{job.work_order_id}"
+    reopened = await stack.client.post(
+        f"{urls['fieldupdates']}/office/jobs/{job.work_order_id}/reopen",
+        json={"reason": "The fault came back"},
+        headers=stack.office,
+    )
+    assert reopened.is_success, reopened.text
+    device = stack.technician(job.technician_id)
+    for step, body in (
+        ("time", {"kind": "labour", "minutes": 30}),
+        ("complete", {"work_done": "Replaced the pump", "first_time_fix": False}),
+    ):
+        response = await stack.client.post(f"{field}/{step}", json=body, headers=device)
+        assert response.is_success, f"{step}: {response.text}"
+
+    async def credited() -> list[dict[str, Any]]:
+        r = await stack.client.get(
+            f"{urls['billing']}/credit-notes",
+            params={"work_order_id": job.work_order_id},
+            headers=stack.office,
+        )
+        return r.json() if r.status_code == 200 else []
+
+    [credit] = await stack._poll(f"{job.work_order_id} credited", credited, 120)
+    return str(credit["credit_note_id"])
+
+
 @pytest_asyncio.fixture(scope="module")
 async def world(live_stack: Any) -> World:
     stack = live_stack.client
     world = World(live_stack)
     await stack.register_technicians()
     done = await stack.journey(CUSTOMER_X, timeout_s=120)
+    # Before customer X has a contract on file: billing would hold a job under a contract
+    # whose terms it has not been given.
+    credit_note = await credit_note_of(stack, world.urls, CUSTOMER_X)
     office = stack.office
     intake = world.urls["intake"]
     x = CUSTOMER_X["customer_id"]
@@ -266,6 +303,7 @@ async def world(live_stack: Any) -> World:
         "contract_id": records["/contracts"]["contract_id"],
         "plan_id": records["/maintenance-plans"]["plan_id"],
         "invoice": await invoice_of(stack, world.urls["billing"], done.work_order_id),
+        "credit_note": credit_note,
     }
 
     # Customer Y's job: released, scheduled and on its technician's device, not started.

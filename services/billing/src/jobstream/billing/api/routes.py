@@ -7,12 +7,23 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream import idempotency
 from jobstream.auth import Principal, Role, require_roles
+from jobstream.billing import printing
 from jobstream.billing.api.schemas import (
     NewContractVersion,
     NewPriceBookEntry,
@@ -20,6 +31,7 @@ from jobstream.billing.api.schemas import (
     RecordPayment,
     not_before,
 )
+from jobstream.billing.config import BillingSettings, get_settings
 from jobstream.billing.db import generations, queries
 from jobstream.billing.db.tables import contracts, idempotency_keys, price_book
 from jobstream.billing.domain.documents import BillingState, evolve, stream_id
@@ -93,6 +105,72 @@ async def list_invoices(
         )
 
 
+def _visible(found: dict[str, Any] | None, principal: Principal, what: str) -> dict[str, Any]:
+    """The document, unless it does not exist or is another customer's: both answer 404,
+    so the answer does not tell whether the id exists (ADR 0006)."""
+    if found is None or (
+        principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no such {what}")
+    return found
+
+
+class PdfResponse(Response):
+    """Documents the printed invoices and credit notes as application/pdf."""
+
+    media_type = "application/pdf"
+
+
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The document as an A4 PDF, the same bytes every time it is asked for "
+        "in the same state",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    404: {"description": "No such document, or another customer's"},
+}
+
+
+async def _billing_settings(request: Request) -> BillingSettings:
+    """Read from the environment once per process, not on every request."""
+    settings: BillingSettings | None = getattr(request.app.state, "billing_settings", None)
+    if settings is None:
+        settings = request.app.state.billing_settings = get_settings()
+    return settings
+
+
+def _pdf(body: bytes, filename: str) -> PdfResponse:
+    return PdfResponse(
+        body,
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            # Printed with payments as they stand: a cache must ask again.
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+# Before "/invoices/{invoice}", which would otherwise take "INV-000001.pdf" as an id.
+@invoices_router.get(
+    "/invoices/{invoice}.pdf",
+    summary="One invoice as a PDF (by id or number)",
+    response_class=PdfResponse,
+    responses=PDF_RESPONSES,
+)
+async def get_invoice_pdf(
+    invoice: str,
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Annotated[BillingSettings, Depends(_billing_settings)],
+) -> PdfResponse:
+    """The invoice a customer receives: seller and VAT number, customer and site, the job,
+    each line, VAT per rate, totals, payment terms and what has been paid."""
+    async with projection(runtime) as conn:
+        found = _visible(await queries.get_invoice(conn, invoice), principal, "invoice")
+        document = await printing.invoice_document(conn, found, printing.seller_of(settings))
+    return _pdf(await printing.pdf_of(document), document.filename)
+
+
 @invoices_router.get("/invoices/{invoice}", summary="One invoice (by id or number)")
 async def get_invoice(
     invoice: str,
@@ -101,13 +179,7 @@ async def get_invoice(
 ) -> dict[str, Any]:
     """The invoice document with its status and payments."""
     async with projection(runtime) as conn:
-        found = await queries.get_invoice(conn, invoice)
-        # Another customer's invoice answers as one that does not exist: the answer must
-        # not tell whether the id exists (ADR 0006).
-        if found is None or (
-            principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id
-        ):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
+        found = _visible(await queries.get_invoice(conn, invoice), principal, "invoice")
         found["payments"] = await queries.payments_of(conn, found["invoice_id"])
         return found
 
@@ -205,6 +277,25 @@ async def list_credit_notes(
             issued_to=issued_to,
             limit=limit,
         )
+
+
+@invoices_router.get(
+    "/credit-notes/{credit_note}.pdf",
+    summary="One credit note as a PDF (by id or number)",
+    response_class=PdfResponse,
+    responses=PDF_RESPONSES,
+)
+async def get_credit_note_pdf(
+    credit_note: str,
+    principal: Annotated[Principal, Depends(Reader)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Annotated[BillingSettings, Depends(_billing_settings)],
+) -> PdfResponse:
+    """The credit note a customer receives, naming the invoice it credits and the reason."""
+    async with projection(runtime) as conn:
+        found = _visible(await queries.get_credit_note(conn, credit_note), principal, "credit note")
+        document = await printing.credit_note_document(conn, found, printing.seller_of(settings))
+    return _pdf(await printing.pdf_of(document), document.filename)
 
 
 # --------------------------------------------------------------------------------------

@@ -375,6 +375,28 @@ async def field_fact_seq(conn: AsyncConnection, event_id: str) -> int | None:
     return int(value) if value is not None else None
 
 
+async def outcome_until(
+    conn: AsyncConnection, work_order_id: str, event_id: str
+) -> tuple[str, dict[str, Any]] | None:
+    """(type, data) of the job's last completion or incomplete visit at or before the
+    event ``event_id`` in its log: when the work a document charges for ended."""
+    t = field_facts
+    until = select(t.c.seq).where(t.c.event_id == event_id).scalar_subquery()
+    row = (
+        await conn.execute(
+            select(t.c.event_type, t.c.data)
+            .where(
+                t.c.work_order_id == work_order_id,
+                t.c.event_type.in_(("JobCompleted", "JobIncomplete")),
+                t.c.seq <= until,
+            )
+            .order_by(t.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row.event_type, dict(row.data)) if row else None
+
+
 # --------------------------------------------------------------------------------------
 # jobs (projection generation)
 
@@ -658,6 +680,34 @@ async def list_credit_notes(
     if issued_to is not None:
         query = query.where(func.date(credit_notes.c.issued_at) <= issued_to)
     return [dict(r.document) for r in await conn.execute(query)]
+
+
+async def get_credit_note(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
+    """One credit note document by id or number."""
+    document = await conn.scalar(
+        select(credit_notes.c.document).where(
+            or_(credit_notes.c.credit_note_id == key, credit_notes.c.credit_note_number == key)
+        )
+    )
+    return dict(document) if document is not None else None
+
+
+async def invoice_document(conn: AsyncConnection, invoice_id: str) -> dict[str, Any] | None:
+    """One invoice's document as issued, by id (what a credit note or a successor names)."""
+    document = await conn.scalar(
+        select(invoices.c.document).where(invoices.c.invoice_id == invoice_id)
+    )
+    return dict(document) if document is not None else None
+
+
+async def credit_note_number(conn: AsyncConnection, credit_note_id: str) -> str | None:
+    """A credit note's number, by id."""
+    value = await conn.scalar(
+        select(credit_notes.c.credit_note_number).where(
+            credit_notes.c.credit_note_id == credit_note_id
+        )
+    )
+    return str(value) if value is not None else None
 
 
 async def all_documents(conn: AsyncConnection) -> dict[str, list[dict[str, Any]]]:
