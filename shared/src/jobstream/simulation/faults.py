@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from jobstream.contracts import topics
 from jobstream.contracts.topics import namespaced
@@ -103,14 +103,25 @@ async def inject(bootstrap: str, namespace: str, duplicates_per_topic: int = 15)
             )
             await consumer.start()
             try:
-                partitions = [
-                    TopicPartition(name, p)
-                    for p in sorted(consumer.partitions_for_topic(name) or [])
-                ] or [TopicPartition(name, 0)]
+                # The consumer's metadata may not hold the topic yet; the producer's
+                # partitions_for waits for it, so every partition is read (partition 0
+                # alone can be empty on a small day).
+                numbers = await producer.partitions_for(name)
+                partitions = [TopicPartition(name, p) for p in sorted(numbers)]
                 consumer.assign(partitions)
                 await consumer.seek_to_beginning(*partitions)
-                batch = await consumer.getmany(timeout_ms=3000, max_records=duplicates_per_topic)
-                records = [r for rs in batch.values() for r in rs][:duplicates_per_topic]
+                # One fetch can come back empty (the first answer after a seek, a busy
+                # broker): read until there are enough records or the topic has no more.
+                records: list[ConsumerRecord] = []
+                deadline = time.monotonic() + 60
+                while len(records) < duplicates_per_topic and time.monotonic() < deadline:
+                    batch = await consumer.getmany(
+                        timeout_ms=3000, max_records=duplicates_per_topic - len(records)
+                    )
+                    fetched = [r for rs in batch.values() for r in rs]
+                    if not fetched and records:
+                        break
+                    records += fetched
             finally:
                 await consumer.stop()
             for record in records:
