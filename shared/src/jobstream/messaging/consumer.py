@@ -290,7 +290,9 @@ class ConsumerRunner:
                             "partition": tp.partition,
                             "next_offset": 0,
                         }
-                        for tp in batches
+                        # Sorted: two transactions making rows of several partitions
+                        # wait for each other in one order, never in a cycle.
+                        for tp in sorted(batches)
                     ]
                 )
                 .on_conflict_do_nothing()
