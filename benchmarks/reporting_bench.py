@@ -371,9 +371,9 @@ def main() -> int:
         f"table, then the switch | {med['kafka']:,.0f} | {med['kafka'] / raw:.3f} |",
         "",
         "The projector's rate is timed from when the group gave it its partitions to the "
-        f"commit of the transaction that applied the last record; joining "
-        f"the group took a further {med['join']:.1f} s. The switch of `rebuild --from-kafka` "
-        f"held the live projector for {med['switch_ms']:.0f} ms.",
+        "commit of the transaction that applied the last record; joining the group took a "
+        f"further {med['join'] * 1000:.0f} ms. The switch of `rebuild --from-kafka` held the "
+        f"live projector for {med['switch_ms']:.0f} ms.",
         "",
         f"**GET /kpis over a year** of synthetic work: {args.year_jobs:,} jobs for "
         f"{args.technicians} technicians (a mid-size business), {two['events']:,} events, "

@@ -1,6 +1,6 @@
 """Reporting's projections: each consumed batch into the event log, then every job and
-technician it touched refolded once from the log, so a projected row depends only on the
-events, never on the order they were read in (docs/adr/0050, 0053)."""
+technician it touched refolded once from all its logged events, so a projected row depends
+only on the events, never on the order they were read in (docs/adr/0050, 0053, 0068)."""
 
 from __future__ import annotations
 
