@@ -1,5 +1,8 @@
 """ConsumerSpec.after_batch: called once per batch in the batch's transaction, with the
-envelopes applied; a batch whose hook fails is applied record by record instead."""
+envelopes applied; a batch whose hook fails is applied record by record instead. With
+across_partitions, a batch is everything one poll returned, from every partition."""
+
+import dataclasses
 
 import pytest
 from aiokafka import TopicPartition
@@ -151,4 +154,109 @@ async def test_a_record_the_hook_cannot_take_is_dead_lettered_and_the_rest_appli
     report = await redrive(engine, spec, tables)
     assert (report.applied, report.still_failing) == (2, 0)
     assert await hook_rows(engine) == sorted(e.id for e in story)
+    await engine.dispose()
+
+
+# -- across_partitions: every partition of a poll in one transaction ----------------------
+
+
+def across(hook: Hook, *topics: str) -> ConsumerSpec:
+    return dataclasses.replace(hook.spec(topics[0]), topics=topics, across_partitions=True)
+
+
+async def stored_offsets(engine) -> dict[str, int]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(tables.offsets.c.topic, tables.offsets.c.next_offset))
+        return {topic: offset for topic, offset in rows.all()}
+
+
+async def test_across_partitions_a_poll_is_one_batch_storing_every_partitions_offset(
+    infra, db_url, topic_factory, topic_reader
+):
+    intake = await topic_factory("hook", partitions=1)
+    field = await topic_factory("hook", partitions=1)
+    story = JobStory()
+    first, second = (
+        envelopes([story.request_logged(), story.released()]),
+        envelopes([story.completed()]),
+    )
+    await publish(infra.bootstrap_servers, intake, first)
+    # The second topic also carries a copy of the first event (a relay re-send elsewhere).
+    await publish(infra.bootstrap_servers, field, [first[0], *second])
+    polled = {
+        TopicPartition(intake, 0): await read_all(topic_reader, intake, 2),
+        TopicPartition(field, 0): await read_all(topic_reader, field, 2),
+    }
+    hook = Hook()
+    engine = async_engine(db_url)
+    runner = ConsumerRunner(across(hook, intake, field), engine, tables, bootstrap_servers="x:1")
+
+    assert await runner.apply_batches(polled) == {tp: 2 for tp in polled}
+    assert hook.calls == [[e.id for e in [*first, *second]]]
+    assert (runner.stats.applied, runner.stats.duplicates) == (3, 1)
+    assert await stored_offsets(engine) == {intake: 2, field: 2}
+
+    # Delivered again (below both stored offsets): neither handler nor hook runs.
+    assert await runner.apply_batches(polled) == {tp: 2 for tp in polled}
+    assert len(hook.calls) == 1
+    await engine.dispose()
+
+
+async def test_across_partitions_a_failing_batch_keeps_no_partitions_offset(
+    infra, db_url, topic_factory, topic_reader
+):
+    intake = await topic_factory("hook", partitions=1)
+    field = await topic_factory("hook", partitions=1)
+    story = JobStory()
+    await publish(infra.bootstrap_servers, intake, envelopes([story.request_logged()]))
+    await publish(infra.bootstrap_servers, field, envelopes([story.completed()]))
+    polled = {
+        TopicPartition(intake, 0): await read_all(topic_reader, intake, 1),
+        TopicPartition(field, 0): await read_all(topic_reader, field, 1),
+    }
+
+    class Outage(OSError):
+        """A transient failure: the poll is retried, nothing is kept meanwhile."""
+
+    async def down(conn, batch):
+        await conn.execute(seen_by_hook.insert(), [{"event_id": e.id} for e in batch])
+        raise Outage("database went away")
+
+    spec = dataclasses.replace(across(Hook(), intake, field), after_batch=down)
+    engine = async_engine(db_url)
+    runner = ConsumerRunner(spec, engine, tables, bootstrap_servers="x:1")
+    with pytest.raises(Outage):
+        await runner.apply_batches(polled)
+    assert await hook_rows(engine) == []
+    assert await stored_offsets(engine) == {}
+    await engine.dispose()
+
+
+async def test_across_partitions_a_record_the_hook_cannot_take_is_dead_lettered(
+    infra, db_url, topic_factory
+):
+    intake = await topic_factory("hook", partitions=1)
+    field = await topic_factory("hook", partitions=1)
+    good, bad = JobStory(), JobStory()
+    logged = envelopes([good.request_logged(), bad.request_logged()])
+    done = envelopes([good.completed(), bad.completed()])
+    await publish(infra.bootstrap_servers, intake, logged)
+    await publish(infra.bootstrap_servers, field, done)
+    hook = Hook(refuse=bad.work_order_id)
+    spec = across(hook, intake, field)
+    engine = async_engine(db_url)
+    running = RunningConsumer(
+        ConsumerRunner(spec, engine, tables, bootstrap_servers=infra.bootstrap_servers)
+    )
+    await running.wait_applied(4)
+    await running.stop()
+
+    story = [*logged, *done]
+    assert await hook_rows(engine) == sorted(e.id for e in story if e.subject == good.work_order_id)
+    assert (running.runner.stats.applied, running.runner.stats.dead_lettered) == (2, 2)
+    dead = await list_dead_letters(engine, tables, spec.group_id)
+    assert sorted(d.event_id for d in dead) == sorted(
+        e.id for e in story if e.subject == bad.work_order_id
+    )
+    assert await stored_offsets(engine) == {intake: 2, field: 2}
     await engine.dispose()

@@ -1,13 +1,13 @@
 """The consumer runner: exactly-once effects over at-least-once delivery.
 
-Each batch of one partition is applied in ONE database transaction together with the
-processed event ids and the next offset; Kafka is told only after that commit (its
-committed offset is merely a hint). On assignment the runner seeks to the offsets stored
-in the database, and skips any record below them, so a crash between the database commit
-and the Kafka commit replays nothing. A record that cannot be parsed, or whose handler
-keeps failing, goes to ``<topic>.dlq`` with the error and its origin in headers and the
-runner moves on; a transient failure (database or broker down) retries the whole batch
-with backoff without moving on.
+Each batch of one partition (or, for a consumer that asks, everything one poll returned)
+is applied in ONE database transaction together with the processed event ids and the next
+offsets; Kafka is told only after that commit (its committed offset is merely a hint).
+On assignment the runner seeks to the offsets stored in the database, and skips any record
+below them, so a crash between the database commit and the Kafka commit replays nothing. A
+record that cannot be parsed, or whose handler keeps failing, goes to ``<topic>.dlq`` with
+the error and its origin in headers and the runner moves on; a transient failure (database
+or broker down) retries the whole batch with backoff without moving on.
 
 Why aiokafka and not a FastStream subscriber: see docs/adr/0002-consumer-runner.md.
 """
@@ -26,7 +26,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from sqlalchemy import Table, Text, bindparam, func, literal, select
+from sqlalchemy import Table, Text, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -75,6 +75,13 @@ class ConsumerSpec:
     # refolds each touched aggregate once). When a batch falls back to record by record,
     # the hook is called for each record inside that record's savepoint.
     after_batch: BatchHook | None = None
+    # Optional: apply everything one poll returned, from every partition, in ONE
+    # transaction (each partition's offset stored in it), so a hook whose aggregates span
+    # topics does its work once per poll rather than once per partition. Handlers and the
+    # hook then see records of several partitions in one batch (each partition's in order).
+    across_partitions: bool = False
+    # Optional: at most this many records per poll (the runner's batch_size otherwise).
+    max_records: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,10 +186,15 @@ class ConsumerRunner:
         await consumer.start()
         await dlq.start()
         try:
+            max_records = self.spec.max_records or self.batch_size
             while not self._stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
-                for tp, records in batches.items():
-                    await self._apply_with_retry(consumer, tp, records)
+                batches = await consumer.getmany(timeout_ms=500, max_records=max_records)
+                if self.spec.across_partitions:
+                    if batches:
+                        await self._apply_with_retry(consumer, batches)
+                else:
+                    for tp, records in batches.items():
+                        await self._apply_with_retry(consumer, {tp: records})
         finally:
             self.stats.assigned.clear()
             with suppress(Exception):
@@ -223,13 +235,13 @@ class ConsumerRunner:
             }
 
     async def _apply_with_retry(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord]]
     ) -> None:
         backoff = 0.2
         while True:
             started = time.perf_counter()
             try:
-                next_offset = await self.apply_batch(tp, records)
+                next_offsets = await self.apply_batches(batches)
                 break
             except Exception as exc:
                 if not is_transient(exc) or self._stopping.is_set():
@@ -238,8 +250,7 @@ class ConsumerRunner:
                 log.warning(
                     "batch_retry",
                     group=self.spec.group_id,
-                    topic=tp.topic,
-                    partition=tp.partition,
+                    partitions=[f"{tp.topic}:{tp.partition}" for tp in batches],
                     error=repr(exc),
                     retry_in_s=backoff,
                 )
@@ -247,11 +258,11 @@ class ConsumerRunner:
                 backoff = min(backoff * 2, self.max_backoff_s)
         BATCH_SECONDS.labels(group=self.spec.group_id).observe(time.perf_counter() - started)
         self.stats.batches += 1
-        if next_offset is not None:
-            # Only a hint for tools that read Kafka's committed offsets: the database row is
-            # the truth, so a failure here loses nothing.
-            with suppress(KafkaError):
-                await consumer.commit({tp: next_offset})
+        # Only a hint for tools that read Kafka's committed offsets: the database rows are
+        # the truth, so a failure here loses nothing.
+        with suppress(KafkaError):
+            await consumer.commit(next_offsets)
+        for tp, next_offset in next_offsets.items():
             highwater = consumer.highwater(tp)
             if highwater is not None:
                 CONSUMER_LAG.labels(self.spec.group_id, tp.topic, str(tp.partition)).set(
@@ -260,45 +271,68 @@ class ConsumerRunner:
 
     async def apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord]) -> int | None:
         """Apply one partition's records in one transaction; return the next offset stored."""
+        return (await self.apply_batches({tp: records}))[tp]
+
+    async def apply_batches(
+        self, batches: Mapping[TopicPartition, list[ConsumerRecord]]
+    ) -> dict[TopicPartition, int]:
+        """Apply the records of these partitions in one transaction together with each
+        partition's next offset; return the next offsets stored."""
         t_off = self.tables.offsets
         async with self.engine.begin() as conn:
             await conn.execute(
                 pg_insert(t_off)
                 .values(
-                    consumer_group=self.spec.group_id,
-                    topic=tp.topic,
-                    partition=tp.partition,
-                    next_offset=0,
+                    [
+                        {
+                            "consumer_group": self.spec.group_id,
+                            "topic": tp.topic,
+                            "partition": tp.partition,
+                            "next_offset": 0,
+                        }
+                        # Sorted: two transactions making rows of several partitions
+                        # wait for each other in one order, never in a cycle.
+                        for tp in sorted(batches)
+                    ]
                 )
                 .on_conflict_do_nothing()
             )
-            # Row lock: after a rebalance two members may briefly hold the same partition;
-            # the second waits here and then skips what the first applied.
-            stored = await conn.scalar(
-                select(t_off.c.next_offset)
+            # Row locks: after a rebalance two members may briefly hold the same partition;
+            # the second waits here and then skips what the first applied. One statement in
+            # the database's own order, so two lockers of several rows cannot deadlock.
+            stored_rows = await conn.execute(
+                select(t_off.c.topic, t_off.c.partition, t_off.c.next_offset)
                 .where(
                     t_off.c.consumer_group == self.spec.group_id,
-                    t_off.c.topic == tp.topic,
-                    t_off.c.partition == tp.partition,
+                    tuple_(t_off.c.topic, t_off.c.partition).in_(
+                        [(tp.topic, tp.partition) for tp in batches]
+                    ),
                 )
+                .order_by(t_off.c.topic, t_off.c.partition)
                 .with_for_update()
             )
-            next_offset = int(stored or 0)
-            # Below the stored offset: applied before a crash or by the previous owner.
-            todo = [record for record in records if record.offset >= next_offset]
+            stored = {TopicPartition(r.topic, r.partition): int(r.next_offset) for r in stored_rows}
+            next_offsets: dict[TopicPartition, int] = {}
+            todo: list[ConsumerRecord] = []
+            for tp, records in batches.items():
+                # Below the stored offset: applied before a crash or by the previous owner.
+                below = stored.get(tp, 0)
+                fresh = [record for record in records if record.offset >= below]
+                todo += fresh
+                next_offsets[tp] = fresh[-1].offset + 1 if fresh else below
             if todo:
                 await self._apply_together(conn, todo)
-                next_offset = todo[-1].offset + 1
-            await conn.execute(
-                t_off.update()
-                .where(
-                    t_off.c.consumer_group == self.spec.group_id,
-                    t_off.c.topic == tp.topic,
-                    t_off.c.partition == tp.partition,
+            for tp, next_offset in next_offsets.items():
+                await conn.execute(
+                    t_off.update()
+                    .where(
+                        t_off.c.consumer_group == self.spec.group_id,
+                        t_off.c.topic == tp.topic,
+                        t_off.c.partition == tp.partition,
+                    )
+                    .values(next_offset=next_offset, updated_at=datetime.now(UTC))
                 )
-                .values(next_offset=next_offset, updated_at=datetime.now(UTC))
-            )
-        return next_offset
+        return next_offsets
 
     async def _decode(self, conn: AsyncConnection, record: ConsumerRecord) -> Envelope | None:
         """The record's envelope, or None once it was counted as ignored or dead-lettered."""

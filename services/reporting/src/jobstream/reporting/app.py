@@ -10,15 +10,23 @@ from jobstream.reporting.db.tables import consumer_tables, metadata
 from jobstream.reporting.projections import handlers_for, project_batch
 from jobstream.service import Runtime, ServiceDefinition
 
+# Records per poll of the projector, all applied in one transaction: a job's events span
+# four topics, so the bigger the poll, the fewer times a catching-up projector refolds a
+# job (docs/adr/0068). Live, polls hold what arrived in the last moment, far fewer.
+PROJECTOR_POLL_RECORDS = 5000
+
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    """reporting.projector: every topic in, projected a batch at a time."""
+    """reporting.projector: every topic in, projected a poll at a time (every partition's
+    records of one poll in one transaction)."""
     return [
         ConsumerSpec(
             group_id="reporting.projector",
             topics=topics.EVENT_TOPICS,
             handlers=handlers_for(registry),
             after_batch=project_batch,
+            across_partitions=True,
+            max_records=PROJECTOR_POLL_RECORDS,
         )
     ]
 

@@ -1,6 +1,6 @@
 """Reporting's projections: each consumed batch into the event log, then every job and
-technician it touched refolded once from the log, so a projected row depends only on the
-events, never on the order they were read in (docs/adr/0050, 0053)."""
+technician it touched refolded once from all its logged events, so a projected row depends
+only on the events, never on the order they were read in (docs/adr/0050, 0053, 0068)."""
 
 from __future__ import annotations
 
@@ -122,8 +122,21 @@ async def refold(
     """Recompute these jobs' and technicians' rows from every event the log holds for them."""
     if not job_ids and not technician_ids:
         return
-    by_subject: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for event in await queries.events_of_subjects(conn, gen.event_log, [*job_ids, *technician_ids]):
+    events = await queries.events_of_subjects(conn, gen.event_log, [*job_ids, *technician_ids])
+    await write_folds(conn, job_ids, technician_ids, events, gen)
+
+
+async def write_folds(
+    conn: AsyncConnection,
+    job_ids: Sequence[str],
+    technician_ids: Sequence[str],
+    events: Iterable[Mapping[str, Any]],
+    gen: Generation = LIVE,
+) -> None:
+    """Write these jobs' and technicians' rows folded from ``events``, which must be every
+    event the log holds for them (location pings may be left out)."""
+    by_subject: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for event in events:
         by_subject[event["subject"]].append(event)
     jobs = [fold_job(s, [e for e in by_subject[s] if belongs_to_jobs(e)]) for s in sorted(job_ids)]
     techs = [
@@ -142,10 +155,20 @@ async def project_batch(
     # the projector simply applies it again: no need to wait for the WAL flush.
     await queries.skip_commit_flush(conn)
     rows = [log_values(e) for e in batch]
+    job_ids = sorted({r["subject"] for r in rows if belongs_to_jobs(r)})
+    technician_ids = sorted({r["subject"] for r in rows if belongs_to_technicians(r)})
+    # What the log held for these subjects before this batch: read before the batch goes in,
+    # so its own events (most of what a catch-up folds) are not read back (docs/adr/0068).
+    logged = await queries.events_of_subjects(conn, gen.event_log, [*job_ids, *technician_ids])
     await queries.record_events(conn, gen.event_log, rows)
-    job_ids = {r["subject"] for r in rows if belongs_to_jobs(r)}
-    technician_ids = {r["subject"] for r in rows if belongs_to_technicians(r)}
-    await refold(conn, sorted(job_ids), sorted(technician_ids), gen)
+    # The log keeps the copy of an event it held already, or met first in this batch (ON
+    # CONFLICT DO NOTHING), so that copy is the one folded: exactly what the log now holds.
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(row["event_id"], row)
+    for event in logged:
+        fresh.pop(event["event_id"], None)
+    await write_folds(conn, job_ids, technician_ids, [*logged, *fresh.values()], gen)
 
 
 async def keep_for_the_batch(conn: AsyncConnection, envelope: Envelope) -> None:

@@ -106,7 +106,8 @@ async def lock_offsets(
                     "partition": tp.partition,
                     "next_offset": 0,
                 }
-                for tp in partitions
+                # Sorted, as the consumer runner makes them: no waiting in a cycle with it.
+                for tp in sorted(partitions)
             ]
         )
         .on_conflict_do_nothing()
