@@ -91,13 +91,13 @@ HEADLINES: dict[str, list[tuple[str, ...]]] = {
     "load-stack": [
         (
             "intake `POST /requests` at a steady rate: achieved, errors, p50 / p99 / max latency",
-            r"intake `POST /requests` \| [^|]+ \| ([\d.]+/s) \| \d+ \| (\d+) \| (\d+) / \d+ / (\d+) / (\d+) ms",
-            "{0}, {1} errors, {2} / {3} / {4} ms",
+            r"intake `POST /requests` \| [^|]+ \| ([\d.]+/s) \| \d+ \| ([^|]+?) \| (\d+) / \d+ / (\d+) / (\d+) ms",
+            "{0}, errors: {1}, {2} / {3} / {4} ms",
         ),
         (
             "field device actions at a steady rate: achieved, errors, p50 / p99 / max latency",
-            r"fieldupdates device actions \| [^|]+ \| ([\d.]+/s) \| \d+ \| (\d+) \| (\d+) / \d+ / (\d+) / (\d+) ms",
-            "{0}, {1} errors, {2} / {3} / {4} ms",
+            r"fieldupdates device actions \| [^|]+ \| ([\d.]+/s) \| \d+ \| ([^|]+?) \| (\d+) / \d+ / (\d+) / (\d+) ms",
+            "{0}, errors: {1}, {2} / {3} / {4} ms",
         ),
         (
             "consumer lag drained after the intake / field phase",
