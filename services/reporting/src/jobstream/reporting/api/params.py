@@ -15,7 +15,7 @@ def aware(name: str, value: datetime | None) -> datetime | None:
     """``value`` if it carries a time zone; 422 naming the parameter otherwise."""
     if value is not None and value.tzinfo is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=[
                 {
                     "loc": ["query", name],
@@ -69,7 +69,7 @@ def kpi_query(
     start = aware("start", start) or end - timedelta(days=30)
     if start >= end:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=[
                 {
                     "loc": ["query", "start"],
@@ -80,7 +80,7 @@ def kpi_query(
         )
     if end - start > timedelta(days=3660):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=[
                 {
                     "loc": ["query", "end"],
