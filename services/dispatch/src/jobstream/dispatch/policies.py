@@ -232,13 +232,15 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
         summary = f"{e.reason.value}: {e.detail}" if e.detail else e.reason.value
         await _finished(conn, envelope, e, e.ended_at, "incomplete", summary)
 
-    async def _hold(conn: AsyncConnection, e: JobPutOnHold | JobResumed, status: str) -> None:
+    async def _hold(conn: AsyncConnection, e: JobPutOnHold | JobResumed, status: str) -> bool:
+        """Record the field status; answers whether the job is open (else nothing changed)."""
         row = await queries.work_order(conn, e.work_order_id)
         if row is None or row["status"] != "open":
-            return
+            return False
         await queries.update_work_order(
             conn, e.work_order_id, field_status=status, field_technician_id=e.technician_id
         )
+        return True
 
     async def on_job_put_on_hold(conn: AsyncConnection, envelope: Envelope) -> None:
         """Paused on site: the technician is still busy there (the board shows why the day
@@ -252,9 +254,7 @@ def handlers(settings: DispatchSettings) -> dict[str, Handler]:
         so the technician's next visits are re-timed from it."""
         e = envelope.data
         assert isinstance(e, JobResumed)
-        await _hold(conn, e, "in_progress")
-        row = await queries.work_order(conn, e.work_order_id)
-        if row is None or row["status"] != "open":
+        if not await _hold(conn, e, "in_progress"):
             return
         at = e.device_time
 

@@ -415,7 +415,9 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
         if old == new and wo not in decision.placements and wo not in decision.dispatch_again:
             continue  # untouched by this decision
         details = WorkOrderDetails.model_validate(row["details"])
-        at = await _stream_time(conn, wo, cause.at)
+        # One read of the job's stream head: its version (to append) and its last time.
+        version, last_at = await _stream_head(conn, wo)
+        at = _not_before(cause.at, last_at)
         out: list[Event] = []
         forced = wo in decision.forced
         common: dict[str, Any] = {
@@ -504,29 +506,41 @@ async def record(conn: AsyncConnection, decision: Decision, cause: Cause) -> lis
                     )
                 )
         if out:
-            await _append(conn, wo, row.get("correlation_id"), cause, at, out)
+            await _append(conn, wo, version, row.get("correlation_id"), cause, at, out)
             appended.extend(out)
     return appended
 
 
-async def _stream_time(conn: AsyncConnection, wo: str, at: datetime) -> datetime:
+async def _stream_head(conn: AsyncConnection, wo: str) -> tuple[int, datetime | None]:
+    """The job's stream version and its last event's time (0 and None when empty)."""
+    row = (
+        await conn.execute(
+            select(
+                func.coalesce(func.max(events.c.stream_version), 0),
+                func.max(events.c.occurred_at),
+            ).where(events.c.stream_id == wo)
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+def _not_before(at: datetime, last: datetime | None) -> datetime:
     """``at``, or the job's last decision time if that is later. A decision is stamped with
     its cause's business time (ADR 0005), and a cause can be older than the job's last
     decision (a device syncing late); a job's own decisions must still read in time order,
     or a timeline ordered by time shows a move before the scheduling (ADR 0066)."""
-    last = await conn.scalar(select(func.max(events.c.occurred_at)).where(events.c.stream_id == wo))
     return max(at, last) if last is not None else at
 
 
 async def _append(
     conn: AsyncConnection,
     wo: str,
+    version: int,
     correlation_id: str | None,
     cause: Cause,
     at: datetime,
     out: list[Event],
 ) -> None:
-    version = await store.current_version(conn, wo)
     recorded = await store.append(
         conn,
         wo,
