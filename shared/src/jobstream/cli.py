@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
+from pathlib import Path
 
-from jobstream.auth import Role, mint_token
+from jobstream.auth import KeySetError, Role, SigningKeys, mint_token
+from jobstream.auth.keys import write_private, write_public
 from jobstream.contracts.topics import all_topic_specs
 from jobstream.messaging.admin import ensure_topics, wait_for_broker
 from jobstream.settings import AuthSettings, KafkaSettings
@@ -32,16 +35,74 @@ def _cmd_wait_kafka(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_token(args: argparse.Namespace) -> int:
-    token = mint_token(
-        AuthSettings(),
-        subject=args.subject,
-        role=Role(args.role),
-        technician_id=args.technician_id,
-        customer_id=args.customer_id,
-        ttl_s=args.ttl,
+def _local_stack_keys() -> Path:
+    """The key set `make up` made (deploy/local/stack.sh keeps it beside stack.env)."""
+    home = os.environ.get("JOBSTREAM_HOME") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jobstream"
     )
+    return Path(home) / "run" / "signing-keys.json"
+
+
+def _issuer_settings() -> AuthSettings:
+    """Settings to mint with: JOBSTREAM_SIGNING_KEYS, else the local stack's key set."""
+    settings = AuthSettings()
+    if not settings.signing_keys and _local_stack_keys().exists():
+        settings = settings.model_copy(update={"signing_keys": str(_local_stack_keys())})
+    return settings
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    try:
+        settings = _issuer_settings()
+    except KeySetError as exc:
+        print(f"jobstream token: {exc}", file=sys.stderr)
+        return 2
+    try:
+        token = mint_token(
+            settings,
+            subject=args.subject,
+            role=Role(args.role),
+            technician_id=args.technician_id,
+            customer_id=args.customer_id,
+            ttl_s=args.ttl,
+        )
+    except KeySetError as exc:
+        print(f"jobstream token: {exc}", file=sys.stderr)
+        return 2
     print(token)
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    """Make and rotate a private key set; write its public JWKS (ADR 0071)."""
+    path = Path(args.file)
+    try:
+        if args.keys_command == "generate":
+            if path.exists():
+                print(f"jobstream keys: {path} exists; rotate with `keys add`", file=sys.stderr)
+                return 2
+            keys = SigningKeys.generate()
+            print(f"generated {keys.active} (active) in {path}")
+        else:
+            keys = SigningKeys.load(path)
+            if args.keys_command == "add":
+                keys, kid = keys.add()
+                print(f"added {kid}: published, not signing; `keys activate {path} {kid}` later")
+            elif args.keys_command == "activate":
+                keys = keys.activate(args.kid)
+                print(f"{args.kid} signs new tokens")
+            elif args.keys_command == "retire":
+                keys = keys.retire(args.kid)
+                print(f"retired {args.kid}")
+        if args.keys_command != "jwks":
+            write_private(path, keys)
+        if args.jwks:
+            write_public(args.jwks, keys)
+        elif args.keys_command == "jwks":
+            print(json.dumps(keys.jwks(), indent=2))
+    except KeySetError as exc:
+        print(f"jobstream keys: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -111,6 +172,24 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--customer-id", default=None)
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     token.set_defaults(func=_cmd_token)
+
+    keys = sub.add_parser(
+        "keys", help="the private key set that signs tokens, and its public JWKS (rotation)"
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    for name, text in (
+        ("generate", "a new set with one active key"),
+        ("add", "add a key, published but not signing yet (rotation, step 1)"),
+        ("activate", "make a key the one that signs (step 2, after verifiers' cache time)"),
+        ("retire", "drop a key (step 3, once tokens it signed have expired)"),
+        ("jwks", "print the public key set"),
+    ):
+        command = keys_sub.add_parser(name, help=text)
+        command.add_argument("file", help="the private key set (JOBSTREAM_SIGNING_KEYS)")
+        if name in {"activate", "retire"}:
+            command.add_argument("kid")
+        command.add_argument("--jwks", default=None, help="also write the public JWKS here")
+    keys.set_defaults(func=_cmd_keys)
 
     schemas = sub.add_parser("schemas", help="JSON Schema of the event contracts")
     schemas_sub = schemas.add_subparsers(dest="schemas_command", required=True)

@@ -29,6 +29,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from jobstream.auth import TokenVerifier
 from jobstream.contracts.topics import namespaced
 from jobstream.db import async_engine, libpq_dsn, upgrade_to_head
 from jobstream.eventstore.relay import OutboxRelay
@@ -129,6 +130,9 @@ class ServiceDefinition:
     workers: Callable[[Runtime], list[Worker]] = lambda _rt: []
     title: str = ""
     description: str = ""
+    # Anything else the app needs (state, middleware, static files, exception handlers),
+    # applied last; the web front door uses it.
+    configure: Callable[[FastAPI, Runtime], None] | None = None
 
     @property
     def source(self) -> str:
@@ -249,6 +253,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.auth_settings = settings.auth
+    app.state.token_verifier = TokenVerifier(settings.auth)
     install_request_context(app, definition.name)
     app.include_router(health_router(_readiness_checks(runtime)))
 
@@ -262,6 +267,9 @@ def create_app(
     if Role.API in roles:
         for router in definition.routers():
             app.include_router(router)
+
+    if definition.configure is not None:
+        definition.configure(app, runtime)
 
     @app.exception_handler(ConcurrencyError)
     async def concurrency_conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:

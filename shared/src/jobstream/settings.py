@@ -1,7 +1,7 @@
 """Settings shared by every service: Kafka, PostgreSQL and authentication.
 
 Each accepts the plain variables a platform team expects (``KAFKA_BOOTSTRAP_SERVERS``,
-``DATABASE_URL``, ``JOBSTREAM_JWT_SECRET``); a service's own settings may override them
+``DATABASE_URL``, ``JOBSTREAM_JWKS_URL``); a service's own settings may override them
 with its prefix (``INTAKE_DATABASE_URL``).
 """
 
@@ -44,14 +44,39 @@ class DatabaseSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """How bearer tokens are verified."""
+    """How bearer tokens are signed and verified (RS256 with published keys, ADR 0071).
+
+    Services only verify: they need ``JOBSTREAM_JWKS_URL``. Whoever mints tokens (the web
+    front door, ``jobstream token``, the simulator, tests) also needs the private key set in
+    ``JOBSTREAM_SIGNING_KEYS``; services never see it.
+    """
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(""),
-        validation_alias=AliasChoices("JOBSTREAM_JWT_SECRET"),
-        description="HMAC secret for HS256 tokens; required, never logged.",
+    jwks_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("JOBSTREAM_JWKS_URL"),
+        description="Where the public signing keys are published (JWKS): an http(s) URL, "
+        "usually the front door's /.well-known/jwks.json, or a file:// URL.",
+    )
+    jwks_cache_s: float = Field(
+        default=300.0,
+        validation_alias=AliasChoices("JOBSTREAM_JWKS_CACHE_S"),
+        gt=0,
+        description="How long fetched keys are trusted before they are fetched again.",
+    )
+    jwks_refresh_min_s: float = Field(
+        default=5.0,
+        validation_alias=AliasChoices("JOBSTREAM_JWKS_REFRESH_MIN_S"),
+        ge=0,
+        description="At most one fetch per this many seconds when a token names an unknown key "
+        "(a rotated key is picked up at once; a flood of bad tokens cannot hammer the issuer).",
+    )
+    signing_keys: str = Field(
+        default="",
+        validation_alias=AliasChoices("JOBSTREAM_SIGNING_KEYS"),
+        description="Path of the private key set (JSON, `jobstream keys generate`) used to "
+        "sign tokens; only token issuers need it.",
     )
     jwt_issuer: str = Field(
         default="jobstream",

@@ -19,8 +19,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from jobstream.auth import InvalidToken, Principal, Role, verify_token
-from jobstream.settings import AuthSettings
+from jobstream.auth import Principal, Role, principal_for
 
 SESSION_COOKIE = "jobstream_session"
 READERS = frozenset({Role.DISPATCHER, Role.ANALYST, Role.ADMIN})
@@ -55,12 +54,9 @@ def _unauthorised(detail: str, *, invalid: bool) -> HTTPException:
     )
 
 
-def _reader(settings: AuthSettings, token: str) -> Principal:
+async def _reader(request: Request, token: str) -> Principal:
     """The token's principal if it may read reports; 401 or 403 otherwise."""
-    try:
-        principal = verify_token(settings, token)
-    except InvalidToken as exc:
-        raise _unauthorised(str(exc), invalid=True) from exc
+    principal = await principal_for(request, token)
     if principal.role not in READERS:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -85,7 +81,7 @@ async def dashboard_reader(
         raise _unauthorised(
             "missing bearer token or session cookie (a browser signs in at /login)", invalid=False
         )
-    return _reader(request.app.state.auth_settings, token)
+    return await _reader(request, token)
 
 
 def _safe_landing(target: str) -> str:
@@ -165,7 +161,7 @@ async def login(
     if not token:
         return _page(_form(landing, "Paste a token."), 401, {"WWW-Authenticate": "Bearer"})
     try:
-        _reader(request.app.state.auth_settings, token)
+        await _reader(request, token)
     except HTTPException as exc:
         headers = dict(exc.headers or {})
         return _page(_form(landing, f"Not signed in: {exc.detail}."), exc.status_code, headers)
