@@ -339,6 +339,34 @@ class DeviceActionRejectedV1(FieldEvent):
 
 
 @registry.register
+class RejectedActionAppliedV1(FieldEvent):
+    """The office applied a kept device action to the job as it now stands (a time entry,
+    material, parts request or note of a technician the job was taken from). The record it
+    makes follows in the same append, attributed to that technician (``technician_id``)."""
+
+    event_type: ClassVar[str] = "RejectedActionApplied"
+
+    action_id: Identifier
+    action_type: Annotated[str, Field(min_length=1, max_length=60)]
+    note: Annotated[str, Field(max_length=500)] = ""
+    applied_by: Identifier
+    applied_at: UtcDatetime
+
+
+@registry.register
+class RejectedActionDiscardedV1(FieldEvent):
+    """The office decided a kept device action changes nothing, and said why."""
+
+    event_type: ClassVar[str] = "RejectedActionDiscarded"
+
+    action_id: Identifier
+    action_type: Annotated[str, Field(min_length=1, max_length=60)]
+    reason: ShortText
+    discarded_by: Identifier
+    discarded_at: UtcDatetime
+
+
+@registry.register
 class TechnicianLocatedV1(Event):
     """A location ping from a technician's device (rate-limited), for the dispatch board."""
 
@@ -372,4 +400,6 @@ AttachmentAdded = AttachmentAddedV1
 ChecklistItemAnswered = ChecklistItemAnsweredV1
 SignatureCaptured = SignatureCapturedV1
 DeviceActionRejected = DeviceActionRejectedV1
+RejectedActionApplied = RejectedActionAppliedV1
+RejectedActionDiscarded = RejectedActionDiscardedV1
 TechnicianLocated = TechnicianLocatedV1

@@ -21,12 +21,27 @@ from jobstream.contracts.field import (
     DeviceActionRejected,
     NoteAdded,
     PartsRequested,
+    RejectedActionApplied,
+    RejectedActionDiscarded,
     TechnicianLocated,
 )
 from jobstream.eventstore.store import EventStore
 from jobstream.fieldupdates.db import queries
-from jobstream.fieldupdates.domain.commands import SYNCABLE, AddAttachment, Command, DeviceAction
-from jobstream.fieldupdates.domain.decide import Conflict, Refused, decide, reject
+from jobstream.fieldupdates.domain.commands import (
+    SYNCABLE,
+    AddAttachment,
+    ApplyRejected,
+    Command,
+    DeviceAction,
+)
+from jobstream.fieldupdates.domain.decide import (
+    Conflict,
+    Refused,
+    decide,
+    decide_apply_rejected,
+    kept_action,
+    reject,
+)
 from jobstream.fieldupdates.domain.state import Assignment, FieldJob, evolve, fold
 from jobstream.fieldupdates.metrics import DEVICE_ACTIONS, LOCATION_PINGS
 from jobstream.ids import derived_id
@@ -393,6 +408,26 @@ async def project(
                 )
             case AttachmentAdded():
                 pass  # its row was written when the bytes were stored
+            case RejectedActionApplied():
+                await queries.resolve_rejected(
+                    conn,
+                    wo,
+                    event.action_id,
+                    "applied",
+                    event.note,
+                    event.applied_by,
+                    event.applied_at,
+                )
+            case RejectedActionDiscarded():
+                await queries.resolve_rejected(
+                    conn,
+                    wo,
+                    event.action_id,
+                    "discarded",
+                    event.reason,
+                    event.discarded_by,
+                    event.discarded_at,
+                )
     await queries.insert_rows(conn, "parts_requests", parts)
     await queries.insert_rows(conn, "rejected_actions", rejected)
     await queries.insert_rows(conn, "site_notes", notes)
@@ -405,7 +440,8 @@ async def office_command(
     decide_fn: Callable[[FieldJob, Assignment], list[Event]],
     now: datetime,
 ) -> None:
-    """Apply an office command (reopen, correct a material) to a job; Refused propagates."""
+    """Apply an office command (reopen, correct a material, resolve a kept device action) to
+    a job; Refused propagates."""
     async with engine.begin() as conn:
         row = await queries.lock_job(conn, work_order_id)
         if row is None:
@@ -423,6 +459,7 @@ async def office_command(
         )
         for event in new_events:
             job = evolve(job, event)
+        await project(conn, work_order_id, new_events, ids)
         await queries.update_job(
             conn,
             work_order_id,
@@ -430,6 +467,23 @@ async def office_command(
             stream_version=version + len(new_events),
             updated_at=now,
         )
+
+
+def applying(cmd: ApplyRejected) -> Callable[[FieldJob, Assignment], list[Event]]:
+    """The decision of applying a kept action: its payload parsed as the device's command."""
+
+    def decide_fn(job: FieldJob, assignment: Assignment) -> list[Event]:
+        kept = kept_action(job, cmd.action_id)
+        command_type = ACTIONS.get(kept.action_type)
+        if command_type is None:
+            raise Refused(f"unknown action type {kept.action_type}")
+        try:
+            command = command_type.model_validate(kept.payload)
+        except ValidationError as exc:
+            raise Refused(f"the kept payload is not a valid {kept.action_type}: {exc}") from exc
+        return decide_apply_rejected(job, assignment, cmd, command)
+
+    return decide_fn
 
 
 async def record_location(

@@ -13,8 +13,19 @@ from jobstream.auth import Principal, Role, require_roles
 from jobstream.fieldupdates import handlers
 from jobstream.fieldupdates.api.deps import Office
 from jobstream.fieldupdates.db import queries
-from jobstream.fieldupdates.domain.commands import CorrectMaterial, Reopen
-from jobstream.fieldupdates.domain.decide import Refused, decide_correct_material, decide_reopen
+from jobstream.fieldupdates.domain.commands import (
+    APPLICABLE_LATER,
+    ApplyRejected,
+    CorrectMaterial,
+    DiscardRejected,
+    Reopen,
+)
+from jobstream.fieldupdates.domain.decide import (
+    Refused,
+    decide_correct_material,
+    decide_discard_rejected,
+    decide_reopen,
+)
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(prefix="/office", tags=["office"])
@@ -112,8 +123,63 @@ async def rejected_actions(
     technician_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
-    """Each with its reason, both clocks and the payload exactly as the device sent it."""
+    """Each with its reason, both clocks, the payload exactly as the device sent it, what the
+    office made of it (``resolution``: applied, discarded, or null while it waits) and
+    whether it may be applied at all (``resolvable``: records of work, not status changes)."""
     async with runtime.engine.connect() as conn:
-        return jsonable_encoder(
-            await queries.list_rejected(conn, work_order_id, technician_id, limit)
-        )
+        rows = await queries.list_rejected(conn, work_order_id, technician_id, limit)
+    return jsonable_encoder(
+        [{**r, "resolvable": r["action_type"] in APPLICABLE_LATER} for r in rows]
+    )
+
+
+class ApplyBody(BaseModel):
+    """An optional note on why the kept action stands."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=500)
+
+
+class DiscardBody(BaseModel):
+    """Why the kept action changes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post(
+    "/jobs/{work_order_id}/rejected-actions/{action_id}/apply",
+    summary="Apply a kept device action to the job (RejectedActionApplied and its record)",
+)
+async def apply_rejected(
+    work_order_id: str,
+    action_id: str,
+    body: ApplyBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """A time entry, material, parts request or note recorded on the job as it now stands,
+    attributed to the technician who did the work; 409 for a status change, or if already
+    resolved."""
+    cmd = ApplyRejected(
+        action_id=action_id, note=body.note, by=principal.subject, at=datetime.now(UTC)
+    )
+    return await _command(runtime, work_order_id, handlers.applying(cmd))
+
+
+@router.post(
+    "/jobs/{work_order_id}/rejected-actions/{action_id}/discard",
+    summary="Discard a kept device action, saying why (RejectedActionDiscarded)",
+)
+async def discard_rejected(
+    work_order_id: str,
+    action_id: str,
+    body: DiscardBody,
+    principal: Annotated[Principal, Depends(Office)],
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> dict[str, Any]:
+    """The kept action stays on record with the office's reason; nothing else changes."""
+    cmd = DiscardRejected(
+        action_id=action_id, reason=body.reason, by=principal.subject, at=datetime.now(UTC)
+    )
+    return await _command(runtime, work_order_id, lambda job, _a: decide_discard_rejected(job, cmd))

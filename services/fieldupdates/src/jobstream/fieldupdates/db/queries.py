@@ -194,6 +194,26 @@ async def list_rejected(
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
+async def resolve_rejected(
+    conn: AsyncConnection,
+    work_order_id: str,
+    action_id: str,
+    resolution: str,
+    reason: str,
+    by: str,
+    at: datetime,
+) -> None:
+    """Note what the office made of a kept device action."""
+    await conn.execute(
+        update(rejected_actions)
+        .where(
+            rejected_actions.c.work_order_id == work_order_id,
+            rejected_actions.c.action_id == action_id,
+        )
+        .values(resolution=resolution, resolution_reason=reason, resolved_by=by, resolved_at=at)
+    )
+
+
 async def lock_technician_pings(conn: AsyncConnection, technician_id: str) -> None:
     """Serialise one technician's pings until the transaction ends (even the first)."""
     await conn.execute(

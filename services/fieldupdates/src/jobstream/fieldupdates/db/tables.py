@@ -118,6 +118,11 @@ rejected_actions = Table(
     Column("payload", JSONB, nullable=False),
     Column("device_time", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # What the office made of it: applied or discarded, why, by whom, when (NULL: waiting).
+    Column("resolution", Text, nullable=True),
+    Column("resolution_reason", Text, nullable=True),
+    Column("resolved_by", Text, nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
 )
 
 # Notes a technician carried forward, shown on the next visit to the site.

@@ -262,3 +262,31 @@ class CorrectMaterial:
     reason: str
     by: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class ApplyRejected:
+    """The office applies a kept device action to the job as it now stands."""
+
+    action_id: str
+    note: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DiscardRejected:
+    """The office decides a kept device action changes nothing."""
+
+    action_id: str
+    reason: str
+    by: str
+    at: datetime
+
+
+# Kept actions the office may apply later: records of work done, which stand whoever holds
+# the job now. A status change of a technician the job was taken from cannot be replayed
+# onto another technician's visit; it can only be discarded.
+APPLICABLE_LATER: frozenset[str] = frozenset(
+    {"log_time", "use_material", "request_parts", "add_note"}
+)

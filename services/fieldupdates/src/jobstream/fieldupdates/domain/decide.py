@@ -23,6 +23,8 @@ from jobstream.contracts.field import (
     MaterialUsed,
     NoteAdded,
     PartsRequested,
+    RejectedActionApplied,
+    RejectedActionDiscarded,
     SignatureCaptured,
     TechnicianArrived,
     TimeKind,
@@ -30,17 +32,21 @@ from jobstream.contracts.field import (
     TravelStarted,
 )
 from jobstream.fieldupdates.domain.commands import (
+    APPLICABLE_LATER,
     RECORD_COMMANDS,
     Acknowledge,
     AddAttachment,
     AddNote,
     AnswerChecklistItem,
+    ApplyRejected,
     Arrive,
     CaptureSignature,
+    Command,
     Complete,
     CorrectMaterial,
     CouldNotComplete,
     DeviceAction,
+    DiscardRejected,
     LogTime,
     PutOnHold,
     Reopen,
@@ -128,6 +134,74 @@ def decide(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[
             f"allowed now: {', '.join(allowed) or 'nothing (the visit is closed)'}",
             allowed,
         )
+    return _events_of(job, assignment, action)
+
+
+def kept_action(job: FieldJob, action_id: str) -> DeviceActionRejected:
+    """The kept device action the office may still resolve; Refused if none or done."""
+    kept = next((r for r in job.rejected if r.action_id == action_id), None)
+    if kept is None:
+        raise Refused(f"no kept device action {action_id} on this job")
+    if action_id in job.resolved:
+        raise Refused(f"device action {action_id} was already resolved")
+    return kept
+
+
+def decide_apply_rejected(
+    job: FieldJob, assignment: Assignment, cmd: ApplyRejected, command: Command
+) -> list[Event]:
+    """RejectedActionApplied and the record the kept action makes, attributed to the
+    technician who did the work; only records of work (APPLICABLE_LATER) qualify.
+
+    ``command`` is the kept payload, parsed by the handler (I/O-free here)."""
+    kept = kept_action(job, cmd.action_id)
+    if kept.action_type not in APPLICABLE_LATER:
+        raise Refused(
+            f"a {kept.action_type.replace('_', ' ')} from a device cannot be applied later "
+            "(the job's status belongs to whoever holds it now); discard it with a reason"
+        )
+    action = DeviceAction(
+        action_id=kept.action_id,
+        technician_id=kept.technician_id,
+        work_order_id=job.work_order_id,
+        device_time=kept.device_time,
+        device_seq=0,
+        received_at=cmd.at,
+        command=command,
+    )
+    return [
+        RejectedActionApplied(
+            work_order_id=job.work_order_id,
+            technician_id=kept.technician_id,
+            action_id=kept.action_id,
+            action_type=kept.action_type,
+            note=cmd.note,
+            applied_by=cmd.by,
+            applied_at=cmd.at,
+        ),
+        *_events_of(job, assignment, action),
+    ]
+
+
+def decide_discard_rejected(job: FieldJob, cmd: DiscardRejected) -> list[Event]:
+    """RejectedActionDiscarded, with the office's reason."""
+    kept = kept_action(job, cmd.action_id)
+    return [
+        RejectedActionDiscarded(
+            work_order_id=job.work_order_id,
+            technician_id=kept.technician_id,
+            action_id=kept.action_id,
+            action_type=kept.action_type,
+            reason=cmd.reason,
+            discarded_by=cmd.by,
+            discarded_at=cmd.at,
+        )
+    ]
+
+
+def _events_of(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[Event]:
+    """What an action records, once it is allowed."""
+    cmd = action.command
     stamp = _stamp(action)
     match cmd:
         case Acknowledge():

@@ -26,6 +26,8 @@ from jobstream.contracts.field import (
     MaterialUsed,
     NoteAdded,
     PartsRequested,
+    RejectedActionApplied,
+    RejectedActionDiscarded,
     SignatureCaptured,
     TechnicianArrived,
     TimeKind,
@@ -91,6 +93,8 @@ class FieldJob:
     incomplete: JobIncomplete | None = None
     reopened: tuple[JobReopened, ...] = ()
     rejected: tuple[DeviceActionRejected, ...] = ()
+    # Kept actions the office has applied or discarded, by action id.
+    resolved: frozenset[str] = frozenset()
     status_history: tuple[tuple[FieldStatus, datetime], ...] = field(default=())
 
     def minutes(self, kind: TimeKind) -> int:
@@ -181,6 +185,8 @@ def evolve(job: FieldJob, event: Event) -> FieldJob:
             return replace(job, signatures=(*job.signatures, event))
         case DeviceActionRejected():
             return replace(job, rejected=(*job.rejected, event))
+        case RejectedActionApplied() | RejectedActionDiscarded():
+            return replace(job, resolved=job.resolved | {event.action_id})
         case _:
             return job
 
