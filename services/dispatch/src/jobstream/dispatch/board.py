@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jobstream.contracts.dispatch import TechnicianProfile
 from jobstream.dispatch.domain.plan import PRIORITY_RANK
+from jobstream.dispatch.domain.technicians import Absence, working_periods
 
 
 def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -47,6 +49,10 @@ def job_card(row: dict[str, Any], now: datetime, at_risk: timedelta) -> dict[str
         "job_type": details["job_type"],
         "site": details["site"],
         "customer_id": details["customer_id"],
+        "customer_name": details.get("customer_name"),
+        "description": details.get("description", "")[:200],
+        "required_skills": details.get("required_skills", []),
+        "estimated_duration_minutes": details["estimated_duration_minutes"],
         "state": row.get("state") or "pending",
         "field_status": row.get("field_status"),
         "technician_id": row.get("technician_id"),
@@ -71,8 +77,10 @@ def build(
     technicians: list[dict[str, Any]],
     now: datetime,
     at_risk: timedelta,
+    absences: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The board: tiers, timelines, unscheduled and failed lanes."""
+    """The board: tiers, timelines (with each technician's working time and absences on
+    the day), unscheduled and failed lanes."""
     start, end = day_bounds(day, zone)
     cards = [job_card(r, now, at_risk) for r in rows]
     on_day = [
@@ -123,6 +131,7 @@ def build(
             ),
             None,
         )
+        own_absences = [a for a in absences or () if a["technician_id"] == t["technician_id"]]
         location = None
         if t.get("lat") is not None:
             location = {"lat": t["lat"], "lon": t["lon"], "located_at": t["located_at"]}
@@ -137,6 +146,7 @@ def build(
                 "current_job": live["work_order_id"] if live else None,
                 "location": location,
                 "timeline": items,
+                **_availability(t, own_absences, start, end),
             }
         )
     open_cards = [c for c in cards if c["window_start"] is None]
@@ -152,4 +162,32 @@ def build(
         "technicians": timelines,
         "unscheduled": sorted((c for c in open_cards if c["state"] != "failed"), key=lane_order),
         "failed": sorted((c for c in open_cards if c["state"] == "failed"), key=lane_order),
+    }
+
+
+def _availability(
+    technician: dict[str, Any], absences: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, Any]:
+    """A technician's skills, home base, working time (shift less absences, with the
+    overtime they may work) and absences within the day (nothing known without a profile)."""
+    if technician.get("profile") is None:
+        return {"skills": [], "home_base": None, "working": [], "absences": []}
+    profile = TechnicianProfile.model_validate(technician["profile"])
+    blocks = [Absence(a["absence_id"], a["starts_at"], a["ends_at"], a["reason"]) for a in absences]
+    return {
+        "skills": [s.name for s in profile.skills],
+        "home_base": {"lat": profile.home_base.lat, "lon": profile.home_base.lon},
+        "working": [
+            {"start": w.start, "end": w.end, "overtime_end": w.overtime_end}
+            for w in working_periods(profile, blocks, start, end)
+        ],
+        "absences": [
+            {
+                "start": max(a["starts_at"], start),
+                "end": min(a["ends_at"], end),
+                "reason": a["reason"],
+            }
+            for a in absences
+            if a["starts_at"] < end and a["ends_at"] > start
+        ],
     }

@@ -363,6 +363,7 @@ async def board(
     async with runtime.engine.connect() as conn:
         rows = await queries.board_rows(conn, start, end)
         techs = await queries.technician_rows(conn)
+        absences = await queries.absence_rows(conn)
     return dispatch_board.build(
-        day, zone, rows, techs, now, timedelta(minutes=settings.at_risk_minutes)
+        day, zone, rows, techs, now, timedelta(minutes=settings.at_risk_minutes), absences
     )

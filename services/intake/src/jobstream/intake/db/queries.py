@@ -52,14 +52,20 @@ async def list_records(
     *,
     limit: int,
     offset: int = 0,
+    search: tuple[str | None, tuple[str, ...]] = (None, ()),
     **equals: str | None,
 ) -> list[Row]:
-    """Records filtered by equality on the given columns (None means no filter)."""
+    """Records filtered by equality on the given columns (None means no filter), and by
+    ``search``: (text, columns) — the text found, ignoring case, in any of the columns."""
     key = next(iter(table.primary_key.columns))
     query = select(table).order_by(key).limit(limit).offset(offset)
     for column, value in equals.items():
         if value is not None:
             query = query.where(table.c[column] == value)
+    text, columns = search
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(table.c[c].ilike(pattern, escape="\\") for c in columns)))
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 

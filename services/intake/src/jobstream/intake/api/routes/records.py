@@ -41,6 +41,9 @@ router = APIRouter(tags=["records"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
+Search = Annotated[
+    str | None, Query(max_length=200, description="Text found (any case) in the main fields")
+]
 
 
 def _new_id(prefix: str, given: str | None) -> str:
@@ -127,11 +130,21 @@ async def create_customer(
     responses=responses(401, 403),
 )
 async def list_customers(
-    principal: OfficeReader, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    principal: OfficeReader,
+    runtime: RuntimeDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    q: Search = None,
 ) -> Any:
-    """Customers by id."""
+    """Customers by id; ``q`` finds them by name, phone, email or billing address."""
     async with runtime.engine.connect() as conn:
-        return await queries.list_records(conn, customers, limit=limit, offset=offset)
+        return await queries.list_records(
+            conn,
+            customers,
+            limit=limit,
+            offset=offset,
+            search=(q, ("name", "phone", "billing_email", "billing_address", "customer_id")),
+        )
 
 
 @router.get(
@@ -195,14 +208,17 @@ async def list_sites(
     customer_id: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    q: Search = None,
 ) -> Any:
-    """Sites, optionally of one customer; a customer sees only their own."""
+    """Sites, optionally of one customer (``q`` finds them by name or address); a customer
+    sees only their own."""
     async with runtime.engine.connect() as conn:
         return await queries.list_records(
             conn,
             sites,
             limit=limit,
             offset=offset,
+            search=(q, ("name", "address", "site_id")),
             customer_id=_own_customer(principal, customer_id),
         )
 
