@@ -1,0 +1,1 @@
+"""Jobstream's front door for browsers."""

@@ -1,0 +1,1 @@
+"""The front door's database: accounts, sessions, audit; packaged Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The pages and the browser API, one module per area."""
