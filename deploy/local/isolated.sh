@@ -9,7 +9,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Inside the work tree (ignored by git) so that several clones never share venvs.
 VENVS="$REPO/.isolated-venvs"
 cd "$REPO"
-for service in intake dispatch fieldupdates billing reporting; do
+for service in web intake dispatch fieldupdates billing reporting; do
   venv="$VENVS/$service"
   echo "== jobstream-$service on its own ($venv)"
   UV_PROJECT_ENVIRONMENT="$venv" uv sync --locked --package "jobstream-$service" --quiet

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Jobstream's local stack without Docker: a real PostgreSQL cluster and a real Kafka broker
-# on loopback, and (with `up`) the five services as plain processes.
+# on loopback, and (with `up`) the six services (five and the web front door) as plain processes.
 #
 #   stack.sh install            apt packages if missing (postgresql, Java 17, Maven, curl) + Kafka jars
 #   stack.sh infra-up           start PostgreSQL and Kafka if needed, create databases and topics
+#   stack.sh frontend           build the web front end (npm ci + esbuild) if its sources changed
 #   stack.sh up                 install + infra-up + migrate and start the services + demo data
 #   stack.sh down [--purge]     stop everything; --purge also deletes Kafka data and the cluster
 #   stack.sh logs               follow the service and Kafka logs
@@ -27,7 +28,10 @@ JOBSTREAM_HOME="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/jobst
 RUN="${JOBSTREAM_STACK_RUN:-$JOBSTREAM_HOME/run}"
 LOGS="$RUN/logs"
 STACK_ENV="$RUN/stack.env"
-JWT_SECRET_FILE="$RUN/jwt-secret"
+# The private key set that signs tokens (only the web front door and token-minting tools
+# read it) and its public half; services verify against the front door's JWKS URL.
+SIGNING_KEYS_FILE="$RUN/signing-keys.json"
+FRONTEND="$REPO/services/web/frontend"
 
 KAFKA_POM="$HERE/kafka/pom.xml"
 # The pom is the single place the version is pinned; the cache directory is named after it.
@@ -50,9 +54,9 @@ PG_USER=jobstream
 PG_PASSWORD=jobstream
 PG_ADMIN_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
 
-# Order matters: service i listens on port 8001+i.
-SERVICES=(intake dispatch fieldupdates billing reporting)
-SERVICE_FIRST_PORT=8001
+# Order matters: service i listens on port 8000+i (the web front door on 8000).
+SERVICES=(web intake dispatch fieldupdates billing reporting)
+SERVICE_FIRST_PORT=8000
 
 # Deadlines in seconds; a slow CI machine may raise them from the environment.
 KAFKA_START_TIMEOUT="${JOBSTREAM_KAFKA_START_TIMEOUT:-90}"
@@ -211,6 +215,8 @@ ensure_packages() {
   command -v flock >/dev/null || pkgs+=(util-linux)
   # Reporting's dashboard test renders the page in a real headless browser.
   command -v chromium >/dev/null || pkgs+=(chromium)
+  # The web front door's scripts and styles are built with esbuild from npm.
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
   if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
 }
 
@@ -462,18 +468,25 @@ write_stack_env() {
   mv "$STACK_ENV.tmp" "$STACK_ENV"
 }
 
-# A development-only HMAC secret, made once so tokens minted earlier stay valid. Never
-# printed: it is only ever read from the file.
-ensure_jwt_secret() {
-  if [[ ! -s $JWT_SECRET_FILE ]]; then
-    (
-      umask 077
-      od -An -vtx1 -N48 /dev/urandom | tr -d ' \n' >"$JWT_SECRET_FILE.tmp"
-    )
-    mv "$JWT_SECRET_FILE.tmp" "$JWT_SECRET_FILE"
-    log "created a development JWT secret in $JWT_SECRET_FILE"
+# The development key set, made once so tokens minted earlier stay valid; the private set
+# is never printed (mode 600), its public half is what the front door publishes.
+ensure_signing_keys() {
+  if [[ ! -s $SIGNING_KEYS_FILE ]]; then
+    (cd "$REPO" && uv run --no-sync jobstream keys generate "$SIGNING_KEYS_FILE") >/dev/null
+    log "created a development signing key set in $SIGNING_KEYS_FILE"
   fi
-  chmod 600 "$JWT_SECRET_FILE"
+  chmod 600 "$SIGNING_KEYS_FILE"
+}
+
+# Build the front end when its sources or lock file are newer than the last build.
+build_frontend() {
+  local stamp="$FRONTEND/../src/jobstream/web/static/dist/manifest.json"
+  if [[ -f $stamp ]] && [[ -z "$(find "$FRONTEND/src" "$FRONTEND/package-lock.json" "$FRONTEND/build.mjs" -newer "$stamp" -print -quit)" ]]; then
+    return 0
+  fi
+  log "building the web front end (npm ci, esbuild)"
+  (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) ||
+    die "the front end did not build"
 }
 
 cmd_infra_up() {
@@ -488,7 +501,6 @@ cmd_infra_up() {
   kafka_wait
   log "Kafka $KAFKA_VERSION ready on $KAFKA_BOOTSTRAP"
   kafka_topics
-  ensure_jwt_secret
   write_stack_env
   log "infra-up: done in $((SECONDS - t0))s; client settings in $STACK_ENV"
 }
@@ -516,8 +528,9 @@ with_service_env() {
   (
     export DATABASE_URL="postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/jobstream_$s"
     export KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP"
-    JOBSTREAM_JWT_SECRET="$(<"$JWT_SECRET_FILE")"
-    export JOBSTREAM_JWT_SECRET
+    export JOBSTREAM_JWKS_URL="http://127.0.0.1:$SERVICE_FIRST_PORT/.well-known/jwks.json"
+    # Only token issuers get the private keys: the front door (and the demo loader).
+    if [[ $s == web || $s == demo ]]; then export JOBSTREAM_SIGNING_KEYS="$SIGNING_KEYS_FILE"; fi
     export JOBSTREAM_ENV=development
     cd "$REPO"
     "$@"
@@ -578,23 +591,32 @@ cmd_up() {
     die "install failed"
   fi
   cmd_infra_up
+  ensure_signing_keys
+  build_frontend
   services_stop_all
   # Migrations run one by one (each against its own database), then every service boots
   # at the same time and we wait for all of them.
   for s in "${SERVICES[@]}"; do service_start "$s"; done
   for s in "${SERVICES[@]}"; do service_wait "$s"; done
   log "loading demo data"
-  local demo_ok=1
-  with_service_env "${SERVICES[0]}" uv run --no-sync jobstream demo --base-host http://127.0.0.1 ||
+  local demo_ok=1 accounts
+  DATABASE_URL="" with_service_env demo uv run --no-sync jobstream demo --base-host http://127.0.0.1 ||
     demo_ok=0
+  accounts="$(with_service_env web uv run --no-sync jobstream-web accounts demo)" || demo_ok=0
   echo
-  echo "Jobstream is up (${KAFKA_BOOTSTRAP} Kafka, 127.0.0.1:$PG_PORT PostgreSQL):"
+  echo "Jobstream is up (${KAFKA_BOOTSTRAP} Kafka, 127.0.0.1:$PG_PORT PostgreSQL)."
+  echo
+  echo "Open the dispatch board: http://127.0.0.1:$SERVICE_FIRST_PORT/board"
+  echo "Demo accounts (role, username, password, bound to):"
+  echo "$accounts"
+  echo
+  echo "Service APIs (OpenAPI at /docs):"
   for s in "${SERVICES[@]}"; do
+    [[ $s == web ]] && continue
     printf '  %-13s http://127.0.0.1:%s/docs\n' "$s" "$(service_port "$s")"
   done
   echo
-  echo "Mint a bearer token (roles: see --help):"
-  echo "  JOBSTREAM_JWT_SECRET=\"\$(cat $JWT_SECRET_FILE)\" uv run jobstream token --role dispatcher"
+  echo "A bearer token for scripts (roles: see --help): uv run jobstream token --role dispatcher"
   echo "Logs: make logs    Stop: make down"
   if [[ $demo_ok == 0 ]]; then
     # The services stay up so the failure can be looked into through their APIs and logs.
@@ -686,18 +708,19 @@ cmd_status() {
 }
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   local cmd=${1:-}
   shift || true
   case "$cmd" in
-    install | infra-up | up | down | restart) with_lock "$cmd" "$@" ;;
+    install | infra-up | frontend | up | down | restart) with_lock "$cmd" "$@" ;;
   esac
   case "$cmd" in
     install) cmd_install ;;
     infra-up) cmd_infra_up ;;
+    frontend) build_frontend ;;
     up) cmd_up ;;
     down) cmd_down "$@" ;;
     restart) cmd_restart "$@" ;;

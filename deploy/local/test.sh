@@ -15,15 +15,15 @@ RUN="$JOBSTREAM_HOME/run"
 
 bash "$HERE/stack.sh" install
 bash "$HERE/stack.sh" infra-up
+bash "$HERE/stack.sh" frontend
 
 # KAFKA_BOOTSTRAP_SERVERS and JOBSTREAM_PG_ADMIN_URL.
 set -a
 # shellcheck source=/dev/null
 . "$RUN/stack.env"
 set +a
-# Read from the file, never echoed.
-JOBSTREAM_JWT_SECRET="$(<"$RUN/jwt-secret")"
-export JOBSTREAM_JWT_SECRET
+# Tokens: the pytest plugin makes the run a key set of its own (the services it starts
+# verify against its public half); nothing secret is read or exported here.
 
 cd "$REPO"
 # --locked fails when uv.lock is out of date with the pyproject files, as CI should.

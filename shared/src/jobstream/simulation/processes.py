@@ -42,6 +42,8 @@ class ServiceStack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, IO[bytes]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The five services; add "web" for the front door (browser tests).
+    services: tuple[str, ...] = SERVICES
 
     @property
     def urls(self) -> dict[str, str]:
@@ -54,8 +56,15 @@ class ServiceStack:
         return [s.name for s in all_topic_specs(self.partitions, self.namespace)]
 
     def env(self, service: str) -> dict[str, str]:
-        """The environment a service process runs with."""
+        """The environment a service process runs with (the front door is told where the
+        others listen)."""
+        upstreams = (
+            {f"WEB_{s.upper()}_URL": url for s, url in self.urls.items() if s != "web"}
+            if service == "web"
+            else {}
+        )
         return {
+            **upstreams,
             **os.environ,
             "DATABASE_URL": self.databases[service],
             "KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap_servers,
@@ -71,9 +80,9 @@ class ServiceStack:
             self.infra.bootstrap_servers, all_topic_specs(self.partitions, self.namespace)
         )
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.databases = {s: create_database(self.infra, f"sim_{s}") for s in SERVICES}
+        self.databases = {s: create_database(self.infra, f"sim_{s}") for s in self.services}
         await asyncio.to_thread(self._migrate)
-        self.ports = {s: free_port() for s in SERVICES}
+        self.ports = {s: free_port() for s in self.services}
 
     def _migrate(self) -> None:
         migrations = [
@@ -83,9 +92,9 @@ class ServiceStack:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
-            for s in SERVICES
+            for s in self.services
         ]
-        for service, migration in zip(SERVICES, migrations, strict=True):
+        for service, migration in zip(self.services, migrations, strict=True):
             _, err = migration.communicate(timeout=300)
             if migration.returncode != 0:
                 raise RuntimeError(f"{service} migrate failed: {err.decode()[-2000:]}")
@@ -111,7 +120,7 @@ class ServiceStack:
 
     def start_all(self) -> None:
         """Every service."""
-        for service in SERVICES:
+        for service in self.services:
             self.start(service)
 
     def kill(self, service: str) -> None:

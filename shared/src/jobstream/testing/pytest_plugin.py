@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import secrets
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import suppress
@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 
+from jobstream.auth.keys import use_key_files
 from jobstream.contracts.topics import (
     LOG_TOPIC_CONFIG,
     TopicSpec,
@@ -28,8 +29,10 @@ T = TypeVar("T")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests mint their own tokens: give the run a secret if the environment has none."""
-    os.environ.setdefault("JOBSTREAM_JWT_SECRET", secrets.token_hex(32))
+    """Tests mint their own tokens: give the run a signing key set (and the services it
+    starts its public JWKS as a file) if the environment names none."""
+    if not os.environ.get("JOBSTREAM_SIGNING_KEYS"):
+        use_key_files(tempfile.mkdtemp(prefix="jobstream-test-keys-"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,73 @@
+"""Screenshots of the pages for README (docs/screenshots/), from a running `make up`.
+
+    uv run python scripts/screenshots.py [--base http://127.0.0.1:8000] [--out docs/screenshots]
+
+Signs in with the demo accounts through the real sign-in form, in Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright
+
+CHROMIUM = os.environ.get("JOBSTREAM_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"]
+
+
+async def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    await page.goto(f"{base}/sign-in")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+
+
+async def main(base: str, out: Path) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        office = await browser.new_context(viewport={"width": 1440, "height": 900})
+        page = await office.new_page()
+        await page.goto(f"{base}/sign-in")
+        await page.screenshot(path=out / "sign-in.png")
+        await sign_in(page, base, "dan.dispatch", "demo-dispatch-pass")
+        await page.goto(f"{base}/board")
+        await page.wait_for_selector("#board[data-renders]")
+        await page.wait_for_timeout(500)
+        await page.screenshot(path=out / "board.png", full_page=True)
+        for name, path in (
+            ("log-a-call", "/office/requests/new?q=dental"),
+            ("work-orders", "/office/work-orders"),
+            ("email-triage", "/office/emails"),
+            ("approvals", "/office/approvals"),
+            ("device-actions", "/office/device-actions"),
+        ):
+            await page.goto(base + path)
+            await page.screenshot(path=out / f"{name}.png", full_page=True)
+        first = page.locator("table.list tbody a").first
+        await page.goto(f"{base}/office/work-orders")
+        if await first.count():
+            await first.click()
+            await page.wait_for_load_state("networkidle")
+            await page.screenshot(path=out / "work-order.png", full_page=True)
+        await office.close()
+        admin = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await admin.new_page()
+        await sign_in(page, base, "olivia.admin", "demo-admin-pass")
+        await page.goto(f"{base}/admin/accounts")
+        await page.screenshot(path=out / "accounts.png", full_page=True)
+        await browser.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--out", default="docs/screenshots", type=Path)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(args.base, args.out))
+    for shot in sorted(args.out.glob("*.png")):
+        print(shot)
