@@ -21,12 +21,12 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import percentile, write_section
 
 from jobstream.auth import Role, mint_token
+from jobstream.auth.keys import use_key_files
 from jobstream.contracts import topics
 from jobstream.contracts.topics import all_topic_specs, namespaced
 from jobstream.db import upgrade_to_head
@@ -191,7 +192,7 @@ def main() -> int:
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     load_before = os.getloadavg()[0]
     # The service process and this client must share the token secret.
-    os.environ.setdefault("JOBSTREAM_JWT_SECRET", secrets.token_hex(32))
+    use_key_files(tempfile.mkdtemp(prefix="jobstream-bench-keys-"))
     with find_infra() as infra:
         asyncio.run(ensure_topics(infra.bootstrap_servers, all_topic_specs(3, namespace)))
         db_url = create_database(infra, prefix="bench")

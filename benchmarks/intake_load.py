@@ -25,6 +25,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import percentile, write_section
 
 from jobstream.auth import Role, mint_token
+from jobstream.auth.keys import use_key_files
 from jobstream.contracts.topics import all_topic_specs
 from jobstream.messaging.admin import ensure_topics
 from jobstream.settings import AuthSettings, normalise_database_url
@@ -74,10 +76,8 @@ def infra_from_env() -> Infra:
             if "=" in line and not line.startswith("#"):
                 key, value = line.split("=", 1)
                 os.environ.setdefault(key.strip(), value.strip().strip('"'))
-        secret = home / "run" / "jwt-secret"
-        if secret.exists():
-            os.environ.setdefault("JOBSTREAM_JWT_SECRET", secret.read_text().strip())
-    os.environ.setdefault("JOBSTREAM_JWT_SECRET", uuid.uuid4().hex * 2)
+    # Its own key set (the servers it starts verify against the set's JWKS file).
+    use_key_files(tempfile.mkdtemp(prefix="jobstream-bench-keys-"))
     return Infra(os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["JOBSTREAM_PG_ADMIN_URL"], "env")
 
 

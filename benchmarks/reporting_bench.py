@@ -24,9 +24,9 @@ import asyncio
 import dataclasses
 import os
 import random
-import secrets
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import percentile, write_section
 
 from jobstream.auth import Role, mint_token
+from jobstream.auth.keys import use_key_files
 from jobstream.contracts import topics as topic_names
 from jobstream.contracts.common import Priority
 from jobstream.contracts.topics import LOG_TOPIC_CONFIG, TopicSpec
@@ -338,7 +339,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args()
     # Tokens for the in-process API are minted and checked with a throwaway secret.
-    os.environ.setdefault("JOBSTREAM_JWT_SECRET", secrets.token_hex(32))
+    use_key_files(tempfile.mkdtemp(prefix="jobstream-bench-keys-"))
 
     async def both():
         with find_infra() as infra:

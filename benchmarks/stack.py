@@ -86,7 +86,7 @@ def main() -> int:
         warm_ready.append(ready)
         print(f"up with Kafka and PostgreSQL running: ready {ready:.1f}s", flush=True)
 
-    os.environ["JOBSTREAM_JWT_SECRET"] = (home() / "run" / "jwt-secret").read_text().strip()
+    os.environ["JOBSTREAM_SIGNING_KEYS"] = str(home() / "run" / "signing-keys.json")
     seconds = asyncio.run(journeys(args.journeys))
 
     def col(name: str) -> list[float]:

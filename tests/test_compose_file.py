@@ -25,8 +25,10 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = ROOT / "deploy" / "compose" / "compose-spec.schema.json"
 POSTGRES_INIT = ROOT / "deploy" / "compose" / "postgres-init.sql"
 
-APP_SERVICES = ("intake", "dispatch", "fieldupdates", "billing", "reporting")
-HOST_PORTS = dict(zip(APP_SERVICES, range(8001, 8006), strict=True))
+APP_SERVICES = ("web", "intake", "dispatch", "fieldupdates", "billing", "reporting")
+HOST_PORTS = dict(zip(APP_SERVICES, range(8000, 8006), strict=True))
+KEYS_VOLUME = "signing-keys"
+KEYS_PATH = "/var/lib/jobstream/keys"
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PRIVATE|API_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(?:(?::?[-?+])[^}]*)?\}$")
 # Local-stack database credentials that the compose file deliberately spells out.
@@ -189,7 +191,7 @@ def test_dependency_graph_has_no_cycle(services) -> None:
 
 def test_every_long_running_service_has_a_healthcheck(services) -> None:
     jobs = _one_shot(services)
-    assert {"kafka-topics", *(f"{a}-migrate" for a in APP_SERVICES)} == jobs
+    assert {"kafka-topics", "signing-keys", *(f"{a}-migrate" for a in APP_SERVICES)} == jobs
     for name, svc in services.items():
         if name in jobs:
             assert svc.get("restart", "no") == "no", f"{name} is a job and must not restart"
@@ -246,16 +248,29 @@ def test_kafka_is_single_node_kraft_without_topic_auto_creation(services) -> Non
 # --- secrets -------------------------------------------------------------------------------
 
 
-def test_jwt_secret_is_always_an_interpolation(services) -> None:
-    seen = 0
-    for name, svc in services.items():
-        value = _environment(svc).get("JOBSTREAM_JWT_SECRET")
-        if value is None:
-            continue
-        seen += 1
-        assert INTERPOLATION.fullmatch(value), f"{name}: JOBSTREAM_JWT_SECRET is a literal"
-        assert value.startswith("${JOBSTREAM_JWT_SECRET:?"), f"{name}: must fail when unset"
-    assert seen >= len(APP_SERVICES)
+def test_services_verify_against_the_front_doors_published_keys(services) -> None:
+    for app in APP_SERVICES[1:]:
+        env = _environment(services[app])
+        assert env["JOBSTREAM_JWKS_URL"] == "http://web:8000/.well-known/jwks.json", app
+        assert "JOBSTREAM_SIGNING_KEYS" not in env, f"{app} must not hold the private keys"
+
+
+def test_only_the_front_door_and_its_key_job_mount_the_private_keys(services) -> None:
+    mounting = {
+        name
+        for name, svc in services.items()
+        for volume in svc.get("volumes", [])
+        if str(volume).split(":", 1)[0] == KEYS_VOLUME
+    }
+    assert mounting == {"web", "signing-keys"}
+    assert f"{KEYS_VOLUME}:{KEYS_PATH}:ro" in services["web"]["volumes"], "web reads, never writes"
+    assert _environment(services["web"])["JOBSTREAM_SIGNING_KEYS"].startswith(KEYS_PATH)
+    job = " ".join(services["signing-keys"]["command"])
+    # Made once: a second `up` must not replace the keys (every session would end).
+    assert job.startswith(f"test -s {KEYS_PATH}/signing-keys.json ||"), job
+    assert _depends_on(services["web"])["signing-keys"]["condition"] == (
+        "service_completed_successfully"
+    )
 
 
 def test_no_literal_secret_values(services) -> None:
@@ -310,6 +325,15 @@ def test_dockerfiles_differ_only_by_service_name() -> None:
         kept = [ln for ln in text.splitlines() if not re.match(r"COPY \S+/pyproject\.toml ", ln)]
         return "\n".join(kept).replace(app, "<svc>")
 
-    reference = normalised(APP_SERVICES[0])
-    for app in APP_SERVICES[1:]:
+    # The Python services; the front door adds a stage that builds its browser assets.
+    reference = normalised(APP_SERVICES[1])
+    for app in APP_SERVICES[2:]:
         assert normalised(app) == reference, app
+
+
+def test_the_front_doors_assets_are_built_from_the_npm_lock_file() -> None:
+    text = (ROOT / "services" / "web" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY services/web/frontend/package.json services/web/frontend/package-lock.json" in text
+    assert "RUN npm ci" in text and "npm install" not in text
+    assert text.index("AS frontend") < text.index("FROM python:3.11-slim")
+    assert "COPY --from=frontend" in text

@@ -5,3 +5,4 @@ CREATE DATABASE jobstream_dispatch OWNER jobstream;
 CREATE DATABASE jobstream_fieldupdates OWNER jobstream;
 CREATE DATABASE jobstream_billing OWNER jobstream;
 CREATE DATABASE jobstream_reporting OWNER jobstream;
+CREATE DATABASE jobstream_web OWNER jobstream;

@@ -14,10 +14,11 @@ import pypdf
 import pytest
 import pytest_asyncio
 
-from jobstream.auth import Role, mint_token
+from jobstream.auth import Role, SigningKeys, mint_token
 from jobstream.contracts.topics import all_topic_specs
 from jobstream.demo import REQUESTS, SERVICES, TECHNICIANS, Stack
 from jobstream.messaging.admin import delete_topics, ensure_topics
+from jobstream.settings import AuthSettings
 from jobstream.testing.infra import create_database, drop_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -199,7 +200,7 @@ async def test_no_secret_or_token_reaches_the_logs(stack, log_dir: Path):
         url = f"{stack.urls['fieldupdates']}/jobs/{journey.work_order_id}"
         rejected = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.forged-signature"}
         assert (await client.get(url, headers=rejected)).status_code == 401
-    secret = os.environ["JOBSTREAM_JWT_SECRET"]
+    private = SigningKeys.load(AuthSettings().signing_keys).active_key()
     tokens = [
         stack.office["Authorization"].removeprefix("Bearer "),
         stack.technician(journey.technician_id)["Authorization"].removeprefix("Bearer "),
@@ -208,7 +209,7 @@ async def test_no_secret_or_token_reaches_the_logs(stack, log_dir: Path):
     logs = read_logs(log_dir)
     assert len(logs) == len(SERVICES) and all(logs.values())
     for name, text in logs.items():
-        assert secret not in text, f"the JWT secret is in {name}"
+        assert private["d"] not in text, f"the signing key is in {name}"
         assert "jobstream:jobstream@" not in text, f"a database password is in {name}"
         for token in tokens:
             assert token not in text, f"a bearer token is in {name}"

@@ -7,15 +7,20 @@ must answer a load balancer or a scraper without credentials, and the dashboard'
 form and sign-out, are the only exceptions.
 """
 
+import base64
+import hashlib
+import hmac
 import importlib
+import json
 import re
 import time
 
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from jobstream.auth import Role, mint_token
+from jobstream.auth import Role, SigningKeys, mint_token
 from jobstream.service import Role as ProcessRole
 from jobstream.service import ServiceSettings, create_app
 from jobstream.settings import AuthSettings
@@ -26,13 +31,12 @@ PUBLIC = {"/healthz", "/readyz", "/metrics", "/asyncapi.json"}
 # cookie); POST /login itself is swept: it refuses a missing or bad token like any route.
 PUBLIC_OPERATIONS = {("reporting", "GET", "/login"), ("reporting", "POST", "/logout")}
 SESSION_COOKIE = "jobstream_session"
-SECRET = "s" * 48
 
 
 def app_of(service: str):
     definition = importlib.import_module(f"jobstream.{service}.app").definition()
     settings = ServiceSettings()
-    settings.auth = AuthSettings(JOBSTREAM_JWT_SECRET=SECRET)
+    settings.auth = AuthSettings()
     # API role only: no consumers or relay start, and no route reaches the database
     # before authentication has refused the caller.
     return create_app(definition, frozenset({ProcessRole.API}), settings)
@@ -58,23 +62,53 @@ def concrete(path: str) -> str:
 
 
 def bad_tokens() -> dict[str, str]:
-    good = AuthSettings(JOBSTREAM_JWT_SECRET=SECRET)
-    other = AuthSettings(JOBSTREAM_JWT_SECRET="o" * 48)
+    """Tokens a service must refuse: each is wrong in one way only."""
+    good = AuthSettings()
+    real = SigningKeys.load(good.signing_keys)
+    active = real.active_key()
+    stranger = SigningKeys.generate()
     now = time.time()
     claims = {
         "sub": "u",
         "role": "admin",
-        "iss": "jobstream",
+        "iss": good.jwt_issuer,
+        "aud": good.jwt_audience,
         "iat": int(now),
         "exp": int(now) + 600,
     }
+
+    def signed(jwk: dict, body: dict, kid: str) -> str:
+        return jwt.encode(body, jwt.PyJWK(jwk, "RS256"), "RS256", headers={"kid": kid})
+
+    public_pem = (
+        jwt.PyJWK(active, "RS256")
+        .key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return {
         "garbage": "not-a-token",
         "expired": mint_token(good, subject="u", role=Role.ADMIN, ttl_s=60, now=now - 3600),
-        "other key": mint_token(other, subject="u", role=Role.ADMIN),
-        "wrong audience": jwt.encode({**claims, "aud": "someone-else"}, SECRET, "HS256"),
-        "alg none": jwt.encode({**claims, "aud": "jobstream"}, None, "none"),
+        "unknown key": signed(stranger.active_key(), claims, stranger.active_key()["kid"]),
+        # A forger who knows the published kid but not its private key.
+        "forged kid": signed(stranger.active_key(), claims, active["kid"]),
+        "wrong audience": signed(active, {**claims, "aud": "someone-else"}, active["kid"]),
+        "wrong issuer": signed(active, {**claims, "iss": "someone-else"}, active["kid"]),
+        # Key confusion: the public key used as an HMAC secret.
+        "HS256 with the public key": _hs256(claims, public_pem, active["kid"]),
+        "alg none": jwt.encode(claims, None, "none", headers={"kid": active["kid"]}),
     }
+
+
+def _hs256(claims: dict, secret: bytes, kid: str) -> str:
+    """PyJWT rightly refuses to HMAC with a PEM key, so build the token by hand."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = part(json.dumps(claims).encode())
+    signature = hmac.new(secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{part(signature)}"
 
 
 def test_the_sweep_finds_the_endpoints():

@@ -49,6 +49,8 @@ TECHNICIAN_MAY = {
 # What the customer portal may call: log a request, read their own records and invoices.
 CUSTOMER_MAY = {
     ("intake", "POST", "/requests"),
+    # What logging would set (deadlines, a likely duplicate), as the portal shows before saving.
+    ("intake", "POST", "/requests/preview"),
     ("billing", "GET", "/invoices"),
     # A customer reads their own invoices and credit notes (billing filters by the token).
     ("billing", "GET", "/invoices/{invoice}"),
@@ -92,7 +94,7 @@ VALID_ACTION_BODIES: dict[str, dict[str, Any]] = {
 def openapi(service: str) -> dict[str, Any]:
     definition = importlib.import_module(f"jobstream.{service}.app").definition()
     settings = ServiceSettings()
-    settings.auth = AuthSettings(JOBSTREAM_JWT_SECRET="s" * 48)
+    settings.auth = AuthSettings()
     return create_app(definition, frozenset({ProcessRole.API}), settings).openapi()
 
 
@@ -564,5 +566,12 @@ async def test_a_customer_cannot_log_a_request_for_another_customer(world):
     response = await call(world, "intake", "POST", "/requests", y, json=at_x_site)
     assert response.status_code == 404, response.text
     own = request | {"customer_id": world.y_ids["customer_id"], "site_id": world.y_ids["site_id"]}
+    # Nor preview one there (the preview would say another customer's contract terms).
+    response = await call(world, "intake", "POST", "/requests/preview", y, json=as_x)
+    assert response.status_code == 403, response.text
+    response = await call(world, "intake", "POST", "/requests/preview", y, json=at_x_site)
+    assert response.status_code == 404, response.text
+    response = await call(world, "intake", "POST", "/requests/preview", y, json=own)
+    assert response.status_code == 200, response.text
     response = await call(world, "intake", "POST", "/requests", y, json=own)
     assert response.status_code == 201, response.text

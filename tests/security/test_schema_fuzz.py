@@ -85,7 +85,7 @@ def operations() -> list[Any]:
     for service in SERVICES:
         definition = importlib.import_module(f"jobstream.{service}.app").definition()
         settings = ServiceSettings()
-        settings.auth = AuthSettings(JOBSTREAM_JWT_SECRET="s" * 48)
+        settings.auth = AuthSettings()
         app = create_app(definition, frozenset({ProcessRole.API}), settings)
         for path, ops in app.openapi()["paths"].items():
             if path in PUBLIC:

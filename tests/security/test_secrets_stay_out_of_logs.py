@@ -7,14 +7,13 @@ header schemathesis could think of; it adds a few requests whose tokens it knows
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import httpx
 import pytest
 
-from jobstream.auth import Role, mint_token
+from jobstream.auth import Role, SigningKeys, mint_token
 from jobstream.demo import SERVICES
 from jobstream.settings import AuthSettings
 
@@ -40,8 +39,10 @@ async def test_no_token_or_secret_is_logged(live_stack: Any):
             await client.get(f"{url}/healthz", params={"access_token": office})
     logs = live_stack.log_text()
     assert set(logs) == set(SERVICES) and all(logs.values())
-    secret = os.environ["JOBSTREAM_JWT_SECRET"]
+    private = SigningKeys.load(AuthSettings().signing_keys).active_key()
     for name, text in logs.items():
-        assert secret not in text, f"the JWT signing secret is in {name}'s log"
+        for part in ("d", "p", "q"):
+            assert private[part] not in text, f"the signing key's {part} is in {name}'s log"
+        assert "PRIVATE KEY" not in text, f"a private key is in {name}'s log"
         assert not JWT.search(text), f"a bearer token is in {name}'s log: {JWT.search(text)}"
         assert "jobstream:jobstream@" not in text, f"a database password is in {name}'s log"

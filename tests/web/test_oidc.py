@@ -4,8 +4,8 @@ binding from the ID token's claims, refusal without a role, sign-out at the prov
 
 from __future__ import annotations
 
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,6 +44,15 @@ def keycloak() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def start_front_door(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobstream.web", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @pytest_asyncio.fixture
 async def sso_web(web_stack: WebStack, keycloak: str, tmp_path: Any) -> Any:
     """A second front door process on the same database, with the provider configured."""
@@ -56,12 +65,7 @@ async def sso_web(web_stack: WebStack, keycloak: str, tmp_path: Any) -> Any:
         "WEB_OIDC_LABEL": "Keycloak",
     }
     log = (tmp_path / "sso-web.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jobstream.web", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_front_door(port, env, log)
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(timeout=3) as client:
 

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobstream.auth.keys import use_key_files
 from jobstream.simulation.api import Api
 from jobstream.simulation.runner import Outcome, simulate
 from jobstream.simulation.scenario import Sizes
@@ -154,23 +155,24 @@ async def _run_with_faults(args: argparse.Namespace, sizes: Sizes) -> FaultyDay:
         )
 
 
-def _ensure_jwt_secret(own_stack: bool) -> str | None:
-    """Tokens must be signed with the services' secret: a fresh one for a stack this command
-    starts (its processes inherit it), else the one `make up` made. Answers an error."""
-    if os.environ.get("JOBSTREAM_JWT_SECRET"):
+def _ensure_signing_keys(own_stack: bool) -> str | None:
+    """Tokens must be signed with a key the services trust: a fresh key set for a stack this
+    command starts (its processes inherit the public half), else the set `make up` made.
+    Answers an error."""
+    if os.environ.get("JOBSTREAM_SIGNING_KEYS"):
         return None
     if own_stack:
-        os.environ["JOBSTREAM_JWT_SECRET"] = secrets.token_hex(32)
+        use_key_files(tempfile.mkdtemp(prefix="jobstream-simulate-keys-"))
         return None
     from jobstream.testing.infra import local_stack_run_dir
 
-    made_by_make_up = local_stack_run_dir() / "jwt-secret"
+    made_by_make_up = local_stack_run_dir() / "signing-keys.json"
     if made_by_make_up.exists():
-        os.environ["JOBSTREAM_JWT_SECRET"] = made_by_make_up.read_text().strip()
+        os.environ["JOBSTREAM_SIGNING_KEYS"] = str(made_by_make_up)
         return None
     return (
-        "JOBSTREAM_JWT_SECRET is not set and no `make up` stack was found: set it to the "
-        "services' secret, or pass --start-stack or --faults"
+        "JOBSTREAM_SIGNING_KEYS is not set and no `make up` stack was found: point it at the "
+        "key set the services' JWKS publishes, or pass --start-stack or --faults"
     )
 
 
@@ -183,7 +185,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the day; exit 1 when any invariant failed."""
     signal.signal(signal.SIGTERM, _interrupt)
-    problem = _ensure_jwt_secret(own_stack=args.start_stack or args.faults)
+    problem = _ensure_signing_keys(own_stack=args.start_stack or args.faults)
     if problem:
         print(problem, file=sys.stderr)
         return 2

@@ -164,21 +164,21 @@ def watch() -> Iterator[Any]:
     def attach(page: Any) -> PageProblems:
         # A refusal the page shows in words (a 409 from the override API) is logged by the
         # browser too; that is the page working, not a problem.
-        page.on(
-            "console",
-            lambda m: (
-                m.type == "error"
-                and not m.text.startswith(
-                    "Failed to load resource: the server responded with a status of 4"
-                )
-                and problems.append(m.text)
-            ),
-        )
+        def on_console(message: Any) -> None:
+            expected = message.text.startswith(
+                "Failed to load resource: the server responded with a status of 4"
+            )
+            if message.type == "error" and not expected:
+                problems.append(message.text)
+
+        def on_request_failed(request: Any) -> None:
+            # The live stream is cut when the page goes: not a failure.
+            if "/live" not in request.url:
+                problems.append(f"failed {request.url}")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on(
-            "requestfailed",
-            lambda r: "/live" not in r.url and problems.append(f"failed {r.url}"),
-        )
+        page.on("requestfailed", on_request_failed)
         return problems
 
     yield attach

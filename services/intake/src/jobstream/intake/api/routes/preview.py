@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from jobstream.auth import Role
 from jobstream.intake import handlers
@@ -26,6 +26,14 @@ router = APIRouter(tags=["requests"])
 class PossibleDuplicate(BaseModel):
     """An open request at the same site that reads alike."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"work_order_id": "wo-8f2c", "similarity": 0.82, "description": "Boiler leaking"}
+            ]
+        }
+    )
+
     work_order_id: str
     similarity: float
     description: str
@@ -33,6 +41,19 @@ class PossibleDuplicate(BaseModel):
 
 class RequestPreview(BaseModel):
     """What logging the request now would set."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "respond_by": "2026-12-02T13:00:00Z",
+                    "resolve_by": "2026-12-02T17:00:00Z",
+                    "contract_id": "ct-gold-1",
+                    "possible_duplicate": None,
+                }
+            ]
+        }
+    )
 
     respond_by: datetime
     resolve_by: datetime
@@ -53,6 +74,10 @@ async def preview_request(
     now = datetime.now(UTC)
     async with runtime.engine.connect() as conn:
         if principal.role is Role.CUSTOMER:
+            if body.customer_id != principal.customer_id:
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN, detail="a customer previews only their own requests"
+                )
             site = await queries.get_record(conn, sites, body.site_id)
             if site is None or site["customer_id"] != principal.customer_id:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site {body.site_id}")
