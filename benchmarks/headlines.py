@@ -128,4 +128,22 @@ HEADLINES: dict[str, list[tuple[str, ...]]] = {
             r"(?s)\| reporting \| ([\d.]+ s) \|.*?\| kafka \| ([\d.]+ s) \|.*?\| postgresql \| ([\d.]+ s) \|",
         ),
     ],
+    "web": [
+        (
+            "board first render, 100 technicians × 1,000 visits, headless Chromium (median)",
+            r"board first render, 100 technicians × 1,000 visits[^|]*\| median \*\*(\d+ ms)\*\*",
+        ),
+        (
+            "event → visible on the board, quiet / at 5 req/s intake (p95 ms)",
+            r"\| quiet stack[^|]*\|[^|]*\| \*\*\d+ / (\d+) / \d+\*\* \|.*?\| while intake takes 5 requests/s[^|]*\|[^|]*\| \*\*\d+ / (\d+) / \d+\*\* \|",
+        ),
+        (
+            "event → visible on the board at 20 req/s intake, in dispatch / on the board (p95 ms)",
+            r"\| while intake takes 20 requests/s[^|]*\| \d+ / (\d+) / \d+ \| \*\*\d+ / (\d+) / \d+\*\* \|",
+        ),
+        (
+            "Argon2id verify; sign-ins per second, one front-door process",
+            r"Argon2id verify[^|]*\| \*\*(\d+ ms)\*\*.*?\*\*([\d.]+ sign-ins/s)\*\*",
+        ),
+    ],
 }
