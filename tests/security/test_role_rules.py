@@ -15,6 +15,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -406,8 +407,17 @@ async def test_another_technicians_job_is_not_in_a_technicians_day(world):
 
     intruder = headers(Role.TECHNICIAN, technician_id=world.intruder)
     owner = headers(Role.TECHNICIAN, technician_id=world.owner)
-    assert world.open_job not in jobs(await call(world, "fieldupdates", "GET", "/jobs", intruder))
-    assert world.open_job in jobs(await call(world, "fieldupdates", "GET", "/jobs", owner))
+    # Ask for the day the job is planned on: late in the evening the plan is for tomorrow.
+    job = await call(world, "fieldupdates", "GET", f"/jobs/{world.open_job}", owner)
+    assert job.status_code == 200, job.text
+    planned = datetime.fromisoformat(job.json()["window_start"])
+    day = {"day": planned.astimezone(ZoneInfo("Europe/London")).date().isoformat()}
+    assert world.open_job not in jobs(
+        await call(world, "fieldupdates", "GET", "/jobs", intruder, params=day)
+    )
+    assert world.open_job in jobs(
+        await call(world, "fieldupdates", "GET", "/jobs", owner, params=day)
+    )
 
 
 JOB_OPERATIONS = [

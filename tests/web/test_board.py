@@ -88,7 +88,17 @@ async def test_the_dispatchers_day_on_the_board(web_stack: WebStack, browser: An
     logged_at = time.monotonic()
 
     # It appears on the already open board without a reload (the page's state survives).
+    # Late in the evening the P1 would cross midnight, so it is planned for tomorrow: then
+    # the dispatcher steps the open board a day on (in the page, still no reload).
     visit = board.locator(f'.visit[data-work-order-id="{work_order_id}"]')
+    p1 = await wait_until(
+        lambda: dispatch_scheduled(web_stack, work_order_id), timeout=15, message="P1 planned"
+    )
+    planned_day = (
+        datetime.fromisoformat(p1["window_start"]).astimezone(ZoneInfo("Europe/London")).date()
+    )
+    while await board.input_value("#day") < planned_day.isoformat():
+        await board.click("#day-next")
     await visit.wait_for(timeout=15_000)
     shown_after = time.monotonic() - logged_at
     assert int(await board.get_attribute("#board", "data-renders") or 0) > renders_before
@@ -136,7 +146,9 @@ async def test_the_dispatchers_day_on_the_board(web_stack: WebStack, browser: An
     # The technician's own job list says the same (fieldupdates, from dispatch's events).
     async def on_their_device() -> bool:
         response = await web_stack.api.client.get(
-            f"{web_stack.url('fieldupdates')}/jobs", headers=web_stack.api.technician(other)
+            f"{web_stack.url('fieldupdates')}/jobs",
+            params={"day": day},  # late in the evening the plan is for tomorrow
+            headers=web_stack.api.technician(other),
         )
         return any(j["work_order_id"] == work_order_id for j in response.json())
 
