@@ -59,6 +59,20 @@ async def main(base: str, out: Path) -> None:
         await sign_in(page, base, "olivia.admin", "demo-admin-pass")
         await page.goto(f"{base}/admin/accounts")
         await page.screenshot(path=out / "accounts.png", full_page=True)
+        await admin.close()
+        # The technician's app on a phone: the day's jobs, then one job opened.
+        phone = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = await phone.new_page()
+        await sign_in(page, base, "amir.tech", "demo-technician-pass")
+        await page.wait_for_selector("#tech[data-synced-at]")
+        await page.screenshot(path=out / "tech-jobs.png", full_page=True)
+        card = page.locator("a.job-card").first
+        if await card.count():
+            await card.click()
+            await page.wait_for_selector("article.job")
+            await page.screenshot(path=out / "tech-job.png", full_page=True)
         await browser.close()
 
 

@@ -27,7 +27,14 @@ OFFICE_PAGES = [
     "/office/device-actions",
 ]
 ADMIN_PAGES = ["/admin/accounts", "/admin/accounts/admin"]
-SIGNED_IN_PAGES = ["/account/password", "/dashboard", *OFFICE_PAGES, *ADMIN_PAGES]
+TECHNICIAN_PAGES = ["/tech", "/tech/sw.js"]
+SIGNED_IN_PAGES = [
+    "/account/password",
+    "/dashboard",
+    *OFFICE_PAGES,
+    *ADMIN_PAGES,
+    *TECHNICIAN_PAGES,
+]
 
 
 def hidden(html: str, name: str) -> str:
@@ -97,6 +104,16 @@ async def test_technicians_and_customers_cannot_open_the_office(web_stack, usern
         # Nor through the browser API: the services judge the role.
         response = await c.get("/api/dispatch/board")
         assert response.status_code == 403
+    finally:
+        await c.aclose()
+
+
+@pytest.mark.parametrize("username", ["dispatcher", "customer"])
+async def test_only_a_technician_opens_the_technician_app(web_stack, username):
+    c = await signed_in(web_stack, username)
+    try:
+        for path in TECHNICIAN_PAGES:
+            assert (await c.get(path)).status_code == 403, path
     finally:
         await c.aclose()
 

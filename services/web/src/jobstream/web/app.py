@@ -158,7 +158,7 @@ def definition(settings: WebSettings | None = None) -> ServiceDefinition:
 
 def routers() -> list[Any]:
     """Every page and browser API route."""
-    from jobstream.web.pages import admin, api, board, dashboard, office, sign_in
+    from jobstream.web.pages import admin, api, board, dashboard, office, sign_in, tech
 
     return [
         sign_in.router,
@@ -167,4 +167,5 @@ def routers() -> list[Any]:
         board.router,
         office.router,
         dashboard.router,
+        tech.router,
     ]

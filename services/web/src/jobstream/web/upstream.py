@@ -15,7 +15,15 @@ from jobstream.settings import AuthSettings
 from jobstream.web.config import SERVICES, WebSettings
 
 # Request headers passed on to a service, and answer headers passed back to the browser.
-FORWARDED_REQUEST_HEADERS = ("content-type", "if-match", "idempotency-key", "accept")
+# The device's checksum and clock on an upload travel with it: the service checks the bytes.
+FORWARDED_REQUEST_HEADERS = (
+    "content-type",
+    "if-match",
+    "idempotency-key",
+    "accept",
+    "x-content-sha256",
+    "x-device-time",
+)
 FORWARDED_RESPONSE_HEADERS = (
     "content-type",
     "etag",
