@@ -85,7 +85,12 @@ async def web_stack(
         tmp_path_factory.mktemp("web-logs"),
         namespace=f"web-{uuid.uuid4().hex[:8]}",
         services=(*SERVICES, "web"),
-        extra_env={"JOBSTREAM_LOG_LEVEL": "INFO"},
+        extra_env={
+            "JOBSTREAM_LOG_LEVEL": "INFO",
+            # Every browser test signs in from 127.0.0.1: the per-address limit (20 a
+            # minute) would refuse the suite itself. The limit has its own unit test.
+            "WEB_SIGN_IN_PER_MINUTE_PER_CLIENT": "1000",
+        },
     )
     await services.create()
     # Every service verifies tokens against the front door's published keys, over HTTP, as
