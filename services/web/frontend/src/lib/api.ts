@@ -10,7 +10,8 @@ export class ApiError extends Error {
   }
 }
 
-function csrfToken(): string {
+/** The page's CSRF token (every state-changing call sends it). */
+export function csrfToken(): string {
   return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
 }
 

@@ -83,7 +83,7 @@ function need(control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElemen
   return !empty;
 }
 
-function localTime(iso: string | null | undefined, zone: string): string {
+export function localTime(iso: string | null | undefined, zone: string): string {
   if (!iso) return "—";
   return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(new Date(iso));
 }

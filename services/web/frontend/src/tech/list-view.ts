@@ -4,7 +4,7 @@
 
 import { h } from "../lib/dom";
 import { STATUS_WORDS } from "./flow";
-import { words } from "./job-view";
+import { localTime as time, words } from "./job-view";
 import type { StoredJob } from "./store";
 
 export interface ListEntry {
@@ -12,11 +12,6 @@ export interface ListEntry {
   status: string;
   pending: number;
   refused: number;
-}
-
-function time(iso: string | null | undefined, zone: string): string {
-  if (!iso) return "—";
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(new Date(iso));
 }
 
 function card(entry: ListEntry, zone: string): HTMLElement {

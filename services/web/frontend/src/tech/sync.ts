@@ -4,6 +4,7 @@
 // tabs at once, changes nothing more. A Web Lock keeps two tabs from sending together
 // anyway. Network failures leave everything queued for the next try.
 
+import { csrfToken } from "../lib/api";
 import type { Store, StoredJob } from "./store";
 import type { FieldJob, QueuedAction, RefusedAction } from "./types";
 
@@ -11,10 +12,6 @@ const BATCH = 100; // fieldupdates accepts up to max_sync_actions (200 by defaul
 
 export class SignInNeeded extends Error {}
 export class Offline extends Error {}
-
-function csrfToken(): string {
-  return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-}
 
 async function call(method: string, path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
