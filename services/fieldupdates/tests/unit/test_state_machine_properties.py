@@ -1,5 +1,7 @@
 """Properties of the status flow over arbitrary sequences of device actions (hypothesis)."""
 
+from datetime import UTC, datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from .factories import act, assignment
 commands = st.one_of(
     st.just(c.Acknowledge()),
     st.just(c.StartTravel()),
+    st.just(c.ReviseEta(eta=datetime(2026, 12, 3, 10, tzinfo=UTC))),
     st.just(c.Arrive()),
     st.just(c.StartWork()),
     st.sampled_from(list(HoldReason)).map(lambda r: c.PutOnHold(reason=r)),

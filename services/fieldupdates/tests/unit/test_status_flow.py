@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from jobstream.contracts.field import (
+    EtaRevised,
     HoldReason,
     IncompleteReason,
     JobAcknowledged,
@@ -159,3 +160,20 @@ def test_completion_summarises_labour_and_travel_logged():
     [completed] = events
     assert isinstance(completed, JobCompleted)
     assert (completed.labour_minutes, completed.travel_minutes) == (75, 25)
+
+
+def test_on_the_way_the_eta_can_be_revised_without_moving_the_status():
+    job = run(c.Acknowledge(), c.StartTravel(eta=T0 + timedelta(minutes=30)))
+    later = T0 + timedelta(minutes=55)
+    [event] = decide(job, assignment(), act(c.ReviseEta(eta=later)))
+    assert isinstance(event, EtaRevised)
+    after = evolve(job, event)
+    assert (after.status, after.eta) == (FieldStatus.EN_ROUTE, later)
+    assert after.status_history == job.status_history, "a new ETA is not a new status"
+
+
+@pytest.mark.parametrize("before", [(), (c.Acknowledge(),), TO_WORK])
+def test_an_eta_is_revised_only_while_on_the_way(before):
+    job = run(*before)
+    with pytest.raises(Refused, match="cannot revise_eta"):
+        decide(job, assignment(), act(c.ReviseEta(eta=T0 + timedelta(minutes=5))))

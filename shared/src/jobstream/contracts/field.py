@@ -67,6 +67,16 @@ class TravelStartedV1(FieldAction):
 
 
 @registry.register
+class EtaRevisedV1(FieldAction):
+    """On the way, the technician expects to arrive at another time (traffic, a detour):
+    the customer's portal shows the new ETA. The status stays en route."""
+
+    event_type: ClassVar[str] = "EtaRevised"
+
+    eta: UtcDatetime
+
+
+@registry.register
 class TechnicianArrivedV1(FieldAction):
     """On site: the moment that answers the respond-by SLA."""
 
@@ -384,6 +394,7 @@ class TechnicianLocatedV1(Event):
 
 JobAcknowledged = JobAcknowledgedV1
 TravelStarted = TravelStartedV1
+EtaRevised = EtaRevisedV1
 TechnicianArrived = TechnicianArrivedV1
 JobStarted = JobStartedV1
 JobPutOnHold = JobPutOnHoldV1

@@ -185,6 +185,24 @@ class WorkOrderCancelledV1(IntakeEvent):
     cancelled_at: UtcDatetime
 
 
+@registry.register
+class VisitRatedV1(IntakeEvent):
+    """The customer rated a completed visit (1 poor – 5 excellent), once per work order.
+
+    The technician is the one who completed the job, so satisfaction can be read by
+    technician without joining another stream.
+    """
+
+    event_type: ClassVar[str] = "VisitRated"
+
+    customer_id: Identifier
+    technician_id: Identifier | None = None
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+    rated_by: Identifier
+    rated_at: UtcDatetime
+
+
 RequestLogged = RequestLoggedV1
 RequestPriorityChanged = RequestPriorityChangedV1
 PossibleDuplicateFlagged = PossibleDuplicateFlaggedV1
@@ -196,3 +214,4 @@ WorkOrderDetailsUpdated = WorkOrderDetailsUpdatedV1
 WorkOrderReleased = WorkOrderReleasedV1
 WorkOrderAmended = WorkOrderAmendedV1
 WorkOrderCancelled = WorkOrderCancelledV1
+VisitRated = VisitRatedV1

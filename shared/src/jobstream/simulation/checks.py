@@ -21,6 +21,7 @@ from jobstream.simulation.scenario import JOB_TYPES, Scenario, Technician
 EVENT_OF = {
     "acknowledge": "JobAcknowledged",
     "start_travel": "TravelStarted",
+    "revise_eta": "EtaRevised",
     "arrive": "TechnicianArrived",
     "start_work": "JobStarted",
     "put_on_hold": "JobPutOnHold",

@@ -9,7 +9,7 @@ import type { ChecklistAnswer, ChecklistItem, FieldJob, QueuedAction } from "./t
 export const TRANSITIONS: Record<string, Record<string, string>> = {
   dispatched: { acknowledge: "acknowledged" },
   acknowledged: { start_travel: "en_route" },
-  en_route: { arrive: "on_site", could_not_complete: "incomplete" },
+  en_route: { arrive: "on_site", revise_eta: "en_route", could_not_complete: "incomplete" },
   on_site: { start_work: "in_progress", could_not_complete: "incomplete" },
   in_progress: { put_on_hold: "on_hold", complete: "completed", could_not_complete: "incomplete" },
   on_hold: { resume: "in_progress", could_not_complete: "incomplete" },
@@ -33,6 +33,7 @@ export const STATUS_WORDS: Record<string, string> = {
 export const ACTION_WORDS: Record<string, string> = {
   acknowledge: "Acknowledge",
   start_travel: "Set off",
+  revise_eta: "New ETA",
   arrive: "Arrived",
   start_work: "Start work",
   put_on_hold: "Put on hold",

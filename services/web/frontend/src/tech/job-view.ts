@@ -134,6 +134,13 @@ function stepForms(view: DeviceView, recorder: Recorder): HTMLElement[] {
           await recorder.record("start_travel", { eta: new Date(Date.now() + minutes * 60_000).toISOString() });
         }, true),
       );
+    } else if (action === "revise_eta") {
+      const eta = h("input", { type: "number", name: "new_eta_minutes", min: 1, max: 600, value: 15, inputmode: "numeric" });
+      out.push(h("details", {}, h("summary", { class: "tap" }, "Running late? New ETA"), form("Send the new ETA", [field("Minutes from now until you arrive", eta)], async () => {
+        const minutes = Number(eta.value);
+        if (!(minutes >= 1 && minutes <= 600)) throw invalid(eta, "Give the minutes until you arrive (1 to 600).");
+        await recorder.record("revise_eta", { eta: new Date(Date.now() + minutes * 60_000).toISOString() });
+      })));
     } else if (action === "put_on_hold") {
       const reason = select("reason", HOLD_REASONS);
       const detail = h("input", { type: "text", name: "detail", maxlength: 2000 });

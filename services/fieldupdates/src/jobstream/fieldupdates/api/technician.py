@@ -178,6 +178,7 @@ def _add_action_route(command: type[c.Command], path: str, summary: str) -> None
 for _command, _path, _summary in (
     (c.Acknowledge, "acknowledge", "Acknowledge the job (JobAcknowledged)"),
     (c.StartTravel, "travel", "Set off, with an ETA (TravelStarted)"),
+    (c.ReviseEta, "eta", "On the way, a new ETA for the customer (EtaRevised)"),
     (c.Arrive, "arrive", "Arrive on site (TechnicianArrived)"),
     (c.StartWork, "start", "Start work (JobStarted)"),
     (c.PutOnHold, "hold", "Put the job on hold, with a reason (JobPutOnHold)"),

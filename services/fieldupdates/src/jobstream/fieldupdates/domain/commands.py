@@ -40,6 +40,13 @@ class StartTravel(Command):
     eta: UtcDatetime | None = None
 
 
+class ReviseEta(Command):
+    """On the way, a new expected arrival time."""
+
+    action_type: ClassVar[str] = "revise_eta"
+    eta: UtcDatetime
+
+
 class Arrive(Command):
     """On site."""
 
@@ -200,6 +207,7 @@ class AddAttachment(Command):
 STATUS_COMMANDS: tuple[type[Command], ...] = (
     Acknowledge,
     StartTravel,
+    ReviseEta,
     Arrive,
     StartWork,
     PutOnHold,

@@ -12,6 +12,7 @@ from jobstream.contracts.field import (
     AttachmentKind,
     ChecklistItemAnswered,
     DeviceActionRejected,
+    EtaRevised,
     JobAcknowledged,
     JobCompleted,
     JobIncomplete,
@@ -52,6 +53,7 @@ from jobstream.fieldupdates.domain.commands import (
     Reopen,
     RequestParts,
     Resume,
+    ReviseEta,
     StartTravel,
     StartWork,
     UseMaterial,
@@ -64,7 +66,11 @@ S = FieldStatus
 TRANSITIONS: dict[FieldStatus, dict[str, FieldStatus]] = {
     S.DISPATCHED: {"acknowledge": S.ACKNOWLEDGED},
     S.ACKNOWLEDGED: {"start_travel": S.EN_ROUTE},
-    S.EN_ROUTE: {"arrive": S.ON_SITE, "could_not_complete": S.INCOMPLETE},
+    S.EN_ROUTE: {
+        "arrive": S.ON_SITE,
+        "revise_eta": S.EN_ROUTE,
+        "could_not_complete": S.INCOMPLETE,
+    },
     S.ON_SITE: {"start_work": S.IN_PROGRESS, "could_not_complete": S.INCOMPLETE},
     S.IN_PROGRESS: {
         "put_on_hold": S.ON_HOLD,
@@ -208,6 +214,8 @@ def _events_of(job: FieldJob, assignment: Assignment, action: DeviceAction) -> l
             return [JobAcknowledged(**stamp)]
         case StartTravel():
             return [TravelStarted(**stamp, eta=cmd.eta)]
+        case ReviseEta():
+            return [EtaRevised(**stamp, eta=cmd.eta)]
         case Arrive():
             return [TechnicianArrived(**stamp)]
         case StartWork():

@@ -14,6 +14,7 @@ from jobstream.contracts.field import (
     AttachmentAdded,
     ChecklistItemAnswered,
     DeviceActionRejected,
+    EtaRevised,
     HoldReason,
     JobAcknowledged,
     JobCompleted,
@@ -148,6 +149,8 @@ def evolve(job: FieldJob, event: Event) -> FieldJob:
             return _moved(job, FieldStatus.ACKNOWLEDGED, event.device_time)
         case TravelStarted():
             return _moved(job, FieldStatus.EN_ROUTE, event.device_time, eta=event.eta)
+        case EtaRevised():
+            return replace(job, eta=event.eta)
         case TechnicianArrived():
             return _moved(job, FieldStatus.ON_SITE, event.device_time)
         case JobStarted() | JobResumed():
