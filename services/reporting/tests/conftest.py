@@ -8,12 +8,58 @@ import pytest
 
 from jobstream.contracts.base import Event
 from jobstream.contracts.common import Channel, Priority
-from jobstream.testing.builders import JobStory, absence, technician_with_shifts
+from jobstream.contracts.intake import VisitRated
+from jobstream.messaging.envelope import Envelope
+from jobstream.testing.builders import (
+    JobStory,
+    absence,
+    business_time,
+    technician_with_shifts,
+)
 
 
 def at(day: int, hh: int, mm: int = 0) -> datetime:
     """November 2026, UTC (which is also Europe/London's time in November)."""
     return datetime(2026, 11, day, hh, mm, tzinfo=UTC)
+
+
+def rated(
+    story: JobStory,
+    at: datetime,
+    score: int,
+    *,
+    technician_id: str | None = None,
+    comment: str = "",
+) -> VisitRated:
+    """The customer's rating of the job's visit."""
+    return VisitRated(
+        work_order_id=story.work_order_id,
+        customer_id=story.customer_id,
+        technician_id=technician_id,
+        score=score,
+        comment=comment,
+        rated_by=f"portal-{story.customer_id}",
+        rated_at=at,
+    )
+
+
+def at_business_time(events: list[Event]) -> list[Envelope]:
+    """jobstream.testing's envelopes_at_business_time, knowing VisitRated's ``rated_at``
+    (which the shared builders' list of business-time fields does not name yet)."""
+    sequences: dict[str, int] = {}
+    out = []
+    for event in events:
+        sequences[event.subject] = sequences.get(event.subject, 0) + 1
+        time = event.rated_at if isinstance(event, VisitRated) else business_time(event)
+        sequence = sequences[event.subject]
+        out.append(Envelope.new(event, source="jobstream/test", sequence=sequence, time=time))
+    return out
+
+
+@pytest.fixture
+def stamp():
+    """Envelopes of events, each stamped with its business time (at_business_time)."""
+    return at_business_time
 
 
 # Monday 2 November 2026 00:00 → Monday 9 November 00:00.
@@ -28,6 +74,10 @@ class Week:
 
     run: str
     events: list[Event] = field(default_factory=list)
+
+    def envelopes(self) -> list[Envelope]:
+        """The week's events as they arrive, each stamped with its business time."""
+        return at_business_time(self.events)
 
     def __post_init__(self) -> None:
         r = self.run
@@ -67,6 +117,7 @@ class Week:
             j1.material_corrected(at(2, 9, 40), 1500),
             j1.completed_at(at(2, 10), labour_minutes=60),
             j1.invoiced_at(at(2, 10, 30), 10_000, technician_id=self.tech_a, number=1),
+            rated(j1, at(2, 18), 5, technician_id=self.tech_a, comment="Quick and tidy"),
         ]
         # J2: P1, late, two visits, credited in part.
         j2 = self.j2 = story(
@@ -91,6 +142,7 @@ class Week:
             j2.completed_at(at(4, 10), labour_minutes=50, first_time_fix=False),
             j2.invoiced_at(at(4, 11), 20_000, technician_id=self.tech_a, number=2),
             j2.credited_at(at(5, 9), 5_000),
+            rated(j2, at(5, 12), 2, technician_id=self.tech_a, comment="Two visits"),
         ]
         # J3: raised from P3 to P2 before it was due; done in time, but called back (J4).
         j3 = self.j3 = story(
@@ -114,6 +166,9 @@ class Week:
             j3.material_used_at(at(2, 12), "FILTER-22", 1000),
             j3.completed_at(at(2, 12, 45), labour_minutes=45),
             j3.invoiced_at(at(2, 13), 7_000, technician_id=None, number=3),
+            # Rated after the week, naming no technician: it counts for the week J3 was
+            # completed in, for the technician who completed it.
+            rated(j3, at(9, 10), 4),
         ]
         # J4: same site and asset as J3, logged after the week: a follow-up within 30 days.
         j4 = self.j4 = story(
@@ -194,6 +249,10 @@ def expected_week_kpis(w: Week) -> dict:
         # J1 30, J2 60, J3 15.
         "completion_to_invoice": {"all": {"count": 3, "mean_minutes": 35.0, "p90_minutes": 60.0}},
         "repeat_visits": {"all": {"completed": 3, "repeat": 1, "rate": 1 / 3}},
+        # Ratings of the jobs completed in the week: J1 5, J2 2, J3 4 (rated on the 9th).
+        "customer_satisfaction": {
+            "all": {"ratings": 3, "mean_score": 3.67, "satisfied": 2, "rate": 2 / 3}
+        },
         # J1's valve corrected from 2 to 1.5.
         "parts_usage": {
             "all": {
@@ -296,7 +355,6 @@ async def project(infra, database_factory, topic_factory):
     from jobstream.messaging.consumer import ConsumerRunner
     from jobstream.reporting.app import consumers
     from jobstream.reporting.db.tables import consumer_tables
-    from jobstream.testing.builders import envelopes_at_business_time
     from jobstream.testing.contract_suite import RunningConsumer, publish
 
     engines = []
@@ -305,7 +363,7 @@ async def project(infra, database_factory, topic_factory):
         topics = topics or {
             t: await topic_factory(t, partitions=3) for t in topic_names.EVENT_TOPICS
         }
-        story = envelopes_at_business_time(events)
+        story = at_business_time(events)
         for name, topic in topics.items():
             await publish(
                 infra.bootstrap_servers, topic, [e for e in story if e.data.topic == name]

@@ -111,6 +111,8 @@ async def test_the_dashboard_draws_every_chart_in_a_real_browser(served):
         assert chart["width"] > 300 and chart["height"] > 100, chart
         assert chart["shapes"] > 20, chart
     assert "First-time fix" in tiles and "Open jobs" in tiles
+    # J1 (5) and J2 (2) were rated by then; J3's rating came on the 9th at 10:00.
+    assert "Customer satisfaction\n3.50 / 5\n2 ratings · 50 % satisfied" in tiles
 
 
 @pytest.mark.parametrize("name", ["rates", "volume", "backlog", "utilisation"])

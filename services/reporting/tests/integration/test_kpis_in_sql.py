@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from jobstream.contracts.common import Channel, Priority
 from jobstream.contracts.field import JobReopened
-from jobstream.contracts.intake import RequestLogged
+from jobstream.contracts.intake import RequestLogged, VisitRated
 from jobstream.db import async_engine
 from jobstream.reporting import measured
 from jobstream.reporting.db import queries
@@ -29,7 +29,6 @@ from jobstream.reporting.projections import (
 from jobstream.testing.builders import (
     JobStory,
     absence,
-    envelopes_at_business_time,
     technician_with_shifts,
 )
 
@@ -66,6 +65,9 @@ class JobPlan:
     cancelled: int | None
     invoice: tuple[int, int, bool] | None
     credit: tuple[int, int] | None
+    # (minutes after the completion, or after logging if never completed; score; whom the
+    # rating names: None, or an index into TECHS)
+    rating: tuple[int, int, int | None] | None
 
 
 # Few distinct instants, so that events, deadlines, windows and period bounds often meet
@@ -96,6 +98,13 @@ job_plans = st.builds(
     cancelled=st.none() | minutes,
     invoice=st.none() | st.tuples(st.integers(0, 600), st.integers(1000, 90_000), st.booleans()),
     credit=st.none() | st.tuples(st.integers(1, 6000), st.integers(100, 20_000)),
+    # Ratings often come days after the visit: after the end of the period or evaluation.
+    rating=st.none()
+    | st.tuples(
+        st.sampled_from([0, 30, 1440, 2880, 10080, 43200]),
+        st.integers(1, 5),
+        st.none() | st.integers(0, len(TECHS) - 1),
+    ),
 )
 
 
@@ -172,6 +181,19 @@ def events_of(n: int, plan: JobPlan, run: str) -> list:
                 out.append(story.credited_at(done + timedelta(minutes=after + later), amount))
     elif plan.cancelled is not None:
         out.append(story.cancelled(at(plan.cancelled)))
+    if plan.rating is not None:
+        after, score, named = plan.rating
+        since = at(plan.completed) if plan.completed is not None else logged
+        out.append(
+            VisitRated(
+                work_order_id=story.work_order_id,
+                customer_id=story.customer_id,
+                technician_id=TECHS[named] if named is not None else None,
+                score=score,
+                rated_by="portal",
+                rated_at=since + timedelta(minutes=after),
+            )
+        )
     return out
 
 
@@ -200,9 +222,9 @@ def close(a, b) -> bool:
     return a == b
 
 
-async def compare(url: str, plans: list[JobPlan], checks: list) -> None:
+async def compare(url: str, plans: list[JobPlan], checks: list, stamp) -> None:
     run = "p"
-    story = envelopes_at_business_time(
+    story = stamp(
         [*technician_events(), *(e for n, p in enumerate(plans) for e in events_of(n, p, run))]
     )
     rows = [log_values(e) for e in story]
@@ -267,7 +289,7 @@ checks = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plans=st.lists(job_plans, min_size=1, max_size=10), raw_checks=checks)
-def test_kpis_in_sql_equal_the_kpi_functions(kpi_database, plans, raw_checks):
+def test_kpis_in_sql_equal_the_kpi_functions(kpi_database, stamp, plans, raw_checks):
     base = T0.timestamp()
     periods = []
     for start_day, length, evaluated_hours, group_by, definition in raw_checks:
@@ -276,4 +298,4 @@ def test_kpis_in_sql_equal_the_kpi_functions(kpi_database, plans, raw_checks):
         periods.append(
             (kpis.Period(start, end, end + evaluated_hours * 3600.0), group_by, definition)
         )
-    asyncio.run(compare(kpi_database, plans, periods))
+    asyncio.run(compare(kpi_database, plans, periods, stamp))

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 KPI_NAMES = [
     "backlog",
     "completion_to_invoice",
+    "customer_satisfaction",
     "first_time_fix",
     "parts_usage",
     "repeat_visits",
@@ -88,6 +89,13 @@ async def test_kpis_as_of_tuesday_noon_know_nothing_of_later_events(projected, w
     }
     # J1 and J3 met, J2 breached at 10:00; J5 and J7 were not logged yet.
     assert result["sla_respond"]["all"] == {"met": 2, "breached": 1, "pending": 0, "rate": 2 / 3}
+    # J1's rating (Monday 18:00) was made; J3's (the 9th) was not yet.
+    assert result["customer_satisfaction"]["all"] == {
+        "ratings": 1,
+        "mean_score": 5.0,
+        "satisfied": 1,
+        "rate": 1.0,
+    }
     # J2 still open (incomplete), P1, 3 hours old.
     assert result["backlog"]["total"] == 1
     assert result["backlog"]["by_priority"]["P1"]["0-1d"] == 1
@@ -159,6 +167,7 @@ async def test_the_timeline_is_in_causal_order_with_every_topic(projected, week)
         "JobCompleted",
         "InvoiceIssued",
         "CreditNoteIssued",
+        "VisitRated",
     ]
     assert body["status"]["status"] == "invoiced"
     assert body["status"]["stage"] == "done"

@@ -10,7 +10,7 @@ from jobstream.db import async_engine
 from jobstream.reporting.db.tables import LIVE
 from jobstream.reporting.projections import project_batch
 from jobstream.reporting.rebuild import rebuild
-from jobstream.testing.builders import envelopes_at_business_time, rows_of
+from jobstream.testing.builders import rows_of
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def batches(items, rng):
 async def test_batches_in_any_split_and_order_project_what_a_rebuild_folds(
     database_factory, week, seed
 ):
-    story = envelopes_at_business_time(week.events)
+    story = week.envelopes()
     engine = async_engine(database_factory(MIGRATIONS))
     for batch in batches(story, random.Random(seed)):
         async with engine.begin() as conn:
@@ -60,7 +60,7 @@ async def test_batches_in_any_split_and_order_project_what_a_rebuild_folds(
 
 
 async def test_an_event_the_log_already_holds_is_folded_once(database_factory, week):
-    story = envelopes_at_business_time(week.events)
+    story = week.envelopes()
     engine = async_engine(database_factory(MIGRATIONS))
     half = len(story) // 2
     async with engine.begin() as conn:
@@ -80,7 +80,7 @@ async def test_an_event_the_log_already_holds_is_folded_once(database_factory, w
 
 
 async def test_an_event_twice_in_one_batch_is_folded_once(database_factory, week):
-    story = envelopes_at_business_time(week.events)
+    story = week.envelopes()
     engine = async_engine(database_factory(MIGRATIONS))
     async with engine.begin() as conn:
         await project_batch(conn, [*story, story[0]])

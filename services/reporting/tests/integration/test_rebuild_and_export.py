@@ -16,7 +16,6 @@ from jobstream.reporting.db.tables import consumer_tables, event_log, jobs, tech
 from jobstream.reporting.export import ExportFormat, export_events
 from jobstream.reporting.projections import fold_job, job_row
 from jobstream.reporting.rebuild import rebuild
-from jobstream.testing.builders import envelopes_at_business_time
 from jobstream.testing.contract_suite import RunningConsumer, publish
 
 pytestmark = pytest.mark.integration
@@ -65,7 +64,7 @@ async def test_a_rebuild_while_the_projector_runs_misses_nothing(project, week, 
     live = RunningConsumer(
         ConsumerRunner(spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers)
     )
-    story = envelopes_at_business_time(later.events)
+    story = later.envelopes()
 
     async def publish_more():
         for name, topic in topics.items():

@@ -14,7 +14,7 @@ from jobstream.messaging.consumer import ConsumerRunner
 from jobstream.reporting.app import consumers
 from jobstream.reporting.db.tables import LIVE, consumer_tables, metadata
 from jobstream.reporting.rebuild import rebuild_from_kafka
-from jobstream.testing.builders import envelopes_at_business_time, rows_of
+from jobstream.testing.builders import rows_of
 from jobstream.testing.contract_suite import RunningConsumer, publish
 from jobstream.testing.schema_drift import schema_differences
 from jobstream.testing.waiting import wait_until
@@ -110,7 +110,7 @@ async def test_the_live_projector_carries_on_after_the_switch_missing_nothing(
     group = f"reporting.projector.{uuid.uuid4().hex[:8]}"
     engine, topics, story = await project(week.events, group_id=group)
     later = type(week)(run=week.run + "x")
-    more = envelopes_at_business_time(later.events)
+    more = later.envelopes()
     spec = live_spec(topics, group)
     live = RunningConsumer(
         ConsumerRunner(spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers)

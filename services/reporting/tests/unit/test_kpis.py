@@ -4,11 +4,11 @@ import pytest
 
 from jobstream.reporting.domain import kpis
 from jobstream.reporting.projections import fold_job, fold_technician, log_values
-from jobstream.testing.builders import envelopes_at_business_time
 
 KPI_NAMES = [
     "backlog",
     "completion_to_invoice",
+    "customer_satisfaction",
     "first_time_fix",
     "parts_usage",
     "repeat_visits",
@@ -22,9 +22,9 @@ KPI_NAMES = [
 ]
 
 
-def fold_all(events):
+def fold_all(envelopes):
     grouped: dict[tuple[str, str], list] = {}
-    for row in (log_values(e) for e in envelopes_at_business_time(events)):
+    for row in (log_values(e) for e in envelopes):
         kind = "technician" if row["topic"] == "technicians" else "job"
         grouped.setdefault((kind, row["subject"]), []).append(row)
     jobs = [fold_job(s, rows) for (k, s), rows in grouped.items() if k == "job"]
@@ -34,7 +34,7 @@ def fold_all(events):
 
 def compute(week, week_period, **kw):
     start, end, now = week_period
-    jobs, techs = fold_all(week.events)
+    jobs, techs = fold_all(week.envelopes())
     period = kpis.Period(start.timestamp(), end.timestamp(), now.timestamp())
     return kpis.compute(jobs, techs, period, **kw)
 
@@ -95,6 +95,29 @@ def test_revenue_by_technician_is_net_of_credit_notes(week, week_period):
         week.tech_b: {
             "GBP": {"invoiced_net_minor": 7_000, "credited_net_minor": 0, "net_minor": 7_000}
         },
+    }
+
+
+def test_customer_satisfaction_by_technician_follows_the_rating_else_the_job(week, week_period):
+    result = compute(week, week_period, group_by=kpis.GroupBy.TECHNICIAN)
+    assert result["customer_satisfaction"] == {
+        # J1 5 and J2 2, both naming tech A.
+        week.tech_a: {"ratings": 2, "mean_score": 3.5, "satisfied": 1, "rate": 0.5},
+        # J3's rating names nobody: it counts for tech B, who completed the job.
+        week.tech_b: {"ratings": 1, "mean_score": 4.0, "satisfied": 1, "rate": 1.0},
+    }
+
+
+def test_customer_satisfaction_by_customer_and_job_type(week, week_period):
+    by_customer = compute(week, week_period, group_by=kpis.GroupBy.CUSTOMER)
+    assert by_customer["customer_satisfaction"] == {
+        f"c1-{week.run}": {"ratings": 2, "mean_score": 3.5, "satisfied": 1, "rate": 0.5},
+        f"c2-{week.run}": {"ratings": 1, "mean_score": 4.0, "satisfied": 1, "rate": 1.0},
+    }
+    by_type = compute(week, week_period, group_by=kpis.GroupBy.JOB_TYPE)
+    assert by_type["customer_satisfaction"] == {
+        "boiler_service": {"ratings": 2, "mean_score": 4.5, "satisfied": 2, "rate": 1.0},
+        "leak_repair": {"ratings": 1, "mean_score": 2.0, "satisfied": 0, "rate": 0.0},
     }
 
 

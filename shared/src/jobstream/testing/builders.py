@@ -487,6 +487,7 @@ _BUSINESS_TIME_FIELDS = (
     "device_time",
     "issued_at",
     "paid_at",
+    "rated_at",
 )
 
 

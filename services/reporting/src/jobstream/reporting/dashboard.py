@@ -66,6 +66,18 @@ def _minutes(value: float | None) -> str:
     return f"{value / 60:.1f} h" if value >= 120 else f"{value:.0f} min"
 
 
+def satisfaction_tile(figures: dict[str, Any] | None) -> tuple[str, str]:
+    """The satisfaction tile's value and note: the mean score always with its number of
+    ratings, so that one 5 is not read as a trend."""
+    if not figures:
+        return "—", "no ratings"
+    n = figures["ratings"]
+    return (
+        f"{figures['mean_score']:.2f} / 5",
+        f"{n} rating{'s' if n != 1 else ''} · {_pct(figures['rate'])} satisfied",
+    )
+
+
 def page(data: dict[str, Any]) -> str:
     """The dashboard's HTML with every chart inline as SVG."""
     latest = data["latest"]
@@ -73,21 +85,26 @@ def page(data: dict[str, Any]) -> str:
     money = ", ".join(
         f"{currency} {amounts['net_minor'] / 100:,.2f}" for currency, amounts in revenue.items()
     )
+    satisfaction = latest["customer_satisfaction"].get(kpis.ALL)
     tiles = [
-        ("First-time fix", _pct(latest["first_time_fix"].get(kpis.ALL, {}).get("rate"))),
-        ("SLA respond", _pct(latest["sla_respond"].get(kpis.ALL, {}).get("rate"))),
-        ("SLA resolve", _pct(latest["sla_resolve"].get(kpis.ALL, {}).get("rate"))),
+        ("First-time fix", _pct(latest["first_time_fix"].get(kpis.ALL, {}).get("rate")), ""),
+        ("SLA respond", _pct(latest["sla_respond"].get(kpis.ALL, {}).get("rate")), ""),
+        ("SLA resolve", _pct(latest["sla_resolve"].get(kpis.ALL, {}).get("rate")), ""),
+        ("Customer satisfaction", *satisfaction_tile(satisfaction)),
         (
             "Mean time to arrive",
             _minutes(latest["time_to_arrive"].get(kpis.ALL, {}).get("mean_minutes")),
+            "",
         ),
-        ("Open jobs", str(latest["backlog"]["total"])),
-        ("Net revenue", money or "—"),
+        ("Open jobs", str(latest["backlog"]["total"]), ""),
+        ("Net revenue", money or "—", ""),
     ]
     tile_html = "".join(
         f'<div class="tile"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div></div>'
-        for label, value in tiles
+        f'<div class="value">{html.escape(value)}</div>'
+        + (f'<div class="note">{html.escape(note)}</div>' if note else "")
+        + "</div>"
+        for label, value, note in tiles
     )
     figures = "".join(
         f'<figure id="chart-{name}">{charts.render(chart(name, data), "svg").decode()}</figure>'
@@ -103,6 +120,7 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 .tiles {{ display: flex; flex-wrap: wrap; gap: .75rem; margin-bottom: 1rem; }}
 .tile {{ border: 1px solid #ccd; border-radius: 6px; padding: .6rem .9rem; min-width: 9rem; }}
 .label {{ font-size: .8rem; color: #556; }} .value {{ font-size: 1.4rem; font-weight: 600; }}
+.note {{ font-size: .8rem; color: #556; }}
 .charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); }}
 figure {{ margin: .5rem; }} figure svg {{ width: 100%; height: auto; }}
 .signout {{ float: right; }}

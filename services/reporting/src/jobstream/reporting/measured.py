@@ -46,6 +46,13 @@ async def _sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: 
     }
 
 
+async def _satisfaction(conn: AsyncConnection, period: Period, group_by: GroupBy) -> dict:
+    return {
+        row.key: kpis.satisfaction(row.ratings, int(row.score_total), row.satisfied)
+        for row in await sql.customer_satisfaction(conn, period, group_by)
+    }
+
+
 async def _durations(conn: AsyncConnection, period: Period, group_by: GroupBy) -> dict:
     out: dict[str, dict[str, Any]] = {name: {} for name in sql.DURATIONS}
     for row in await sql.durations(conn, period, group_by):
@@ -126,6 +133,7 @@ async def compute(
     result |= await _durations(conn, period, group_by)
     result |= {
         "repeat_visits": repeats,
+        "customer_satisfaction": await _satisfaction(conn, period, group_by),
         "parts_usage": await _parts(conn, period, group_by),
         "revenue": await _revenue(conn, period, group_by),
         "technicians": kpis.technician_table(techs, period, completed, labour),

@@ -30,7 +30,14 @@ from jobstream.reporting.db.tables import (
     job_open_spans,
     job_parts,
 )
-from jobstream.reporting.domain.kpis import AGE_BUCKETS, ALL, Definition, GroupBy, Period
+from jobstream.reporting.domain.kpis import (
+    AGE_BUCKETS,
+    ALL,
+    SATISFIED_SCORE,
+    Definition,
+    GroupBy,
+    Period,
+)
 
 DAY = 86_400.0
 
@@ -178,6 +185,31 @@ async def sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: s
             ),
         )
         .group_by(judged.c.key)
+    )
+    return list(await conn.execute(stmt))
+
+
+async def customer_satisfaction(
+    conn: AsyncConnection, period: Period, group_by: GroupBy
+) -> list[Any]:
+    """(key, ratings, score_total, satisfied) of the ratings, made by the evaluation instant,
+    of jobs first completed in the period (domain.kpis.customer_satisfaction)."""
+    m = job_measures
+    by_rating = group_by is GroupBy.TECHNICIAN  # whom the rating names, else the job's group
+    key = (m.c.rating_by_technician if by_rating else _key(group_by)).label("key")
+    stmt = (
+        select(
+            key,
+            func.count().label("ratings"),
+            func.sum(m.c.rating_score).label("score_total"),
+            func.count().filter(m.c.rating_score >= SATISFIED_SCORE).label("satisfied"),
+        )
+        .where(
+            _in(period, m.c.completed_at),
+            m.c.rating_score.is_not(None),
+            m.c.rated_at <= _f(period.evaluated_at),
+        )
+        .group_by(key)
     )
     return list(await conn.execute(stmt))
 

@@ -129,6 +129,11 @@ job_measures = Table(
     Column("respond_due_if_met", Double, nullable=True),
     Column("resolve_due", Double, nullable=True),
     Column("resolve_due_if_met", Double, nullable=True),
+    # The customer's rating of the visit (customer satisfaction), and whom it counts for by
+    # technician: the one the rating names, else the job's technician group.
+    Column("rating_score", Integer, nullable=True),
+    Column("rated_at", Double, nullable=True),
+    Column("rating_by_technician", Text, nullable=True),
     Index("ix_job_measures_completed_at", "completed_at"),
     Index("ix_job_measures_scheduled_at", "scheduled_at"),
     Index("ix_job_measures_responded_at", "responded_at"),

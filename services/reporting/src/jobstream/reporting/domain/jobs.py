@@ -109,6 +109,9 @@ def new_job(work_order_id: str) -> JobFacts:
         "credits": [],
         "paid_at": None,
         "cancelled_at": None,
+        # The customer's rating of the visit: {score, comment, rated_by, rated_at,
+        # technician_id} (the technician the rating names, if any), or None.
+        "rating": None,
         "last_event_at": None,
     }
 
@@ -360,6 +363,21 @@ def _invoice_paid(job: JobFacts, d: Mapping[str, Any]) -> None:
     _set_status(job, "paid", ("invoiced", "completed"))
 
 
+def _visit_rated(job: JobFacts, d: Mapping[str, Any]) -> None:
+    # One rating per work order: should another arrive, the first stands (as the first
+    # completion does), so the answer does not depend on which came last.
+    if job["rating"] is not None:
+        return
+    job["customer_id"] = job["customer_id"] or d["customer_id"]
+    job["rating"] = {
+        "score": d["score"],
+        "comment": d.get("comment", ""),
+        "rated_by": d["rated_by"],
+        "rated_at": ts(d["rated_at"]),
+        "technician_id": d.get("technician_id"),
+    }
+
+
 _HANDLERS: dict[str, Any] = {
     "RequestLogged": _request_logged,
     "RequestPriorityChanged": _priority_changed,
@@ -369,6 +387,7 @@ _HANDLERS: dict[str, Any] = {
     "WorkOrderReleased": _released,
     "WorkOrderAmended": _amended,
     "WorkOrderCancelled": _cancelled,
+    "VisitRated": _visit_rated,
     "JobScheduled": _scheduled,
     "JobRescheduled": _scheduled,
     "JobUnscheduled": _unscheduled,

@@ -20,6 +20,8 @@ from jobstream.reporting.domain.technicians import TechnicianFacts, shift_minute
 DAY = 86_400.0
 ALL = "all"
 UNASSIGNED = "unassigned"
+# A rating of at least this (out of 5) counts as a satisfied customer.
+SATISFIED_SCORE = 4
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("0-1d", 1 * DAY),
     ("1-3d", 3 * DAY),
@@ -302,6 +304,43 @@ def repeat_visits(jobs: Sequence[JobFacts], period: Period, group_by: GroupBy) -
     return out
 
 
+def rating_key(job: JobFacts, group_by: GroupBy) -> str:
+    """The group a job's rating falls in: by technician the one the rating names, else the
+    job's technician group; otherwise the job's group."""
+    technician = job["rating"]["technician_id"] if job["rating"] else None
+    if group_by is GroupBy.TECHNICIAN and technician:
+        return str(technician)
+    return group_key(job, group_by)
+
+
+def satisfaction(ratings: int, score_total: int, satisfied: int) -> dict[str, Any]:
+    """The customer satisfaction figures of ``ratings`` ratings adding up to ``score_total``,
+    ``satisfied`` of them at SATISFIED_SCORE or more (ratings > 0)."""
+    return {
+        "ratings": ratings,
+        "mean_score": round(score_total / ratings, 2),
+        "satisfied": satisfied,
+        "rate": rate(satisfied, ratings),
+    }
+
+
+def customer_satisfaction(jobs: Sequence[JobFacts], period: Period, group_by: GroupBy) -> dict:
+    """The customers' ratings of the jobs first completed in the period, as far as they
+    were made by the evaluation instant; a job without a rating is not counted."""
+    scores: dict[str, list[int]] = defaultdict(list)
+    for job in jobs:
+        rating = job["rating"]
+        if rating is None or not _in(period, first_completion(job)):
+            continue
+        if rating["rated_at"] is None or rating["rated_at"] > period.evaluated_at:
+            continue
+        scores[rating_key(job, group_by)].append(rating["score"])
+    return {
+        key: satisfaction(len(v), sum(v), sum(s >= SATISFIED_SCORE for s in v))
+        for key, v in scores.items()
+    }
+
+
 def parts_usage(jobs: Sequence[JobFacts], period: Period, group_by: GroupBy) -> dict:
     """Quantity used per SKU (after corrections), by when it was used."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
@@ -473,6 +512,7 @@ def compute(
         "time_to_complete": time_to_complete(jobs, period, group_by),
         "completion_to_invoice": completion_to_invoice(jobs, period, group_by),
         "repeat_visits": repeat_visits(jobs, period, group_by),
+        "customer_satisfaction": customer_satisfaction(jobs, period, group_by),
         "parts_usage": parts_usage(jobs, period, group_by),
         "revenue": revenue(jobs, period, group_by),
         "technicians": technician_kpis(jobs, techs, period),

@@ -19,6 +19,7 @@ from jobstream.reporting.domain.kpis import (
     group_key,
     is_repeat_visit,
     labour_entries,
+    rating_key,
     response_at,
 )
 
@@ -98,6 +99,7 @@ def measure(job: JobFacts) -> JobMeasures:
         at for at, kind in job["closures"] if kind in ("cancelled", "rejected") and at is not None
     ]
     by_technician = group_key(job, GroupBy.TECHNICIAN)
+    rating = job["rating"]
     measures = {
         "work_order_id": wo,
         "logged_at": job["logged_at"],
@@ -124,6 +126,9 @@ def measure(job: JobFacts) -> JobMeasures:
         "respond_due_if_met": respond_due_if_met,
         "resolve_due": resolve_due,
         "resolve_due_if_met": resolve_due_if_met,
+        "rating_score": rating["score"] if rating else None,
+        "rated_at": rating["rated_at"] if rating else None,
+        "rating_by_technician": rating_key(job, GroupBy.TECHNICIAN) if rating else None,
     }
     parts = [
         {
