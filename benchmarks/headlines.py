@@ -146,4 +146,20 @@ HEADLINES: dict[str, list[tuple[str, ...]]] = {
             r"Argon2id verify[^|]*\| \*\*(\d+ ms)\*\*.*?\*\*([\d.]+ sign-ins/s)\*\*",
         ),
     ],
+    "tech-app": [
+        (
+            "technician app opens offline, phone viewport: browser restarted / new tab / reload (median)",
+            r"app shell offline, cold tab:[^|]*\| \d+ \| \*\*(\d+ ms)\*\*.*?app shell offline, cold start:[^|]*\| \d+ \| \*\*(\d+ ms)\*\*.*?app shell offline, warm:[^|]*\|[^|]*\| \*\*(\d+ ms)\*\*",
+            "{1} / {0} / {2}",
+        ),
+        (
+            "actions queued offline, synced on reconnect: wall time until 0 pending (median)",
+            r"\| (\d+) actions queued offline, synced on reconnect.*?\*\*wall time\*\*[^|]*\| \d+ \| \*\*(\d+ ms)\*\*",
+            "{1} for {0} actions",
+        ),
+        (
+            "technician's list of 15 jobs, first render online: from sign-in / second visit (median)",
+            r"first render online, cold:[^|]*\| \d+ \| \*\*(\d+ ms)\*\*.*?second visit online, warm:[^|]*\| \d+ \| \*\*(\d+ ms)\*\*",
+        ),
+    ],
 }
