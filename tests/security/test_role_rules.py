@@ -52,6 +52,11 @@ CUSTOMER_MAY = {
     ("intake", "POST", "/requests"),
     # What logging would set (deadlines, a likely duplicate), as the portal shows before saving.
     ("intake", "POST", "/requests/preview"),
+    # A photo to send with a request, and reading back the files their request came with.
+    ("intake", "POST", "/request-photos"),
+    ("intake", "GET", "/work-orders/{work_order_id}/attachments/{index}"),
+    # Rating a completed visit: the customer's alone.
+    ("intake", "POST", "/work-orders/{work_order_id}/rating"),
     ("billing", "GET", "/invoices"),
     # A customer reads their own invoices and credit notes (billing filters by the token).
     ("billing", "GET", "/invoices/{invoice}"),
@@ -213,6 +218,9 @@ class World:
         self.intruder = ""
         self.open_job = ""
         self.attachment_id = f"sec-photo-{uuid.uuid4().hex[:8]}"
+        # Customer X's portal request that came with a photo: a file of a work order is
+        # probed on it (their completed job has none).
+        self.x_files: dict[str, str] = {}
 
 
 async def invoice_of(stack: Any, billing: str, work_order_id: str) -> str:
@@ -308,6 +316,26 @@ async def world(live_stack: Any) -> World:
         "invoice": await invoice_of(stack, world.urls["billing"], done.work_order_id),
         "credit_note": credit_note,
     }
+    as_x = headers(Role.CUSTOMER, customer_id=x)
+    photo = await stack.client.post(
+        f"{intake}/request-photos",
+        content=DEMO_PHOTO,
+        headers={**as_x, "Content-Type": "image/png"},
+    )
+    assert photo.status_code in (200, 201), photo.text
+    with_photo = await stack.client.post(
+        f"{intake}/requests",
+        json={
+            "customer_id": x,
+            "site_id": CUSTOMER_X["site"]["site_id"],
+            "description": "Radiator cold at the top",
+            "priority": "P4",
+            "attachments": [photo.json()],
+        },
+        headers=as_x,
+    )
+    assert with_photo.status_code == 201, with_photo.text
+    world.x_files = {"work_order_id": with_photo.json()["work_order_id"], "index": "0"}
 
     # Customer Y's job: released, scheduled and on its technician's device, not started.
     world.open_job = await stack.log_and_release(CUSTOMER_Y)
@@ -497,9 +525,10 @@ CUSTOMER_READS_BY_ID = [
 @pytest.mark.parametrize(("service", "method", "path"), ids(CUSTOMER_READS_BY_ID))
 async def test_a_customer_cannot_read_another_customers_record(world, service, method, path):
     names = set(re.findall(r"\{([^}]+)\}", path))
-    unknown = names - set(world.x_ids)
+    values = world.x_ids | (world.x_files if "index" in names else {})
+    unknown = names - set(values)
     assert not unknown, f"classify path parameter(s) {unknown} of {path} in this test"
-    url = concrete(path, world.x_ids)
+    url = concrete(path, values)
     y = headers(Role.CUSTOMER, customer_id=world.y_ids["customer_id"])
     x = headers(Role.CUSTOMER, customer_id=world.x_ids["customer_id"])
     # 404, not 403: the answer must not tell whether the id exists (ADR 0006).

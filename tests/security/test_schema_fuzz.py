@@ -172,13 +172,17 @@ async def target(live_stack: Any) -> Target:
     )
 
 
+# What a customer does in the portal besides reading: log a request with photos, rate a visit.
+PORTAL_COMMANDS = {"/requests", "/request-photos", "/work-orders/{work_order_id}/rating"}
+
+
 def roles_for(service: str, method: str, path: str) -> list[Role]:
     """Who calls this operation for real: the device for the field API, the portal where a
     customer may read or log, the office everywhere else."""
     if service == "fieldupdates" and not path.startswith("/office"):
         return [Role.TECHNICIAN, Role.DISPATCHER] if method == "GET" else [Role.TECHNICIAN]
     roles = [Role.DISPATCHER, Role.ADMIN]
-    if (service in ("intake", "billing") and method == "GET") or path == "/requests":
+    if (service in ("intake", "billing") and method == "GET") or path in PORTAL_COMMANDS:
         roles.append(Role.CUSTOMER)
     return roles
 

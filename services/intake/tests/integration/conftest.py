@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from jobstream.auth import Role, mint_token
 from jobstream.contracts import topics
 from jobstream.contracts.base import Event
 from jobstream.contracts.topics import namespaced
+from jobstream.db import async_engine
 from jobstream.intake.app import definition
 from jobstream.messaging.envelope import Envelope, from_kafka
 from jobstream.service import Role as ServiceRole
@@ -164,17 +166,43 @@ class Intake:
 
     async def from_field(self, *events: Event, times: int = 1) -> list[Envelope]:
         """Publish field events as fieldupdates would."""
+        return await self._publish(topics.FIELD, "jobstream/fieldupdates", events, times)
+
+    async def from_dispatch(self, *events: Event) -> list[Envelope]:
+        """Publish scheduling decisions as dispatch would."""
+        return await self._publish(topics.DISPATCH, "jobstream/dispatch", events, 1)
+
+    async def _publish(
+        self, topic: str, source: str, events: tuple[Event, ...], times: int
+    ) -> list[Envelope]:
         sequence: dict[str, int] = {}
         envelopes = []
         for event in events:
             sequence[event.subject] = sequence.get(event.subject, 0) + 1
-            envelopes.append(
-                Envelope.new(
-                    event, source="jobstream/fieldupdates", sequence=sequence[event.subject]
-                )
-            )
-        await publish(self.bootstrap, self.topic(topics.FIELD), envelopes, times=times)
+            envelopes.append(Envelope.new(event, source=source, sequence=sequence[event.subject]))
+        await publish(self.bootstrap, self.topic(topic), envelopes, times=times)
         return envelopes
+
+    async def consumed(self, *envelopes: Envelope, table: Any = None) -> None:
+        """Until intake's consumer has handled these (``table``: processed_events, or
+        dead_letters for records it parked)."""
+        from jobstream.intake.db.tables import consumer_tables
+
+        table = consumer_tables.processed if table is None else table
+        wanted = {e.id for e in envelopes}
+        engine = async_engine(self.database_url)
+        try:
+
+            async def handled() -> bool:
+                async with engine.connect() as conn:
+                    found = await conn.scalars(
+                        select(table.c.event_id).where(table.c.event_id.in_(wanted))
+                    )
+                    return set(found) == wanted
+
+            await wait_until(handled, timeout=30, message=f"{len(wanted)} records consumed")
+        finally:
+            await engine.dispose()
 
 
 @pytest_asyncio.fixture

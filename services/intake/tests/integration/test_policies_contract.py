@@ -1,11 +1,18 @@
-"""intake.policies runs the shared consumer contract suite: completions, follow-ups and next
-services are applied exactly once, replay gives the same rows and the same derived ids."""
+"""intake.policies runs the shared consumer contract suite: appointments, completions,
+follow-ups and next services are applied exactly once, replay gives the same rows and the
+same derived ids."""
 
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from jobstream.contracts.field import IncompleteReason, JobIncomplete, TechnicianArrived
+from jobstream.contracts.dispatch import JobRescheduled, JobUnscheduled
+from jobstream.contracts.field import (
+    IncompleteReason,
+    JobIncomplete,
+    TechnicianArrived,
+    TravelStarted,
+)
 from jobstream.intake.app import consumers
 from jobstream.intake.db.tables import (
     assets,
@@ -29,6 +36,31 @@ class TestPoliciesContract(ConsumerContract):
 
     def scenario(self):
         plain, follow_up, failed = JobStory(), JobStory(), JobStory()
+        scheduled = plain.scheduled()
+        en_route = TravelStarted(
+            work_order_id=plain.work_order_id,
+            technician_id=plain.technician_id,
+            device_time=T0 + timedelta(minutes=40),
+            received_at=T0 + timedelta(minutes=40),
+            eta=T0 + timedelta(minutes=65),
+        )
+        moved = JobRescheduled(
+            work_order_id=follow_up.work_order_id,
+            technician_id="tech-other",
+            previous_technician_id=follow_up.technician_id,
+            window_start=T0 + timedelta(hours=2),
+            window_end=T0 + timedelta(hours=3),
+            previous_window_start=T0 + timedelta(hours=1),
+            eta=T0 + timedelta(hours=2),
+            travel_minutes=10,
+            rescheduled_at=T0 + timedelta(minutes=20),
+        )
+        dropped = JobUnscheduled(
+            work_order_id=failed.work_order_id,
+            technician_id=failed.technician_id,
+            reason="Van broke down",
+            unscheduled_at=T0 + timedelta(minutes=30),
+        )
         arrived = TechnicianArrived(
             work_order_id=plain.work_order_id,
             technician_id=plain.technician_id,
@@ -49,6 +81,12 @@ class TestPoliciesContract(ConsumerContract):
         )
         return envelopes(
             [
+                scheduled,
+                follow_up.scheduled(),
+                failed.scheduled(),
+                en_route,
+                moved,
+                dropped,
                 arrived,
                 plain.completed().model_copy(update={"next_service_due": date(2027, 11, 23)}),
                 follow_up.completed().model_copy(

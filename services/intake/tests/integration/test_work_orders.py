@@ -300,3 +300,12 @@ async def test_a_made_up_id_that_exists_after_all_is_refused_not_overwritten(int
     after = (await intake.get(f"/work-orders/{wo}")).json()
     assert after["description"] == logged["description"]
     assert after["version"] == logged["version"]
+
+
+async def test_a_nul_in_an_id_or_a_filter_is_refused_not_a_server_error(intake):
+    listed = await intake.get("/work-orders", params={"customer_id": "\x00O\x05"})
+    assert listed.status_code == 422
+    assert listed.json()["detail"][0]["loc"] == ["query"]
+    one = await intake.get("/work-orders/wo-%00")
+    assert one.status_code == 422
+    assert one.json()["detail"][0]["loc"] == ["path"]

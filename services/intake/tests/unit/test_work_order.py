@@ -14,6 +14,7 @@ from jobstream.contracts.intake import (
     PossibleDuplicateFlagged,
     RequestLogged,
     RequestPriorityChanged,
+    VisitRated,
     WorkOrderAmended,
     WorkOrderApproved,
     WorkOrderCancelled,
@@ -33,6 +34,7 @@ from jobstream.intake.domain.work_order import (
     InvalidTransition,
     LinkDuplicate,
     LogRequest,
+    RateVisit,
     Release,
     RequestApproval,
     Status,
@@ -44,6 +46,7 @@ from jobstream.intake.domain.work_order import (
     decide_change_priority,
     decide_link_duplicate,
     decide_log_request,
+    decide_rate_visit,
     decide_release,
     decide_request_approval,
     evolve,
@@ -360,6 +363,73 @@ def test_commands_on_a_work_order_that_does_not_exist_are_refused():
         decide_cancel(WorkOrder("wo-9"), Cancel("x", "anna", LATER))
 
 
+# -- the customer's rating ----------------------------------------------------------------
+
+
+def rate(score=5, comment="Quick and tidy", completed=True, technician_id="tech-amir"):
+    return RateVisit(
+        score=score,
+        comment=comment,
+        rated_by="portal-c1",
+        rated_at=LATER,
+        completed_by_field=completed,
+        technician_id=technician_id,
+    )
+
+
+def test_the_customer_rates_a_completed_visit_for_its_technician():
+    _, state = release(logged())
+    (rated,), state = then(state, decide_rate_visit, rate(4, "Fixed first time"))
+    assert isinstance(rated, VisitRated)
+    assert (rated.customer_id, rated.technician_id) == ("c1", "tech-amir")
+    assert (rated.score, rated.comment, rated.rated_by, rated.rated_at) == (
+        4,
+        "Fixed first time",
+        "portal-c1",
+        LATER,
+    )
+    assert state.rated == rated
+
+
+def test_a_visit_not_yet_completed_cannot_be_rated():
+    _, state = release(logged())
+    with pytest.raises(InvalidTransition, match="not completed"):
+        decide_rate_visit(state, rate(completed=False))
+
+
+def test_a_visit_is_rated_once():
+    _, state = release(logged())
+    _, state = then(state, decide_rate_visit, rate(5))
+    with pytest.raises(InvalidTransition, match="already rated"):
+        decide_rate_visit(state, rate(1, "Changed my mind"))
+
+
+@pytest.mark.parametrize("score", [0, 6, -1])
+def test_a_score_is_from_one_to_five(score):
+    _, state = release(logged())
+    with pytest.raises(DomainError) as err:
+        decide_rate_visit(state, rate(score))
+    assert err.value.field == "score"
+
+
+def test_a_comment_is_at_most_2000_characters():
+    _, state = release(logged())
+    with pytest.raises(DomainError) as err:
+        decide_rate_visit(state, rate(comment="x" * 2001))
+    assert err.value.field == "comment"
+
+
+def test_a_cancelled_work_order_has_no_visit_to_rate():
+    (cancelled,) = decide_cancel(logged(), Cancel("fixed it themselves", "anna", LATER))
+    with pytest.raises(InvalidTransition, match="cancelled"):
+        decide_rate_visit(evolve(logged(), cancelled), rate())
+
+
+def test_a_work_order_that_does_not_exist_cannot_be_rated():
+    with pytest.raises(InvalidTransition, match="does not exist"):
+        decide_rate_visit(WorkOrder("wo-9"), rate())
+
+
 # -- a property over command sequences ---------------------------------------------------
 
 COMMANDS = {
@@ -370,6 +440,7 @@ COMMANDS = {
     "cancel": lambda s: decide_cancel(s, Cancel("x", "a", LATER)),
     "amend": lambda s: decide_change_details(s, change(estimated_duration_minutes=77)),
     "link": lambda s: decide_link_duplicate(s, LinkDuplicate("wo-0", "a", LATER)),
+    "rate": lambda s: decide_rate_visit(s, rate()),
     "priority": lambda s: decide_change_priority(
         s,
         ChangePriority(
@@ -406,6 +477,7 @@ def test_no_command_sequence_releases_without_approval_or_acts_on_a_closed_order
             history.append(event)
     released = [e for e in history if isinstance(e, WorkOrderReleased)]
     assert len(released) <= 1
+    assert len([e for e in history if isinstance(e, VisitRated)]) <= 1
     if released and job_type == "boiler_replacement":
         index = history.index(released[0])
         assert any(isinstance(e, WorkOrderApproved) for e in history[:index])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from jobstream.contracts import topics
 from jobstream.eventstore.store import EventStore
+from jobstream.intake.api.guards import RefuseNul
 from jobstream.intake.api.routes import routers
 from jobstream.intake.config import get_settings
 from jobstream.intake.db.tables import consumer_tables, events, metadata
@@ -25,13 +28,18 @@ someone changed the work order meanwhile.
 
 
 def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
-    """intake.policies: reactions to field events."""
+    """intake.policies: reactions to field events and dispatch's decisions (the appointment)."""
     policies = Policies(EventStore(events), get_settings())
     return [
         ConsumerSpec(
             group_id="intake.policies",
-            topics=(topics.FIELD,),
+            topics=(topics.FIELD, topics.DISPATCH),
             handlers={
+                "JobScheduled": policies.on_job_scheduled,
+                "JobRescheduled": policies.on_job_rescheduled,
+                "JobUnscheduled": policies.on_job_unscheduled,
+                "TravelStarted": policies.on_travel_started,
+                "EtaRevised": policies.on_eta_revised,
                 "TechnicianArrived": policies.on_technician_arrived,
                 "JobCompleted": policies.on_job_completed,
                 "JobIncomplete": policies.on_job_incomplete,
@@ -39,6 +47,11 @@ def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
             },
         )
     ]
+
+
+def configure(app: FastAPI, _runtime: Runtime) -> None:
+    """What the routes need in front of them."""
+    app.add_middleware(RefuseNul)
 
 
 def definition() -> ServiceDefinition:
@@ -51,6 +64,7 @@ def definition() -> ServiceDefinition:
         consumer_tables=consumer_tables,
         routers=routers,
         consumers=consumers,
+        configure=configure,
         title="Jobstream intake",
         description=DESCRIPTION,
     )

@@ -40,6 +40,11 @@ class IntakeSettings(BaseSettings):
     email_priority: Priority = Field(
         default=Priority.P3, description="Priority of a request logged from an email."
     )
+    max_photo_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="Largest photo POST /request-photos accepts (413 above), in bytes.",
+    )
 
 
 def get_settings() -> IntakeSettings:

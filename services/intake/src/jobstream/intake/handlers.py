@@ -36,6 +36,7 @@ from jobstream.intake.domain.work_order import (
     DuplicateCandidate,
     LinkDuplicate,
     LogRequest,
+    RateVisit,
     Release,
     RequestApproval,
     WorkOrder,
@@ -45,6 +46,7 @@ from jobstream.intake.domain.work_order import (
     decide_change_priority,
     decide_link_duplicate,
     decide_log_request,
+    decide_rate_visit,
     decide_release,
     decide_request_approval,
     evolve,
@@ -311,6 +313,9 @@ class Facts:
     site_access: str
     customer_id: str
     contract: Mapping[str, Any] | None
+    # The field's last word was "completed" (not incomplete, not reopened since), and by whom.
+    completed_by_field: bool = False
+    technician_id: str | None = None
 
 
 async def _facts(conn: AsyncConnection, work_order_id: str) -> Facts:
@@ -328,6 +333,8 @@ async def _facts(conn: AsyncConnection, work_order_id: str) -> Facts:
         site_access=site["access_instructions"] if site else "",
         customer_id=row["customer_id"],
         contract=contract,
+        completed_by_field=row["completed_at"] is not None and row["outcome"] == "completed",
+        technician_id=row["technician_id"],
     )
 
 
@@ -533,5 +540,39 @@ async def link_duplicate(
         store,
         work_order_id,
         lambda s: decide_link_duplicate(s, cmd),
+        expected_version=expected_version,
+    )
+
+
+async def rate_visit(
+    conn: AsyncConnection,
+    store: EventStore,
+    work_order_id: str,
+    *,
+    customer_id: str,
+    score: int,
+    comment: str,
+    by: str,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Outcome:
+    """VisitRated: the customer's own work order, once the field completed it."""
+    facts = await _facts(conn, work_order_id)
+    if facts.customer_id != customer_id:
+        # Another customer's work order is as unknown as one that does not exist.
+        raise NotFound(f"no work order {work_order_id}")
+    cmd = RateVisit(
+        score=score,
+        comment=comment,
+        rated_by=by,
+        rated_at=at,
+        completed_by_field=facts.completed_by_field,
+        technician_id=facts.technician_id,
+    )
+    return await execute(
+        conn,
+        store,
+        work_order_id,
+        lambda s: decide_rate_visit(s, cmd),
         expected_version=expected_version,
     )

@@ -1,5 +1,6 @@
-"""Intake's reactions to the field: arrival and completion in the office list, the next
-planned service, and follow-up requests.
+"""Intake's reactions to the field and to dispatch: the appointment (window, ETA, en route),
+arrival and completion in the work order list, the next planned service, and follow-up
+requests.
 
 Each runs inside the consumer's batch transaction, which also records the event id, so a
 redelivered event changes nothing; the ids of what a reaction creates are derived from the
@@ -14,7 +15,15 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.common import Channel, Priority
-from jobstream.contracts.field import JobCompleted, JobIncomplete, JobReopened, TechnicianArrived
+from jobstream.contracts.dispatch import JobRescheduled, JobScheduled, JobUnscheduled
+from jobstream.contracts.field import (
+    EtaRevised,
+    JobCompleted,
+    JobIncomplete,
+    JobReopened,
+    TechnicianArrived,
+    TravelStarted,
+)
 from jobstream.eventstore.store import EventStore
 from jobstream.ids import derived_id
 from jobstream.intake import handlers
@@ -36,6 +45,127 @@ class Policies:
     def __init__(self, store: EventStore, settings: IntakeSettings) -> None:
         self.store = store
         self.settings = settings
+
+    # -- the appointment, from dispatch's decisions ------------------------------------
+
+    async def on_job_scheduled(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """The planned window, ETA and technician."""
+        event = envelope.data
+        assert isinstance(event, JobScheduled)
+        row = await self._known(conn, event.work_order_id, event.event_type)
+        if self._superseded(row, event.scheduled_at, event.event_type):
+            return
+        await queries.update_work_order(
+            conn, event.work_order_id, self._planned(event, event.scheduled_at)
+        )
+
+    async def on_job_rescheduled(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """Another window or technician; a new technician is not on the way yet."""
+        event = envelope.data
+        assert isinstance(event, JobRescheduled)
+        row = await self._known(conn, event.work_order_id, event.event_type)
+        if self._superseded(row, event.rescheduled_at, event.event_type):
+            return
+        values = self._planned(event, event.rescheduled_at)
+        if event.technician_id != event.previous_technician_id:
+            values["en_route_at"] = None
+        await queries.update_work_order(conn, event.work_order_id, values)
+
+    async def on_job_unscheduled(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """No appointment any more: back to waiting for one."""
+        event = envelope.data
+        assert isinstance(event, JobUnscheduled)
+        row = await self._known(conn, event.work_order_id, event.event_type)
+        if self._superseded(row, event.unscheduled_at, event.event_type):
+            return
+        values: dict = {
+            "appointment_start": None,
+            "appointment_end": None,
+            "eta": None,
+            "en_route_at": None,
+            "appointment_decided_at": event.unscheduled_at,
+        }
+        # The plan named the technician, not the field (nobody arrived or finished): it no
+        # longer does.
+        if (
+            row["technician_id"] == event.technician_id
+            and row["responded_at"] is None
+            and row["completed_at"] is None
+        ):
+            values["technician_id"] = None
+        await queries.update_work_order(conn, event.work_order_id, values)
+
+    async def on_travel_started(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """En route: the device's time, and its ETA when it gave one (else the plan's)."""
+        event = envelope.data
+        assert isinstance(event, TravelStarted)
+        row = await self._known(conn, event.work_order_id, event.event_type)
+        # Once dispatch decided, only the technician its plan holds is on the way to this
+        # job; before any decision was seen (topics are not ordered), the device is believed.
+        if row["appointment_decided_at"] is not None and (
+            row["appointment_start"] is None or row["technician_id"] != event.technician_id
+        ):
+            log.info(
+                "travel_ignored",
+                work_order_id=event.work_order_id,
+                technician_id=event.technician_id,
+                planned_technician_id=row["technician_id"],
+            )
+            return
+        values: dict = {"en_route_at": event.device_time}
+        if event.eta is not None:
+            values["eta"] = event.eta
+        await queries.update_work_order(conn, event.work_order_id, values)
+
+    async def on_eta_revised(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """On the way, a new ETA from the device (the portal shows it)."""
+        event = envelope.data
+        assert isinstance(event, EtaRevised)
+        row = await self._known(conn, event.work_order_id, event.event_type)
+        if row["technician_id"] not in (None, event.technician_id) or row["responded_at"]:
+            return  # another technician's journey, or already there
+        await queries.update_work_order(
+            conn,
+            event.work_order_id,
+            {"eta": event.eta, "en_route_at": row["en_route_at"] or event.device_time},
+        )
+
+    @staticmethod
+    def _planned(event: JobScheduled | JobRescheduled, decided_at: datetime) -> dict:
+        return {
+            "appointment_start": event.window_start,
+            "appointment_end": event.window_end,
+            "eta": event.eta,
+            "technician_id": event.technician_id,
+            "appointment_decided_at": decided_at,
+        }
+
+    @staticmethod
+    def _superseded(row: dict, decided_at: datetime, event_type: str) -> bool:
+        """Whether a later decision is already shown (dispatch and field are not ordered
+        against each other, and a late cause may reach us after its successor)."""
+        last = row["appointment_decided_at"]
+        if last is None or decided_at >= last:
+            return False
+        log.info(
+            "appointment_decision_ignored",
+            work_order_id=row["work_order_id"],
+            event_type=event_type,
+            decided_at=decided_at.isoformat(),
+            shown=last.isoformat(),
+        )
+        return True
+
+    @staticmethod
+    async def _known(conn: AsyncConnection, work_order_id: str, event_type: str) -> dict:
+        row = await queries.get_work_order(conn, work_order_id)
+        if row is None:
+            # As for completions: every work order starts here, so an unknown one is a
+            # broken upstream worth a dead letter, not a silent skip.
+            raise LookupError(f"{event_type} for unknown work order {work_order_id}")
+        return row
+
+    # -- the field ----------------------------------------------------------------------
 
     async def on_technician_arrived(self, conn: AsyncConnection, envelope: Envelope) -> None:
         """The respond-by SLA is met (or missed) at the first arrival."""
@@ -88,11 +218,7 @@ class Policies:
         at: datetime,
         event: JobCompleted | JobIncomplete,
     ) -> dict:
-        row = await queries.get_work_order(conn, work_order_id)
-        if row is None:
-            # Every work order starts here; an unknown one is a broken upstream worth a
-            # dead letter, not a silent skip.
-            raise LookupError(f"{event.event_type} for unknown work order {work_order_id}")
+        row = await self._known(conn, work_order_id, event.event_type)
         values: dict = {
             "completed_at": at,
             "outcome": outcome,

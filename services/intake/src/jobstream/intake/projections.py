@@ -14,6 +14,7 @@ from jobstream.contracts.intake import (
     PossibleDuplicateFlagged,
     RequestLogged,
     RequestPriorityChanged,
+    VisitRated,
     WorkOrderAmended,
     WorkOrderApproved,
     WorkOrderCancelled,
@@ -145,6 +146,14 @@ async def project_work_order_cancelled(
     )
 
 
+async def project_visit_rated(conn: AsyncConnection, event: VisitRated, row: Columns) -> None:
+    """The customer's rating. The status stays what the field made it (completed): intake's
+    own state of a completed job is still released."""
+    row = {k: v for k, v in row.items() if k != "status"}
+    row |= {"rating": event.score, "rating_comment": event.comment, "rated_at": event.rated_at}
+    await queries.update_work_order(conn, event.work_order_id, row)
+
+
 Projection = Callable[[AsyncConnection, Any, Columns], Awaitable[None]]
 PROJECTIONS: dict[type[Event], Projection] = {
     RequestLogged: project_request_logged,
@@ -158,6 +167,7 @@ PROJECTIONS: dict[type[Event], Projection] = {
     WorkOrderReleased: project_work_order_released,
     WorkOrderAmended: project_work_order_amended,
     WorkOrderCancelled: project_work_order_cancelled,
+    VisitRated: project_visit_rated,
 }
 
 

@@ -27,6 +27,22 @@ Approver = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ANALYST, Role.CUSTOMER))]
 OfficeReader = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ANALYST))]
 Logger = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.CUSTOMER))]
+
+
+async def customer_only(
+    principal: Annotated[Principal, Depends(require_roles(Role.CUSTOMER))],
+) -> Principal:
+    """The caller, if a customer: what only the customer can say (not even an admin says it
+    for them), such as how the visit went."""
+    if principal.role is not Role.CUSTOMER:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"role {principal.role.value} may not do this; allowed: customer",
+        )
+    return principal
+
+
+Customer = Annotated[Principal, Depends(customer_only)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 IdempotencyKey = Annotated[
     str | None,
@@ -76,6 +92,13 @@ async def object_store(request: Request) -> ObjectStore:
 
 SettingsDep = Annotated[IntakeSettings, Depends(intake_settings)]
 ObjectStoreDep = Annotated[ObjectStore, Depends(object_store)]
+
+
+def visible(row: dict[str, Any] | None, principal: Principal) -> bool:
+    """Whether the caller may see this work order row: a customer only their own."""
+    if row is None:
+        return False
+    return principal.role is not Role.CUSTOMER or row["customer_id"] == principal.customer_id
 
 
 def event_store(runtime: Runtime) -> EventStore:

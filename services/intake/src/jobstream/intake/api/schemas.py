@@ -28,6 +28,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=500)]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 T_LOGGED = "2026-11-23T09:00:00Z"
+MAX_REQUEST_ATTACHMENTS = 5
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -404,6 +405,14 @@ class JobTypeView(BaseModel):
 
 # -- requests and work orders -----------------------------------------------------------
 
+PHOTO_EXAMPLE = {
+    "key": "intake/uploads/cust-deansgate-dental/" + "3b" * 32 + ".jpg",
+    "filename": "radiator.jpg",
+    "content_type": "image/jpeg",
+    "size_bytes": 182311,
+    "sha256": "3b" * 32,
+}
+
 _LOG_EXAMPLE = {
     "customer_id": "cust-deansgate-dental",
     "site_id": "site-deansgate-dental",
@@ -436,6 +445,13 @@ class LogRequestBody(BaseModel):
             "external_reference": "HELPDESK-48213",
             "release": True,
         },
+        {
+            "customer_id": "cust-deansgate-dental",
+            "site_id": "site-deansgate-dental",
+            "description": "Radiator in reception is cold at the top",
+            "priority": "P3",
+            "attachments": [PHOTO_EXAMPLE],
+        },
     )
 
     customer_id: Identifier
@@ -453,6 +469,12 @@ class LogRequestBody(BaseModel):
     )
     external_reference: Annotated[str, Field(max_length=500)] | None = None
     release: bool = False
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list,
+        max_length=MAX_REQUEST_ATTACHMENTS,
+        description="Photos uploaded first with POST /request-photos, as it answered: a "
+        "customer's own uploads only; each must still be stored with the same sha256 and size.",
+    )
 
 
 _DETAILS_EXAMPLE = {
@@ -506,7 +528,7 @@ _VIEW_EXAMPLE = {
     "cancelled_at": None,
     "responded_at": None,
     "completed_at": None,
-    "technician_id": None,
+    "technician_id": "tech-amir",
     "outcome": None,
     "first_time_fix": None,
     "follow_up_needed": None,
@@ -517,6 +539,14 @@ _VIEW_EXAMPLE = {
     "similarity": None,
     "duplicate_of": None,
     "approval_reason": None,
+    "appointment_start": "2026-11-23T11:00:00Z",
+    "appointment_end": "2026-11-23T12:30:00Z",
+    "eta": "2026-11-23T11:10:00Z",
+    "en_route_at": None,
+    "appointment_decided_at": "2026-11-23T09:06:00Z",
+    "rating": None,
+    "rating_comment": None,
+    "rated_at": None,
     "sla_at_risk": False,
     "version": 2,
     "updated_at": "2026-11-23T09:05:00Z",
@@ -549,9 +579,16 @@ class WorkOrderView(BaseModel):
     released_at: datetime | None
     cancelled_at: datetime | None
     responded_at: datetime | None
-    completed_at: datetime | None
-    technician_id: str | None
-    outcome: str | None
+    completed_at: datetime | None = Field(
+        description="When the field reported the visit finished (completed or incomplete); "
+        "null while open, and again once the office reopens it"
+    )
+    technician_id: str | None = Field(
+        description="The technician dispatch planned, then the one who arrived or finished"
+    )
+    outcome: str | None = Field(
+        description="The field's last word: completed, incomplete or reopened; null before"
+    )
     first_time_fix: bool | None
     follow_up_needed: bool | None
     external_reference: str | None
@@ -561,6 +598,29 @@ class WorkOrderView(BaseModel):
     similarity: float | None
     duplicate_of: str | None
     approval_reason: str | None
+    appointment_start: datetime | None = Field(
+        default=None, description="Start of the planned visit window (dispatch's plan)"
+    )
+    appointment_end: datetime | None = Field(
+        default=None, description="End of the planned visit window"
+    )
+    eta: datetime | None = Field(
+        default=None,
+        description="Expected arrival: the plan's, or the technician's once on the way",
+    )
+    en_route_at: datetime | None = Field(
+        default=None, description="When the planned technician set off (device time)"
+    )
+    appointment_decided_at: datetime | None = Field(
+        default=None,
+        description="When dispatch made the decision the appointment shows (scheduled, "
+        "rescheduled or unscheduled)",
+    )
+    rating: int | None = Field(
+        default=None, ge=1, le=5, description="The customer's rating, 1 (poor) to 5 (excellent)"
+    )
+    rating_comment: str | None = Field(default=None, description="The customer's comment")
+    rated_at: datetime | None = Field(default=None, description="When the customer rated it")
     sla_at_risk: bool = Field(
         description="Open, and within the at-risk margin of a deadline not yet met"
     )
@@ -742,6 +802,15 @@ class LinkDuplicateBody(BaseModel):
     model_config = _examples({"duplicate_of": "wo-3f0c6c1e-8f5a-4f0e-9a53-0c7d1f0f5b1a"})
 
     duplicate_of: Identifier
+
+
+class RateVisitBody(BaseModel):
+    """How the visit went, 1 (poor) to 5 (excellent), with an optional comment."""
+
+    model_config = _examples({"score": 5, "comment": "Arrived on time and explained the fault"})
+
+    score: Annotated[int, Field(ge=1, le=5, description="1 (poor) to 5 (excellent)")]
+    comment: Annotated[str, Field(max_length=2000)] = ""
 
 
 class ReleaseBody(BaseModel):

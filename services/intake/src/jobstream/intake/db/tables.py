@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
@@ -157,7 +158,8 @@ inbound_emails = Table(
 )
 
 # The office's list: one row per work order, kept by the command handlers (intake's own
-# events) and by the field policies (arrival, completion).
+# events), by the field policies (travel, arrival, completion) and from dispatch's
+# decisions (the appointment).
 work_orders = Table(
     "work_orders",
     metadata,
@@ -194,5 +196,16 @@ work_orders = Table(
     Column("details", JSONB, nullable=True),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The planned visit, from dispatch (0002).
+    Column("appointment_start", DateTime(timezone=True), nullable=True),
+    Column("appointment_end", DateTime(timezone=True), nullable=True),
+    Column("eta", DateTime(timezone=True), nullable=True),
+    Column("en_route_at", DateTime(timezone=True), nullable=True),
+    # When dispatch made the decision the appointment columns show: an older one is ignored.
+    Column("appointment_decided_at", DateTime(timezone=True), nullable=True),
+    # The customer's rating of the visit (0002).
+    Column("rating", SmallInteger, nullable=True),
+    Column("rating_comment", Text, nullable=True),
+    Column("rated_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_work_orders_logged_at", work_orders.c.logged_at)

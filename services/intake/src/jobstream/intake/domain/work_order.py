@@ -10,7 +10,8 @@ One request is one work order for its whole life. Its intake lifecycle:
        └──► cancelled ◄───────────────────────────────┘ (from any open state)
 
 Approval is needed when the job type says so or the estimated value reaches the limit;
-an approval lapses if the job type or a higher value is drafted afterwards.
+an approval lapses if the job type or a higher value is drafted afterwards. Once the field
+reports the job completed, its customer may rate the visit, once.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from jobstream.contracts.intake import (
     PossibleDuplicateFlagged,
     RequestLogged,
     RequestPriorityChanged,
+    VisitRated,
     WorkOrderAmended,
     WorkOrderApproved,
     WorkOrderCancelled,
@@ -105,6 +107,8 @@ class WorkOrder:
     approved: ApprovalBasis | None = None
     possible_duplicate_of: str | None = None
     duplicate_of: str | None = None
+    # The customer's rating of the visit: there is at most one per work order.
+    rated: VisitRated | None = None
 
 
 def evolve(state: WorkOrder, event: Event) -> WorkOrder:
@@ -176,6 +180,8 @@ def evolve(state: WorkOrder, event: Event) -> WorkOrder:
             )
         case WorkOrderCancelled():
             return replace(state, status=Status.CANCELLED)
+        case VisitRated():
+            return replace(state, rated=event)
         case _:
             return state
 
@@ -691,5 +697,61 @@ def decide_link_duplicate(state: WorkOrder, cmd: LinkDuplicate) -> list[Event]:
             duplicate_of=cmd.duplicate_of,
             linked_by=cmd.linked_by,
             linked_at=cmd.linked_at,
+        )
+    ]
+
+
+# -- the customer's rating --------------------------------------------------------------
+
+SCORES = range(1, 6)
+MAX_COMMENT = 2000
+
+
+@dataclass(frozen=True)
+class RateVisit:
+    """Command: the customer rates the visit, 1 (poor) to 5 (excellent), with a comment."""
+
+    score: int
+    comment: str
+    rated_by: str
+    rated_at: datetime
+    # From the read model: the field reported the job completed (neither incomplete nor
+    # reopened since), and the technician who completed it.
+    completed_by_field: bool = False
+    technician_id: str | None = None
+
+
+def decide_rate_visit(state: WorkOrder, cmd: RateVisit) -> list[Event]:
+    """VisitRated, once per work order, for a job the field completed."""
+    if cmd.score not in SCORES:
+        raise DomainError(
+            f"score must be from 1 (poor) to 5 (excellent), not {cmd.score}", field="score"
+        )
+    if len(cmd.comment) > MAX_COMMENT:
+        raise DomainError(f"a comment is at most {MAX_COMMENT} characters", field="comment")
+    if state.status is Status.NEW or state.logged is None:
+        raise InvalidTransition(f"work order {state.id} does not exist")
+    if state.status in CLOSED:
+        raise InvalidTransition(
+            f"work order {state.id} is {state.status}: there is no visit to rate"
+        )
+    if state.rated is not None:
+        raise InvalidTransition(
+            f"work order {state.id} is already rated ({state.rated.score} of 5); "
+            "a visit is rated once"
+        )
+    if not cmd.completed_by_field:
+        raise InvalidTransition(
+            f"work order {state.id} is not completed yet; a visit can be rated once the job is done"
+        )
+    return [
+        VisitRated(
+            work_order_id=state.id,
+            customer_id=state.logged.customer_id,
+            technician_id=cmd.technician_id,
+            score=cmd.score,
+            comment=cmd.comment,
+            rated_by=cmd.rated_by,
+            rated_at=cmd.rated_at,
         )
     ]

@@ -15,9 +15,11 @@ from jobstream.contracts.common import AttachmentRef, Channel, Priority
 from jobstream.intake import handlers
 from jobstream.intake.api.common import (
     Approver,
+    Customer,
     IdempotencyKey,
     IfMatch,
     Logger,
+    ObjectStoreDep,
     Office,
     Reader,
     RuntimeDep,
@@ -27,7 +29,9 @@ from jobstream.intake.api.common import (
     expected_version,
     mutate,
     responses,
+    visible,
 )
+from jobstream.intake.api.routes.attachments import checked_attachments
 from jobstream.intake.api.schemas import (
     ApprovalRequestBody,
     ApproveBody,
@@ -36,6 +40,7 @@ from jobstream.intake.api.schemas import (
     ChangePriorityBody,
     LinkDuplicateBody,
     LogRequestBody,
+    RateVisitBody,
     RejectBody,
     ReleaseBody,
     WorkOrderDetailView,
@@ -77,12 +82,6 @@ async def _row_view(
     return _view(row, settings, datetime.now(UTC))
 
 
-def _visible(row: dict[str, Any] | None, principal: Principal) -> bool:
-    if row is None:
-        return False
-    return principal.role is not Role.CUSTOMER or row["customer_id"] == principal.customer_id
-
-
 # -- logging ----------------------------------------------------------------------------
 
 
@@ -100,6 +99,7 @@ async def log_request(
     principal: Logger,
     runtime: RuntimeDep,
     settings: SettingsDep,
+    objects: ObjectStoreDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Log a request at once with its priority and SLA deadlines (`RequestLogged`); a similar
@@ -107,7 +107,9 @@ async def log_request(
 
     The office (dispatcher) logs phone calls (`channel: phone`, the default) and other
     systems log with `channel: api`; a customer logs through the portal for their own sites
-    only. Use an `Idempotency-Key` so a retried entry never creates two jobs.
+    only. Use an `Idempotency-Key` so a retried entry never creates two jobs. Photos
+    uploaded with `POST /request-photos` go in `attachments` as that answered (a customer's
+    own uploads only; each is checked against what is stored).
     """
     if principal.role is Role.CUSTOMER:
         if body.customer_id != principal.customer_id:
@@ -128,6 +130,7 @@ async def log_request(
                     }
                 ],
             )
+    attachments = await checked_attachments(objects, principal, body.attachments)
     store = event_store(runtime)
 
     async def work(conn: AsyncConnection) -> Any:
@@ -154,6 +157,7 @@ async def log_request(
                 logged_by=principal.subject,
                 logged_at=now,
                 external_reference=body.external_reference,
+                attachments=attachments,
             ),
             new_stream=True,  # a fresh uuid: no stream to load
         )
@@ -258,7 +262,7 @@ async def get_work_order(
     store = event_store(runtime)
     async with runtime.engine.connect() as conn:
         row = await queries.get_work_order(conn, work_order_id)
-        if not _visible(row, principal):
+        if not visible(row, principal):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no work order {work_order_id}")
         assert row is not None
         recorded = await store.load(conn, work_order_id)
@@ -698,6 +702,57 @@ async def link_duplicate(
         settings,
         principal,
         name="link_duplicate",
+        work_order_id=work_order_id,
+        body=body.model_dump(mode="json"),
+        response=response,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        run=run,
+    )
+
+
+@router.post(
+    "/work-orders/{work_order_id}/rating",
+    response_model=WorkOrderView,
+    summary="Rate the visit (the customer, once the job is completed)",
+    responses=COMMAND_ERRORS,
+)
+async def rate_visit(
+    work_order_id: str,
+    body: RateVisitBody,
+    response: Response,
+    principal: Customer,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Any:
+    """`VisitRated`: the customer's score, 1 (poor) to 5 (excellent), and a comment, for the
+    technician who completed the job. Once per work order (a second rating is 409), and only
+    after the field reported the job completed (409 before); another customer's work order
+    is 404. Customers only: the office does not rate for them."""
+    store = event_store(runtime)
+    customer_id = principal.customer_id
+    assert customer_id is not None  # a customer token always names its customer
+
+    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+        return await handlers.rate_visit(
+            conn,
+            store,
+            work_order_id,
+            customer_id=customer_id,
+            score=body.score,
+            comment=body.comment,
+            by=principal.subject,
+            at=now,
+            expected_version=version,
+        )
+
+    return await _command(
+        runtime,
+        settings,
+        principal,
+        name="rate_visit",
         work_order_id=work_order_id,
         body=body.model_dump(mode="json"),
         response=response,
