@@ -73,6 +73,23 @@ async def main(base: str, out: Path) -> None:
             await card.click()
             await page.wait_for_selector("article.job")
             await page.screenshot(path=out / "tech-job.png", full_page=True)
+        await phone.close()
+        # The customer's portal on a phone: their requests and documents, the request form,
+        # one request (the demo's jobs are completed, so it invites a rating).
+        phone = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = await phone.new_page()
+        await sign_in(page, base, "priya.customer", "demo-customer-pass")
+        await page.goto(f"{base}/portal")
+        await page.screenshot(path=out / "portal-requests.png", full_page=True)
+        card = page.locator("a.request-card").first
+        if await card.count():
+            await card.click()
+            await page.wait_for_load_state("networkidle")
+            await page.screenshot(path=out / "portal-request.png", full_page=True)
+        await page.goto(f"{base}/portal/requests/new")
+        await page.screenshot(path=out / "portal-new-request.png", full_page=True)
         await browser.close()
 
 

@@ -28,12 +28,14 @@ OFFICE_PAGES = [
 ]
 ADMIN_PAGES = ["/admin/accounts", "/admin/accounts/admin"]
 TECHNICIAN_PAGES = ["/tech", "/tech/sw.js"]
+CUSTOMER_PAGES = ["/portal", "/portal/requests/new", "/portal/requests/wo-anything"]
 SIGNED_IN_PAGES = [
     "/account/password",
     "/dashboard",
     *OFFICE_PAGES,
     *ADMIN_PAGES,
     *TECHNICIAN_PAGES,
+    *CUSTOMER_PAGES,
 ]
 
 
@@ -114,6 +116,28 @@ async def test_only_a_technician_opens_the_technician_app(web_stack, username):
     try:
         for path in TECHNICIAN_PAGES:
             assert (await c.get(path)).status_code == 403, path
+    finally:
+        await c.aclose()
+
+
+@pytest.mark.parametrize("username", ["dispatcher", "tech"])
+async def test_only_a_customer_opens_the_portal(web_stack, username):
+    c = await signed_in(web_stack, username)
+    try:
+        for path in CUSTOMER_PAGES:
+            assert (await c.get(path)).status_code == 403, path
+    finally:
+        await c.aclose()
+
+
+async def test_a_portal_form_without_its_token_is_refused(web_stack):
+    c = await signed_in(web_stack, "customer")
+    try:
+        form = {"site_id": "site-deansgate-dental", "description": "x", "priority": "P3"}
+        refused = await c.post("/portal/requests/new", data={**form, "csrf_token": "nope"})
+        assert refused.status_code == 403
+        rating = await c.post("/portal/requests/wo-x/rating", data={"score": "5"})
+        assert rating.status_code == 403
     finally:
         await c.aclose()
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "src", "jobstream", "web", "static", "dist");
-const entries = ["app.css", "board.ts", "office.ts", "tech.ts", "tech-sw.ts"];
+const entries = ["app.css", "board.ts", "office.ts", "tech.ts", "tech-sw.ts", "portal.ts"];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -74,12 +74,21 @@ async function drawnFrom(id: string | null): Promise<string> {
   return JSON.stringify([id, jobs, queue.map((a) => a.action_id), files.map((f) => f.attachment_id), refused, !lastSynced]);
 }
 
+/** Renders read IndexedDB between deciding what to draw and drawing it; a slow one (a
+ * background refresh after a sync round) must not draw over a newer one, e.g. put the list
+ * back over the job the technician just opened. Each render takes a number; only the
+ * newest draws, and only if the address still says what it read. */
+let renders = 0;
+
 async function render(fromBackground = false): Promise<void> {
+  const ticket = ++renders;
+  const stale = (): boolean => ticket !== renders || currentJobId() !== id;
   const counts = await store.counts();
   root.dataset.pending = String(counts.actions + counts.files);
   showConnection(counts.actions + counts.files);
   const id = currentJobId();
   const basis = await drawnFrom(id);
+  if (stale()) return;
   if (fromBackground && basis === shown) return;
   if (fromBackground && busy()) {
     say(NEWS_WAITING);
@@ -98,7 +107,9 @@ async function render(fromBackground = false): Promise<void> {
     const queued = await store.queueOf(id);
     const files = await store.filesOf(id);
     const device = onDevice(stored.view, queued, files.length);
-    view.replaceChildren(jobView(stored, device, await store.refusedOf(id), recorderFor(id), timeZone));
+    const refused = await store.refusedOf(id);
+    if (stale()) return;
+    view.replaceChildren(jobView(stored, device, refused, recorderFor(id), timeZone));
   } else {
     const entries: ListEntry[] = [];
     for (const stored of await store.jobs()) {
@@ -107,6 +118,7 @@ async function render(fromBackground = false): Promise<void> {
       const device = onDevice(stored.view, queued, files.length);
       entries.push({ stored, status: device.status, pending: device.pending, refused: (await store.refusedOf(stored.work_order_id)).length });
     }
+    if (stale()) return;
     view.replaceChildren(listView(entries, today, tomorrow, timeZone, !lastSynced));
   }
   reopen(keep);

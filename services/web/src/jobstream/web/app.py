@@ -158,7 +158,7 @@ def definition(settings: WebSettings | None = None) -> ServiceDefinition:
 
 def routers() -> list[Any]:
     """Every page and browser API route."""
-    from jobstream.web.pages import admin, api, board, dashboard, office, sign_in, tech
+    from jobstream.web.pages import admin, api, board, dashboard, office, portal, sign_in, tech
 
     return [
         sign_in.router,
@@ -168,4 +168,5 @@ def routers() -> list[Any]:
         office.router,
         dashboard.router,
         tech.router,
+        portal.router,
     ]
