@@ -83,7 +83,9 @@ async def main(base: str, out: Path) -> None:
         await sign_in(page, base, "priya.customer", "demo-customer-pass")
         await page.goto(f"{base}/portal")
         await page.screenshot(path=out / "portal-requests.png", full_page=True)
-        card = page.locator("a.request-card").first
+        card = page.locator("a.request-card.done").first
+        if not await card.count():
+            card = page.locator("a.request-card").first
         if await card.count():
             await card.click()
             await page.wait_for_load_state("networkidle")
