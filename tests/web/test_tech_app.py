@@ -211,10 +211,22 @@ async def test_a_whole_job_worked_offline_reaches_the_server_once(
     before = await field_view(web_stack, work_order_id)
     assert before["status"] == "dispatched", "nothing reached the server while offline"
 
+    # A second tab on the same phone holds the same queue (one IndexedDB per account);
+    # when the signal returns both tabs flush it at once.
+    other = await page.context.new_page()
+    other.on("request", keep_sync_body)
+    await other.goto(f"{signal.url}/tech")
+    await other.wait_for_selector("#tech[data-connection=offline]")
+    assert int(await other.get_attribute("#tech", "data-pending") or 0) == pending
+
     # The signal returns: everything goes, once.
     await signal.regain()
     await page.context.set_offline(False)
-    await page.wait_for_selector("#tech[data-pending='0'][data-connection=online]", timeout=30_000)
+    for tab in (page, other):
+        await tab.wait_for_selector(
+            "#tech[data-pending='0'][data-connection=online]", timeout=30_000
+        )
+    await other.close()
     done = await field_view(web_stack, work_order_id)
     assert done["status"] == "completed"
     assert done["time"]["labour_minutes"] == 75
@@ -274,6 +286,19 @@ async def test_a_whole_job_worked_offline_reaches_the_server_once(
         )
         raise AssertionError(f"no invoice; billing says {state.text}") from None
     assert invoice["gross_total_minor"] > 0
+
+    # Reporting's timeline of the job: each step once, from the device's actions.
+    async def reported() -> list[dict[str, Any]]:
+        r = await web_stack.api.client.get(
+            f"{web_stack.url('reporting')}/jobs/{work_order_id}/timeline",
+            headers=web_stack.api.office,
+        )
+        events = r.json()["events"] if r.status_code == 200 else []
+        return events if any(e["event_type"] == "InvoiceIssued" for e in events) else []
+
+    timeline = Counter(e["event_type"] for e in await wait_until(reported, timeout=30))
+    assert timeline["JobCompleted"] == 1 and timeline["SignatureCaptured"] == 1, timeline
+    assert timeline["TravelStarted"] == 1 and timeline["MaterialUsed"] == 1, timeline
 
     # A new job reaches the open app by itself (the live stream, no refresh).
     started = time.monotonic()
