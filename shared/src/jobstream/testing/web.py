@@ -4,6 +4,7 @@ account per role, Debian's Chromium, sign-in through the form, and axe-core."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -227,12 +228,23 @@ async def says(page: Any, text: str) -> None:
         raise AssertionError(f"the board said {await status.inner_text()!r}, not {text!r}") from exc
 
 
+async def _box(locator: Any) -> dict[str, float]:
+    """The element's box; the live board redraws its rows when an event arrives, so the
+    element found a moment ago may be between two renders: look again briefly."""
+    for _ in range(50):
+        await locator.wait_for()
+        box: dict[str, float] | None = await locator.bounding_box()
+        if box is not None:
+            return box
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{locator} has no box on the page")
+
+
 async def drag_visit(page: Any, work_order_id: str, technician_id: str, at: datetime) -> None:
     """Drag the visit onto ``technician_id``'s row so that it starts at ``at``."""
     visit = page.locator(f'.visit[data-work-order-id="{work_order_id}"]')
-    box = await visit.bounding_box()
     lane = page.locator(f'.tl-row[data-technician-id="{technician_id}"] .tl-lane')
-    lane_box = await lane.bounding_box()
+    box, lane_box = await _box(visit), await _box(lane)
     bounds = await page.evaluate(
         "() => [Number(document.getElementById('timeline').dataset.rangeStart),"
         " Number(document.getElementById('timeline').dataset.rangeEnd)]"
