@@ -26,22 +26,10 @@ from jobstream.fieldupdates.db import queries
 from jobstream.ids import derived_id
 from jobstream.objectstore import ObjectNotFound, ObjectStore
 from jobstream.service import Runtime, get_runtime
+from jobstream.uploads import read_limited
 
 router = APIRouter(tags=["attachments"])
 SHA256_HEADER = "X-Content-SHA256"
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.put(
@@ -88,7 +76,7 @@ async def upload(
         existing = await queries.get_attachment(conn, attachment_id)
     if row is None or technician_id not in held:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
-    data = await _read_limited(request, settings.max_attachment_bytes)
+    data = await read_limited(request, settings.max_attachment_bytes)
     if not data:
         raise HTTPException(
             422, detail=[{"loc": ["body"], "msg": "the file is empty", "type": "value_error"}]

@@ -35,6 +35,7 @@ from jobstream.intake.domain.attachments import (
 from jobstream.intake.domain.work_order import WorkOrder, evolve
 from jobstream.objectstore import ObjectNotFound, ObjectStore
 from jobstream.objectstore.base import check_key, describe
+from jobstream.uploads import read_limited
 
 router = APIRouter(tags=["requests"])
 
@@ -47,19 +48,6 @@ _PHOTO_BYTES = "(the photo's bytes)"
 def _uploader(principal: Principal) -> str | None:
     """The customer whose uploads these are, or None for the office."""
     return principal.customer_id if principal.role is Role.CUSTOMER else None
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _invalid(loc: list[str | int], message: str) -> HTTPException:
@@ -133,7 +121,7 @@ async def upload_photo(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             detail=f"a photo must be {', '.join(PHOTO_TYPES)}, not {media_type or 'untyped'}",
         )
-    data = await _read_limited(request, settings.max_photo_bytes)
+    data = await read_limited(request, settings.max_photo_bytes)
     if not data:
         raise _invalid(["body"], "the photo is empty")
     digest = hashlib.sha256(data).hexdigest()
