@@ -44,4 +44,4 @@ isolated:
 	bash deploy/local/isolated.sh
 
 lint:
-	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src
+	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src tools/src services/*/src

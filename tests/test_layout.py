@@ -19,3 +19,60 @@ def test_test_directories_are_not_packages():
         if ".venv" not in p.parts and ".isolated-venvs" not in p.parts
     ]
     assert packages == []
+
+
+# What only the test bench may bring: the bench itself and the test frameworks it pulls in.
+TEST_BENCH = {"jobstream-tools", "pytest", "pytest-asyncio", "hypothesis", "testcontainers"}
+RUNTIME_DISTRIBUTIONS = [
+    "jobstream-shared",
+    "jobstream-intake",
+    "jobstream-dispatch",
+    "jobstream-fieldupdates",
+    "jobstream-billing",
+    "jobstream-reporting",
+    "jobstream-web",
+]
+
+
+def _runtime_closure(lock: dict, name: str) -> set[str]:
+    """Every distribution `name` installs without its dev group, by uv.lock."""
+    packages = {p["name"]: p for p in lock["package"]}
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        package = packages[current]
+        todo += [d["name"] for d in package.get("dependencies", [])]
+        for extra in package.get("optional-dependencies", {}).values():
+            # Extras a service image may ask for (s3) count as runtime too.
+            todo += [d["name"] for d in extra]
+    return seen
+
+
+def test_the_test_bench_is_not_a_runtime_dependency():
+    """A service image installs its distribution with --no-dev: nothing it reaches may
+    pull in the simulator, demo data, fixtures or a test framework (they live in
+    jobstream-tools, a dev dependency)."""
+    import tomllib
+
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    reached = {name: _runtime_closure(lock, name) & TEST_BENCH for name in RUNTIME_DISTRIBUTIONS}
+    assert {name: sorted(found) for name, found in reached.items() if found} == {}
+
+
+def test_runtime_code_does_not_import_the_test_bench():
+    """Only the `jobstream` command's guarded hook may name the bench (it adds `demo` and
+    `simulate` when jobstream-tools is installed); services and shared never import it."""
+    bench = ("jobstream.simulation", "jobstream.testing", "jobstream.demo", "jobstream.bench")
+    offenders = []
+    for source in [*REPO.glob("shared/src/**/*.py"), *REPO.glob("services/*/src/**/*.py")]:
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            words = line.split()
+            if words[:1] in (["from"], ["import"]) and words[1].startswith(bench):
+                offenders.append(f"{source.relative_to(REPO)}:{number}: {line.strip()}")
+    allowed = "from jobstream.bench_commands import add_commands"
+    assert [o for o in offenders if not o.endswith(allowed)] == []
+    assert [o.split(":")[0] for o in offenders] == ["shared/src/jobstream/cli.py"]

@@ -1,4 +1,7 @@
-"""`jobstream`: operator commands shared by every deployment (topics, tokens, demo data)."""
+"""`jobstream`: operator commands shared by every deployment (topics, tokens, keys, schemas).
+
+With the dev-only jobstream-tools installed (the workspace) also `demo` and `simulate`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from jobstream.auth import KeySetError, Role, SigningKeys, mint_token
 from jobstream.auth.keys import write_private, write_public
@@ -106,18 +110,6 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from jobstream.demo import run_demo
-
-    return asyncio.run(run_demo(args.base_host, jobs=args.jobs, timeout_s=args.timeout))
-
-
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    from jobstream.simulation.cli import run
-
-    return run(args)
-
-
 def _cmd_schemas(args: argparse.Namespace) -> int:
     from jobstream.contracts import registry
     from jobstream.contracts.schemas import check_all, write_all
@@ -142,6 +134,21 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 0
+
+
+def _add_test_bench_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    """`demo` and `simulate`, when the dev-only jobstream-tools is installed (the workspace).
+
+    A service image installs jobstream-shared without the test bench, so there the two
+    commands are simply absent rather than failing on a missing module.
+    """
+    try:
+        from jobstream.bench_commands import add_commands
+    except ModuleNotFoundError as exc:
+        if exc.name != "jobstream.bench_commands":
+            raise
+        return
+    add_commands(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,19 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi.add_argument("--write", action="store_true", help="write docs/asyncapi.json")
     asyncapi.set_defaults(func=_cmd_asyncapi)
 
-    demo = sub.add_parser("demo", help="load demo data through the services' public APIs")
-    demo.add_argument("--base-host", default="http://127.0.0.1")
-    demo.add_argument("--jobs", type=int, default=3)
-    demo.add_argument("--timeout", type=float, default=60.0)
-    demo.set_defaults(func=_cmd_demo)
-
-    from jobstream.simulation.cli import add_arguments
-
-    simulate = sub.add_parser(
-        "simulate", help="a simulated business day through the public APIs, then its invariants"
-    )
-    add_arguments(simulate)
-    simulate.set_defaults(func=_cmd_simulate)
+    _add_test_bench_commands(sub)
     return parser
 
 

@@ -33,7 +33,7 @@ from jobstream.contracts.dispatch import (
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.db import queries
 from jobstream.dispatch.db.tables import events
-from jobstream.dispatch.domain.insertion import Assessment, Engine, Placement
+from jobstream.dispatch.domain.insertion import Engine, Placement
 from jobstream.dispatch.domain.plan import (
     PRIORITY_RANK,
     Crew,
@@ -292,9 +292,7 @@ def _legs(decision: Decision) -> dict[str, tuple[int, float]]:
             here = plan.jobs[v.job_id].place
             period = None
             if crew is not None:
-                period = next(
-                    (p for p in crew.periods if p.start <= v.start < p.overtime_end), None
-                )
+                period = crew.period_at(v.start)
             if previous is not None and (period is None or previous.end >= period.start):
                 origin = plan.jobs[previous.job_id].place
             elif period is not None:
@@ -392,7 +390,7 @@ def _assert_qualified(decision: Decision, visit: Visit) -> None:
     job = decision.plan.jobs[visit.job_id]
     day = to_datetime(visit.start).date()
     if crew is not None:
-        period = next((p for p in crew.periods if p.start <= visit.start < p.overtime_end), None)
+        period = crew.period_at(visit.start)
         day = period.local_date if period else day
     if crew is None or crew.disqualification(job, day) is not None:
         raise UnqualifiedAssignment(f"{visit.job_id} would go to unqualified {visit.technician_id}")
@@ -552,8 +550,3 @@ async def _append(
         occurred_at=at,
     )
     await project(conn, recorded)
-
-
-def candidates_text(assessments: list[Assessment]) -> list[str]:
-    """Assessments as short lines (for 409 answers to the office)."""
-    return [f"{a.technician_id}: {a.reason}" for a in assessments]

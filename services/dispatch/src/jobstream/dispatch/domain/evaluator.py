@@ -94,7 +94,7 @@ def violations(plan: Plan, travel: TravelModel) -> list[Violation]:
 def _qualification(found: list[Violation], crew: Crew, job: JobSpec, v: Visit) -> None:
     """Skills held and certifications valid on the local day of the visit's period (or, for
     a visit outside every period, on its UTC date)."""
-    period = next((p for p in crew.periods if p.start <= v.start < p.overtime_end), None)
+    period = crew.period_at(v.start)
     day = period.local_date if period else to_datetime(v.start).date()
     if not job.skills <= crew.skills:
         missing = sorted(job.skills - crew.skills)

@@ -310,7 +310,7 @@ class Engine:
                 keep.append(v)
                 clock, here = v.end, job.place
                 continue
-            found = next((p for p in crew.periods if p.start <= v.start < p.overtime_end), None)
+            found = crew.period_at(v.start)
             if found is None or crew.disqualification(job, found.local_date) is not None:
                 removed.append(v.job_id)
                 continue

@@ -72,10 +72,7 @@ def optimise(
     for tech_id, route in work.routes.items():
         crew = plan.crews.get(tech_id)
         for v in list(route):
-            period = next(
-                (p for p in (crew.periods if crew else ()) if p.start <= v.start < p.overtime_end),
-                None,
-            )
+            period = crew.period_at(v.start) if crew else None
             if period and (tech_id, period.start) in movable_periods and not v.frozen:
                 route.remove(v)
                 placed_before.add(v.job_id)

@@ -78,6 +78,10 @@ class Crew:
     certifications: Mapping[str, date]
     periods: tuple[Period, ...]
 
+    def period_at(self, start: int) -> Period | None:
+        """The working period a visit starting at ``start`` belongs to (overtime included)."""
+        return next((p for p in self.periods if p.start <= start < p.overtime_end), None)
+
     def disqualification(self, job: JobSpec, on: date) -> str | None:
         """Why this technician may not do ``job`` on ``on`` (None: they may)."""
         return disqualification(
@@ -136,11 +140,3 @@ class Plan:
     def copy(self) -> Plan:
         """A copy whose routes may be changed without touching this plan."""
         return Plan(self.jobs, self.crews, {k: list(v) for k, v in self.routes.items()}, self.now)
-
-
-def period_of(crew: Crew, start: int, end: int) -> Period | None:
-    """The period holding a visit from ``start`` to ``end`` (overtime included)."""
-    for p in crew.periods:
-        if p.start <= start and end <= p.overtime_end:
-            return p
-    return None

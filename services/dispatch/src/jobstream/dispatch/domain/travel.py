@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,24 +56,3 @@ class GreatCircleTravel:
         if a.key == b.key:
             return 0
         return math.ceil(self.km(a, b) / self.speed_kmh * 60 - 1e-9)
-
-
-@dataclass(frozen=True)
-class MatrixTravel:
-    """A road matrix (from a routing engine) keyed by place; unknown pairs fall back."""
-
-    kilometres: Mapping[tuple[str, str], float]
-    durations: Mapping[tuple[str, str], int]
-    fallback: TravelModel = GreatCircleTravel()
-
-    def km(self, a: Place, b: Place) -> float:
-        """Matrix distance, or the fallback's estimate."""
-        found = self.kilometres.get((a.key, b.key))
-        return found if found is not None else self.fallback.km(a, b)
-
-    def minutes(self, a: Place, b: Place) -> int:
-        """Matrix duration, or the fallback's estimate."""
-        if a.key == b.key:
-            return 0
-        found = self.durations.get((a.key, b.key))
-        return found if found is not None else self.fallback.minutes(a, b)

@@ -220,20 +220,6 @@ async def events_for_subjects(
         yield dict(row._mapping)
 
 
-async def work_order_subjects_until(conn: AsyncConnection, until: datetime) -> list[str]:
-    """Every work order with an event known at ``until``."""
-    stmt = (
-        select(event_log.c.subject)
-        .where(
-            event_log.c.occurred_at <= until,
-            event_log.c.topic != TECHNICIANS,
-            event_log.c.event_type != LOCATION_PING,
-        )
-        .distinct()
-    )
-    return [r.subject for r in await conn.execute(stmt)]
-
-
 async def exported_events(
     conn: AsyncConnection,
     *,
