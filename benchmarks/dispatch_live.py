@@ -43,8 +43,9 @@ from jobstream.db import async_engine, upgrade_to_head
 from jobstream.dispatch import handlers as commands
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.db.tables import events
-from jobstream.dispatch.policies import handlers
+from jobstream.dispatch.policies import on_work_order_released
 from jobstream.messaging.envelope import Envelope
+from jobstream.messaging.reactions import handlers_by_event
 from jobstream.testing.infra import create_database, drop_database, find_infra
 
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -74,7 +75,7 @@ def release(rng: random.Random, at: datetime, priority: Priority, n: int) -> Wor
 
 async def run(url: str) -> str:
     settings = DispatchSettings()
-    on_release = handlers(settings)["WorkOrderReleased"]
+    on_release = handlers_by_event(on_work_order_released, context=settings)["WorkOrderReleased"]
     engine = async_engine(url)
     rng = random.Random(0)
     async with engine.begin() as conn:

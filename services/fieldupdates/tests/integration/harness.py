@@ -21,6 +21,7 @@ from jobstream.fieldupdates.policies import (
     on_work_order_cancelled,
 )
 from jobstream.messaging.envelope import Envelope
+from jobstream.messaging.reactions import handlers_by_event
 from jobstream.settings import AuthSettings
 from jobstream.testing.builders import JobStory
 
@@ -101,11 +102,9 @@ class Field:
 
     async def deliver(self, event: Event) -> None:
         """Apply an upstream event as the consumer would (one transaction)."""
-        handler = {
-            "JobDispatched": on_job_dispatched,
-            "JobRescheduled": on_job_rescheduled,
-            "WorkOrderCancelled": on_work_order_cancelled,
-        }[event.event_type]
+        handler = handlers_by_event(on_job_dispatched, on_job_rescheduled, on_work_order_cancelled)[
+            event.event_type
+        ]
         async with self.engine.begin() as conn:
             await handler(conn, Envelope.new(event, source="jobstream/test"))
 

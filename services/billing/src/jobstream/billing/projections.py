@@ -1,280 +1,22 @@
-"""Billing as a projection: facts from the lifecycle topics, decisions into billing's log.
+"""Billing's read model and facts, projected from the lifecycle topics and its own log.
 
-One consumer per generation reads intake, technicians, field and billing's own topic. It
-keeps the facts a price needs (details versions, technician profiles, the job's field
-events in log order) and, when its generation is the active one, answers each trigger
-(completion, chargeable incomplete visit, later correction) with documents appended to the
-event store: an invoice, or a credit note plus a replacing invoice (docs/adr/0042).
-Billing's own events coming back from Kafka fill the read model of every generation, which
-is how a rebuild gets the numbers the live one assigned (docs/adr/0043).
+The facts a price needs (work order details versions, technician profiles, the job's
+field events in log order, and which trigger is the latest) and billing's documents as
+they come back from Kafka (which is how a rebuild gets the numbers the live one assigned,
+docs/adr/0043). Nothing here decides: ``handlers.evaluate`` does, called by the reactions
+in ``policies``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-import structlog
-from prometheus_client import Counter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.billing.db import queries
-from jobstream.billing.db.tables import events, generations
-from jobstream.billing.domain.documents import (
-    CREDIT_NOTE_SERIES,
-    INVOICE_SERIES,
-    BillingState,
-    Party,
-    Plan,
-    build_credit_note,
-    build_invoice,
-    decide_documents,
-    evolve,
-    stream_id,
-)
-from jobstream.billing.domain.history import (
-    FIELD_TYPES,
-    OUTCOME_TYPES,
-    PRICED_TYPES,
-    fold_history,
-    trigger_of,
-)
-from jobstream.billing.domain.pricing import (
-    JobFacts,
-    NotChargeable,
-    PricedJob,
-    PricingBlocked,
-    PricingConfig,
-    Technician,
-    Trigger,
-    price_job,
-)
-from jobstream.contracts.base import Event, registry
+from jobstream.billing.domain.history import OUTCOME_TYPES, PRICED_TYPES
+from jobstream.contracts.base import Event
 from jobstream.contracts.billing import CreditNoteIssued, InvoiceIssued, InvoicePaid
-from jobstream.contracts.common import WorkOrderDetails
-from jobstream.contracts.dispatch import (
-    TechnicianProfile,
-    TechnicianProfileUpdated,
-    TechnicianRegistered,
-)
+from jobstream.contracts.dispatch import TechnicianProfileUpdated, TechnicianRegistered
 from jobstream.contracts.intake import WorkOrderAmended, WorkOrderCancelled, WorkOrderReleased
-from jobstream.eventstore.store import EventStore
-from jobstream.ids import derived_id
-from jobstream.messaging.consumer import Handler
-from jobstream.messaging.envelope import Envelope
-
-log = structlog.get_logger(__name__)
-store = EventStore(events)
-
-DOCUMENTS = Counter("jobstream_billing_documents_total", "Billing documents issued", ["kind"])
-BLOCKED = Counter(
-    "jobstream_billing_blocked_total", "Pricing attempts that could not complete", ["reason"]
-)
-
-
-def _field_event(event_type: str, data: Mapping[str, Any]) -> Event:
-    return registry.parse(event_type, registry.current_version(event_type), dict(data))
-
-
-# --------------------------------------------------------------------------------------
-# loading what a price needs
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """The price needs inputs that have not arrived (details or a technician's profile)."""
-
-    keys: tuple[str, ...]
-
-
-async def load_pricing(
-    conn: AsyncConnection, work_order_id: str, trigger_seq: int
-) -> tuple[JobFacts, PricingConfig] | Waiting | NotChargeable | None:
-    """Facts and configuration in force at a trigger; None when nothing is to be charged
-    (the job is open again)."""
-    rows = await queries.field_facts_until(conn, work_order_id, trigger_seq)
-    parsed = [(event_id, _field_event(kind, data)) for event_id, kind, data in rows]
-    trigger_id, trigger_event = parsed[-1]
-    trigger = trigger_of(trigger_id, trigger_event)
-    history = fold_history(parsed)
-    if history.outcome is None:
-        return None
-    details = await queries.details_in_force(conn, work_order_id, trigger.at)
-    technicians: dict[str, Technician] = {}
-    missing: list[str] = [] if details else ["details"]
-    for technician_id in sorted(history.technician_ids):
-        found = await queries.profile_in_force(conn, technician_id, trigger.at)
-        if found is None:
-            missing.append(technician_id)
-        else:
-            technicians[technician_id] = Technician(
-                found[0], TechnicianProfile.model_validate(found[1])
-            )
-    if missing or details is None:
-        return Waiting(tuple(missing))
-    facts = JobFacts(
-        work_order_id=work_order_id,
-        details_event_id=details[0],
-        details=WorkOrderDetails.model_validate(details[1]),
-        outcome=history.outcome,
-        trigger=trigger,
-        labour=history.labour,
-        materials=history.materials,
-        technicians=technicians,
-    )
-    card = await queries.rate_card_in_force(conn, trigger.at)
-    if card is None:
-        raise PricingBlocked("no rate card in force")
-    contract = None
-    if facts.details.contract_id:
-        contract = await queries.contract_in_force(conn, facts.details.contract_id, trigger.at)
-        if contract is None:
-            raise PricingBlocked(f"contract {facts.details.contract_id} is not on file")
-    book = await queries.price_book_in_force(conn, (m.sku for m in facts.materials), trigger.at)
-    return facts, PricingConfig(rate_card=card, contract=contract, price_book=book)
-
-
-def _party(facts: JobFacts) -> Party:
-    details = facts.details
-    return Party(
-        work_order_id=facts.work_order_id,
-        customer_id=details.customer_id,
-        customer_name=details.customer_name,
-        technician_id=facts.outcome.technician_id,
-        contract_id=details.contract_id,
-        site_time_zone=details.site.time_zone,
-    )
-
-
-def _credit_reason(trigger: Trigger, priced: PricedJob | NotChargeable) -> str:
-    if isinstance(priced, NotChargeable):
-        return f"Credited in full: {priced.reason}"
-    return {
-        "JobCompleted": "Credited in full: the job was reopened and completed again",
-        "JobIncomplete": "Credited in full: the job was reopened and its visit ended again",
-        "MaterialUsageCorrected": "Credited in full: materials used were corrected",
-    }.get(trigger.event_type, "Credited in full: the job's records were corrected")
-
-
-# --------------------------------------------------------------------------------------
-# deciding
-
-
-async def _issue(
-    conn: AsyncConnection,
-    facts: JobFacts,
-    priced: PricedJob | NotChargeable,
-    state: BillingState,
-    version: int,
-    plan: Plan,
-    correlation_id: str | None,
-) -> list[Event]:
-    """Number, append and project the plan's documents in the caller's transaction."""
-    trigger = facts.trigger
-    new: list[Event] = []
-    ids: list[str] = []
-    invoice_id = None
-    if plan.invoice is not None:
-        invoice_id = derived_id("invoice", plan.invoice.basis.trigger_event_id)
-    if plan.credit is not None:
-        new.append(
-            build_credit_note(
-                plan.credit,
-                number=await queries.next_number(conn, CREDIT_NOTE_SERIES),
-                issued_at=trigger.at,
-                reason=_credit_reason(trigger, priced),
-                replaced_by_invoice_id=invoice_id,
-            )
-        )
-        ids.append(derived_id(trigger.event_id, "CreditNoteIssued"))
-    if plan.invoice is not None:
-        new.append(
-            build_invoice(
-                plan.invoice,
-                _party(facts),
-                number=await queries.next_number(conn, INVOICE_SERIES),
-                issued_at=trigger.at,
-                replaces_invoice_id=plan.credit.invoice_id if plan.credit else None,
-            )
-        )
-        ids.append(derived_id(trigger.event_id, "InvoiceIssued"))
-    await store.append(
-        conn,
-        stream_id(facts.work_order_id),
-        version,
-        new,
-        correlation_id=correlation_id,
-        causation_id=trigger.event_id,
-        event_ids=ids,
-        occurred_at=trigger.at,
-    )
-    for event, event_id in zip(new, ids, strict=True):
-        await apply_document(conn, event, event_id)
-        DOCUMENTS.labels(kind=event.event_type).inc()
-    return new
-
-
-async def is_active(conn: AsyncConnection, generation: int) -> bool:
-    """Whether ``generation`` decides (only the active generation issues documents)."""
-    state = await conn.scalar(
-        select(generations.c.state).where(generations.c.generation == generation)
-    )
-    return state == "active"
-
-
-async def evaluate(
-    conn: AsyncConnection, work_order_id: str, generation: int, correlation_id: str | None = None
-) -> list[Event]:
-    """Answer the job's latest trigger if this generation decides; returns what was issued."""
-    job = await queries.lock_job(conn, work_order_id)
-    trigger_id = job["trigger_event_id"]
-    if trigger_id is None or job["trigger_event_type"] == "JobReopened":
-        return []
-    if job["evaluated_trigger_id"] == trigger_id:
-        return []
-    if not await is_active(conn, generation):
-        return []  # building: the activation sweep answers whatever the log has not
-    try:
-        loaded = await load_pricing(conn, work_order_id, job["trigger_seq"])
-        if isinstance(loaded, Waiting):
-            await queries.update_job(
-                conn,
-                work_order_id,
-                status="awaiting_inputs",
-                waiting_for=list(loaded.keys),
-                blocked_reason=None,
-            )
-            return []
-        if loaded is None or isinstance(loaded, NotChargeable):
-            await queries.update_job(conn, work_order_id, evaluated_trigger_id=trigger_id)
-            return []
-        facts, config = loaded
-        priced = price_job(facts, config)
-    except PricingBlocked as exc:
-        BLOCKED.labels(reason=str(exc).split(" ")[0]).inc()
-        log.warning("pricing_blocked", work_order_id=work_order_id, reason=str(exc))
-        await queries.update_job(
-            conn, work_order_id, status="blocked", blocked_reason=str(exc), waiting_for=None
-        )
-        return []
-    state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
-    plan = decide_documents(state, trigger_id, priced)
-    issued = await _issue(conn, facts, priced, state, version, plan, correlation_id)
-    await queries.update_job(
-        conn,
-        work_order_id,
-        status="not_charged" if isinstance(priced, NotChargeable) else "invoiced",
-        evaluated_trigger_id=trigger_id,
-        blocked_reason=None,
-        waiting_for=None,
-    )
-    return issued
-
-
-# --------------------------------------------------------------------------------------
-# documents coming back (and written by the decision itself)
 
 
 async def apply_document(conn: AsyncConnection, event: Event, event_id: str) -> None:
@@ -293,92 +35,64 @@ async def apply_document(conn: AsyncConnection, event: Event, event_id: str) -> 
             await queries.apply_payment(conn, event_id, event)
 
 
-# --------------------------------------------------------------------------------------
-# handlers
+async def project_details(
+    conn: AsyncConnection, event: WorkOrderReleased | WorkOrderAmended, event_id: str
+) -> None:
+    """A version of the work order's details, in force from its time."""
+    at = event.released_at if isinstance(event, WorkOrderReleased) else event.amended_at
+    await queries.insert_details(
+        conn,
+        event_id=event_id,
+        work_order_id=event.work_order_id,
+        event_type=event.event_type,
+        effective_at=at,
+        details=event.details.model_dump(mode="json"),
+    )
 
 
-def make_handlers(generation: int, *, decide: bool = True) -> dict[str, Handler]:
-    """The consumer's handlers, for one generation. A rebuild runs them with ``decide``
-    off: it only gathers facts and documents, and answers nothing until it is active."""
+async def project_cancellation(conn: AsyncConnection, event: WorkOrderCancelled) -> None:
+    """Cancelled before any outcome: nothing will be charged; after one, the status stays."""
+    job = await queries.lock_job(conn, event.work_order_id)
+    status = "cancelled" if job["trigger_event_id"] is None else job["status"]
+    await queries.update_job(conn, event.work_order_id, cancelled=event.reason, status=status)
 
-    async def answer(conn: AsyncConnection, work_order_id: str, correlation_id: str | None) -> None:
-        if decide:
-            await evaluate(conn, work_order_id, generation, correlation_id)
 
-    async def project_details(conn: AsyncConnection, envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, WorkOrderReleased | WorkOrderAmended)
-        at = event.released_at if isinstance(event, WorkOrderReleased) else event.amended_at
-        await queries.insert_details(
-            conn,
-            event_id=envelope.id,
-            work_order_id=event.work_order_id,
-            event_type=event.event_type,
-            effective_at=at,
-            details=event.details.model_dump(mode="json"),
-        )
-        if decide:
-            job = await queries.get_job(conn, event.work_order_id)
-            if job is not None and job["status"] == "awaiting_inputs":
-                await answer(conn, event.work_order_id, envelope.correlation_id)
+async def project_technician(
+    conn: AsyncConnection, event: TechnicianRegistered | TechnicianProfileUpdated, event_id: str
+) -> None:
+    """A version of a technician's profile (their labour rate), in force from its time."""
+    at = event.registered_at if isinstance(event, TechnicianRegistered) else event.updated_at
+    await queries.insert_profile(
+        conn,
+        event_id=event_id,
+        technician_id=event.technician_id,
+        effective_at=at,
+        profile=event.profile.model_dump(mode="json"),
+    )
 
-    async def project_cancellation(conn: AsyncConnection, envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, WorkOrderCancelled)
-        job = await queries.lock_job(conn, event.work_order_id)
-        status = "cancelled" if job["trigger_event_id"] is None else job["status"]
-        await queries.update_job(conn, event.work_order_id, cancelled=event.reason, status=status)
 
-    async def project_technician(conn: AsyncConnection, envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, TechnicianRegistered | TechnicianProfileUpdated)
-        at = event.registered_at if isinstance(event, TechnicianRegistered) else event.updated_at
-        await queries.insert_profile(
-            conn,
-            event_id=envelope.id,
-            technician_id=event.technician_id,
-            effective_at=at,
-            profile=event.profile.model_dump(mode="json"),
-        )
-        if decide:
-            for waiting in await queries.jobs_waiting_for(conn, event.technician_id):
-                await answer(conn, waiting, envelope.correlation_id)
-
-    async def project_field_event(conn: AsyncConnection, envelope: Envelope) -> None:
-        event = envelope.data
-        work_order_id = envelope.subject
-        job = await queries.lock_job(conn, work_order_id)
-        seq = await queries.append_field_fact(
-            conn, work_order_id, envelope.id, event.event_type, event.model_dump(mode="json")
-        )
-        has_outcome = job["trigger_event_id"] is not None and job["status"] != "reopened"
-        if (
-            event.event_type in OUTCOME_TYPES
-            or event.event_type == "JobReopened"
-            or (event.event_type in PRICED_TYPES and has_outcome)
-        ):
-            await queries.update_job(
-                conn,
-                work_order_id,
-                trigger_event_id=envelope.id,
-                trigger_event_type=event.event_type,
-                trigger_seq=seq,
-                status="reopened" if event.event_type == "JobReopened" else "pending",
-            )
-            await answer(conn, work_order_id, envelope.correlation_id)
-
-    async def project_document(conn: AsyncConnection, envelope: Envelope) -> None:
-        await apply_document(conn, envelope.data, envelope.id)
-
-    handlers: dict[str, Handler] = {
-        "WorkOrderReleased": project_details,
-        "WorkOrderAmended": project_details,
-        "WorkOrderCancelled": project_cancellation,
-        "TechnicianRegistered": project_technician,
-        "TechnicianProfileUpdated": project_technician,
-        "InvoiceIssued": project_document,
-        "CreditNoteIssued": project_document,
-        "InvoicePaid": project_document,
-    }
-    handlers.update(dict.fromkeys(FIELD_TYPES, project_field_event))
-    return handlers
+async def project_field_event(
+    conn: AsyncConnection, work_order_id: str, event: Event, event_id: str
+) -> bool:
+    """Keep a field event in the job's log order; answers whether it is the job's new
+    trigger (an outcome, a reopening, or a priced correction after an outcome)."""
+    job = await queries.lock_job(conn, work_order_id)
+    seq = await queries.append_field_fact(
+        conn, work_order_id, event_id, event.event_type, event.model_dump(mode="json")
+    )
+    has_outcome = job["trigger_event_id"] is not None and job["status"] != "reopened"
+    if not (
+        event.event_type in OUTCOME_TYPES
+        or event.event_type == "JobReopened"
+        or (event.event_type in PRICED_TYPES and has_outcome)
+    ):
+        return False
+    await queries.update_job(
+        conn,
+        work_order_id,
+        trigger_event_id=event_id,
+        trigger_event_type=event.event_type,
+        trigger_seq=seq,
+        status="reopened" if event.event_type == "JobReopened" else "pending",
+    )
+    return True

@@ -16,14 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from jobstream.billing import policies
 from jobstream.billing.db import generations, queries
 from jobstream.billing.db.generations import Generation
 from jobstream.billing.db.tables import consumer_tables
-from jobstream.billing.projections import evaluate, make_handlers
+from jobstream.billing.handlers import evaluate
 from jobstream.contracts import topics
 from jobstream.contracts.topics import namespaced
 from jobstream.eventstore.store import ConcurrencyError
 from jobstream.messaging.consumer import ConsumerRunner, ConsumerSpec
+from jobstream.messaging.reactions import handlers_by_event
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +37,9 @@ def consumer_spec(generation: int, namespace: str = "", *, decide: bool = True) 
     return ConsumerSpec(
         group_id=namespaced(f"billing.projector.g{generation}", namespace),
         topics=tuple(namespaced(t, namespace) for t in INPUT_TOPICS),
-        handlers=make_handlers(generation, decide=decide),
+        handlers=handlers_by_event(
+            *policies.REACTIONS, context=policies.BillingRun(generation, decide)
+        ),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from jobstream.contracts import topics
+from jobstream.dispatch import policies
 from jobstream.dispatch.api.routes import router
 from jobstream.dispatch.config import get_settings
 from jobstream.dispatch.db.tables import consumer_tables, events, metadata
-from jobstream.dispatch.policies import handlers
 from jobstream.messaging.consumer import ConsumerSpec
+from jobstream.messaging.reactions import handlers_by_event
 from jobstream.service import Runtime, ServiceDefinition
 
 
@@ -17,7 +18,7 @@ def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
         ConsumerSpec(
             group_id="dispatch.scheduler",
             topics=(topics.INTAKE, topics.FIELD),
-            handlers=handlers(get_settings()),
+            handlers=handlers_by_event(*policies.REACTIONS, context=get_settings()),
         )
     ]
 

@@ -19,12 +19,13 @@ from jobstream.contracts.dispatch import (
 from jobstream.dispatch.db import queries
 from jobstream.dispatch.db.tables import absences, jobs, technicians
 from jobstream.eventstore.store import EventStore, RecordedEvent
+from jobstream.messaging.reactions import by_event_type
 
 
-async def project_technician_registered(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_technician_registered(
+    e: TechnicianRegistered, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """A new technician row."""
-    e = rec.data
-    assert isinstance(e, TechnicianRegistered)
     await queries.upsert_technician(
         conn,
         technician_id=e.technician_id,
@@ -37,10 +38,10 @@ async def project_technician_registered(conn: AsyncConnection, rec: RecordedEven
     )
 
 
-async def project_technician_profile_updated(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_technician_profile_updated(
+    e: TechnicianProfileUpdated, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """The technician row takes the new profile whole."""
-    e = rec.data
-    assert isinstance(e, TechnicianProfileUpdated)
     await conn.execute(
         technicians.update()
         .where(technicians.c.technician_id == e.technician_id)
@@ -62,10 +63,10 @@ async def _bump_version(conn: AsyncConnection, technician_id: str, rec: Recorded
     )
 
 
-async def project_technician_absence_recorded(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_technician_absence_recorded(
+    e: TechnicianAbsenceRecorded, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """An absence row."""
-    e = rec.data
-    assert isinstance(e, TechnicianAbsenceRecorded)
     await queries.insert_absence(
         conn,
         absence_id=e.absence_id,
@@ -77,10 +78,10 @@ async def project_technician_absence_recorded(conn: AsyncConnection, rec: Record
     await _bump_version(conn, e.technician_id, rec)
 
 
-async def project_technician_absence_cancelled(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_technician_absence_cancelled(
+    e: TechnicianAbsenceCancelled, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """The absence row goes."""
-    e = rec.data
-    assert isinstance(e, TechnicianAbsenceCancelled)
     await queries.delete_absence(conn, e.absence_id)
     await _bump_version(conn, e.technician_id, rec)
 
@@ -104,25 +105,23 @@ def _decision(e: JobScheduled | JobRescheduled) -> dict[str, object]:
     }
 
 
-async def project_job_scheduled(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_job_scheduled(e: JobScheduled, rec: RecordedEvent, conn: AsyncConnection) -> None:
     """The job has a technician and a time."""
-    e = rec.data
-    assert isinstance(e, JobScheduled)
     await queries.upsert_job(conn, e.work_order_id, **_decision(e), decided_at=e.scheduled_at)
     await queries.mark_first_scheduled(conn, e.work_order_id, e.scheduled_at)
 
 
-async def project_job_rescheduled(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_job_rescheduled(
+    e: JobRescheduled, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """The job moved."""
-    e = rec.data
-    assert isinstance(e, JobRescheduled)
     await queries.upsert_job(conn, e.work_order_id, **_decision(e), decided_at=e.rescheduled_at)
 
 
-async def project_job_unscheduled(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_job_unscheduled(
+    e: JobUnscheduled, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """Back to the unscheduled lane."""
-    e = rec.data
-    assert isinstance(e, JobUnscheduled)
     await queries.upsert_job(
         conn,
         e.work_order_id,
@@ -144,10 +143,10 @@ async def project_job_unscheduled(conn: AsyncConnection, rec: RecordedEvent) -> 
     )
 
 
-async def project_scheduling_failed(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_scheduling_failed(
+    e: SchedulingFailed, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """Into the failed lane, with the reason."""
-    e = rec.data
-    assert isinstance(e, SchedulingFailed)
     await queries.upsert_job(
         conn,
         e.work_order_id,
@@ -169,26 +168,27 @@ async def project_scheduling_failed(conn: AsyncConnection, rec: RecordedEvent) -
     )
 
 
-async def project_job_dispatched(conn: AsyncConnection, rec: RecordedEvent) -> None:
+async def project_job_dispatched(
+    e: JobDispatched, rec: RecordedEvent, conn: AsyncConnection
+) -> None:
     """Which device holds the job pack."""
-    e = rec.data
-    assert isinstance(e, JobDispatched)
     await queries.update_job(
         conn, e.work_order_id, dispatched_to=e.technician_id, dispatched_at=e.dispatched_at
     )
 
 
-PROJECTIONS = {
-    "TechnicianRegistered": project_technician_registered,
-    "TechnicianProfileUpdated": project_technician_profile_updated,
-    "TechnicianAbsenceRecorded": project_technician_absence_recorded,
-    "TechnicianAbsenceCancelled": project_technician_absence_cancelled,
-    "JobScheduled": project_job_scheduled,
-    "JobRescheduled": project_job_rescheduled,
-    "JobUnscheduled": project_job_unscheduled,
-    "SchedulingFailed": project_scheduling_failed,
-    "JobDispatched": project_job_dispatched,
-}
+# By event type, from each projection's annotated event class (no hand-typed keys).
+PROJECTIONS = by_event_type(
+    project_technician_registered,
+    project_technician_profile_updated,
+    project_technician_absence_recorded,
+    project_technician_absence_cancelled,
+    project_job_scheduled,
+    project_job_rescheduled,
+    project_job_unscheduled,
+    project_scheduling_failed,
+    project_job_dispatched,
+)
 
 
 async def project(conn: AsyncConnection, recorded: list[RecordedEvent]) -> None:
@@ -196,7 +196,7 @@ async def project(conn: AsyncConnection, recorded: list[RecordedEvent]) -> None:
     for rec in recorded:
         handler = PROJECTIONS.get(rec.data.event_type)
         if handler is not None:
-            await handler(conn, rec)
+            await handler(rec.data, rec, conn)
 
 
 async def rebuild(conn: AsyncConnection, store: EventStore, batch: int = 500) -> int:

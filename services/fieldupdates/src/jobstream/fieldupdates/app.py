@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from jobstream.contracts import topics
+from jobstream.fieldupdates import policies
 from jobstream.fieldupdates.api import attachments, office, technician
 from jobstream.fieldupdates.db.tables import consumer_tables, events, metadata
-from jobstream.fieldupdates.policies import (
-    on_job_dispatched,
-    on_job_rescheduled,
-    on_job_unscheduled,
-    on_work_order_cancelled,
-)
 from jobstream.messaging.consumer import ConsumerSpec
+from jobstream.messaging.reactions import handlers_by_event
 from jobstream.service import Runtime, ServiceDefinition
 
 
@@ -21,12 +17,7 @@ def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
         ConsumerSpec(
             group_id="fieldupdates.jobs",
             topics=(topics.DISPATCH, topics.INTAKE),
-            handlers={
-                "JobDispatched": on_job_dispatched,
-                "JobRescheduled": on_job_rescheduled,
-                "JobUnscheduled": on_job_unscheduled,
-                "WorkOrderCancelled": on_work_order_cancelled,
-            },
+            handlers=handlers_by_event(*policies.REACTIONS),
         )
     ]
 

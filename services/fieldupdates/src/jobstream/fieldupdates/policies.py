@@ -12,7 +12,7 @@ from jobstream.contracts.dispatch import JobDispatched, JobRescheduled, JobUnsch
 from jobstream.contracts.intake import WorkOrderCancelled
 from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain.state import FieldStatus
-from jobstream.messaging.envelope import Envelope
+from jobstream.messaging.reactions import Delivery
 
 
 async def _hand_over(
@@ -35,10 +35,9 @@ async def _hand_over(
     return values
 
 
-async def on_job_dispatched(conn: AsyncConnection, envelope: Envelope) -> None:
+async def on_job_dispatched(event: JobDispatched, delivery: Delivery[None]) -> None:
     """The job pack arrives on its technician's device (the latest pack wins)."""
-    event = envelope.data
-    assert isinstance(event, JobDispatched)
+    conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.dispatched_at)
     if row["dispatched_at"] is not None and event.dispatched_at < row["dispatched_at"]:
         return  # an older pack than the one the device holds
@@ -50,17 +49,16 @@ async def on_job_dispatched(conn: AsyncConnection, envelope: Envelope) -> None:
         "window_start": pack.window_start,
         "window_end": pack.window_end,
         "dispatched_at": event.dispatched_at,
-        "correlation_id": row["correlation_id"] or envelope.correlation_id,
+        "correlation_id": row["correlation_id"] or delivery.correlation_id,
         "updated_at": event.dispatched_at,
     }
     await queries.update_job(conn, event.work_order_id, **values)
 
 
-async def on_job_rescheduled(conn: AsyncConnection, envelope: Envelope) -> None:
+async def on_job_rescheduled(event: JobRescheduled, delivery: Delivery[None]) -> None:
     """Another time (a return visit after an incomplete one) or another technician (the
     old one loses access at once; the new pack follows as JobDispatched)."""
-    event = envelope.data
-    assert isinstance(event, JobRescheduled)
+    conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.rescheduled_at)
     values = await _hand_over(conn, row, event.technician_id, event.rescheduled_at)
     if not values and row["status"] == FieldStatus.INCOMPLETE.value:
@@ -76,10 +74,9 @@ async def on_job_rescheduled(conn: AsyncConnection, envelope: Envelope) -> None:
     await queries.update_job(conn, event.work_order_id, **values)
 
 
-async def on_job_unscheduled(conn: AsyncConnection, envelope: Envelope) -> None:
+async def on_job_unscheduled(event: JobUnscheduled, delivery: Delivery[None]) -> None:
     """The job is off every device until it is scheduled again."""
-    event = envelope.data
-    assert isinstance(event, JobUnscheduled)
+    conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.unscheduled_at)
     if row["technician_id"] is not None:
         await queries.add_job_technician(
@@ -94,11 +91,10 @@ async def on_job_unscheduled(conn: AsyncConnection, envelope: Envelope) -> None:
     )
 
 
-async def on_work_order_cancelled(conn: AsyncConnection, envelope: Envelope) -> None:
+async def on_work_order_cancelled(event: WorkOrderCancelled, delivery: Delivery[None]) -> None:
     """The job stays visible to its technician, marked cancelled; every later action from
     a device is rejected and kept. Cancellation is final, whatever arrives after it."""
-    event = envelope.data
-    assert isinstance(event, WorkOrderCancelled)
+    conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.cancelled_at)
     if row["cancelled_at"] is not None:
         return
@@ -109,3 +105,12 @@ async def on_work_order_cancelled(conn: AsyncConnection, envelope: Envelope) -> 
         cancel_reason=event.reason,
         updated_at=event.cancelled_at,
     )
+
+
+# What the service registers (by the event class in each signature).
+REACTIONS = (
+    on_job_dispatched,
+    on_job_rescheduled,
+    on_job_unscheduled,
+    on_work_order_cancelled,
+)

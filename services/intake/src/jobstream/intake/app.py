@@ -6,12 +6,13 @@ from fastapi import FastAPI
 
 from jobstream.contracts import topics
 from jobstream.eventstore.store import EventStore
+from jobstream.intake import policies
 from jobstream.intake.api.guards import RefuseNul
 from jobstream.intake.api.routes import routers
 from jobstream.intake.config import get_settings
 from jobstream.intake.db.tables import consumer_tables, events, metadata
-from jobstream.intake.policies import Policies
 from jobstream.messaging.consumer import ConsumerSpec
+from jobstream.messaging.reactions import handlers_by_event
 from jobstream.service import Runtime, ServiceDefinition
 
 DESCRIPTION = """
@@ -29,22 +30,14 @@ someone changed the work order meanwhile.
 
 def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
     """intake.policies: reactions to field events and dispatch's decisions (the appointment)."""
-    policies = Policies(EventStore(events), get_settings())
     return [
         ConsumerSpec(
             group_id="intake.policies",
             topics=(topics.FIELD, topics.DISPATCH),
-            handlers={
-                "JobScheduled": policies.on_job_scheduled,
-                "JobRescheduled": policies.on_job_rescheduled,
-                "JobUnscheduled": policies.on_job_unscheduled,
-                "TravelStarted": policies.on_travel_started,
-                "EtaRevised": policies.on_eta_revised,
-                "TechnicianArrived": policies.on_technician_arrived,
-                "JobCompleted": policies.on_job_completed,
-                "JobIncomplete": policies.on_job_incomplete,
-                "JobReopened": policies.on_job_reopened,
-            },
+            handlers=handlers_by_event(
+                *policies.REACTIONS,
+                context=policies.IntakeContext(EventStore(events), get_settings()),
+            ),
         )
     ]
 

@@ -36,7 +36,8 @@ from jobstream.billing.db import generations, queries
 from jobstream.billing.db.tables import contracts, idempotency_keys, price_book
 from jobstream.billing.domain.documents import BillingState, evolve, stream_id
 from jobstream.billing.domain.xero import credit_notes_csv, invoices_csv
-from jobstream.billing.projections import apply_document, store
+from jobstream.billing.handlers import store
+from jobstream.billing.projections import apply_document
 from jobstream.contracts.billing import InvoicePaid
 from jobstream.service import Runtime, get_runtime
 

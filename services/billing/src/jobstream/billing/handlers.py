@@ -1,0 +1,258 @@
+"""Billing's one decision: answer a job's latest trigger with documents.
+
+A trigger (a completion, a chargeable incomplete visit, a later correction) is answered
+by pricing the job on the facts and configuration in force at it, then appending what
+``domain.documents.decide_documents`` plans: an invoice, or a credit note plus a
+replacing invoice (docs/adr/0042), numbered and projected in the caller's transaction.
+Only the active generation decides (docs/adr/0043); a building one only gathers facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobstream.billing.db import queries
+from jobstream.billing.db.tables import events, generations
+from jobstream.billing.domain.documents import (
+    CREDIT_NOTE_SERIES,
+    INVOICE_SERIES,
+    BillingState,
+    Party,
+    Plan,
+    build_credit_note,
+    build_invoice,
+    decide_documents,
+    evolve,
+    stream_id,
+)
+from jobstream.billing.domain.history import fold_history, trigger_of
+from jobstream.billing.domain.pricing import (
+    JobFacts,
+    NotChargeable,
+    PricedJob,
+    PricingBlocked,
+    PricingConfig,
+    Technician,
+    Trigger,
+    price_job,
+)
+from jobstream.billing.projections import apply_document
+from jobstream.contracts.base import Event, registry
+from jobstream.contracts.common import WorkOrderDetails
+from jobstream.contracts.dispatch import TechnicianProfile
+from jobstream.eventstore.store import EventStore
+from jobstream.ids import derived_id
+
+log = structlog.get_logger(__name__)
+store = EventStore(events)
+
+DOCUMENTS = Counter("jobstream_billing_documents_total", "Billing documents issued", ["kind"])
+BLOCKED = Counter(
+    "jobstream_billing_blocked_total", "Pricing attempts that could not complete", ["reason"]
+)
+
+
+def _field_event(event_type: str, data: Mapping[str, Any]) -> Event:
+    return registry.parse(event_type, registry.current_version(event_type), dict(data))
+
+
+# --------------------------------------------------------------------------------------
+# loading what a price needs
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The price needs inputs that have not arrived (details or a technician's profile)."""
+
+    keys: tuple[str, ...]
+
+
+async def load_pricing(
+    conn: AsyncConnection, work_order_id: str, trigger_seq: int
+) -> tuple[JobFacts, PricingConfig] | Waiting | NotChargeable | None:
+    """Facts and configuration in force at a trigger; None when nothing is to be charged
+    (the job is open again)."""
+    rows = await queries.field_facts_until(conn, work_order_id, trigger_seq)
+    parsed = [(event_id, _field_event(kind, data)) for event_id, kind, data in rows]
+    trigger_id, trigger_event = parsed[-1]
+    trigger = trigger_of(trigger_id, trigger_event)
+    history = fold_history(parsed)
+    if history.outcome is None:
+        return None
+    details = await queries.details_in_force(conn, work_order_id, trigger.at)
+    technicians: dict[str, Technician] = {}
+    missing: list[str] = [] if details else ["details"]
+    for technician_id in sorted(history.technician_ids):
+        found = await queries.profile_in_force(conn, technician_id, trigger.at)
+        if found is None:
+            missing.append(technician_id)
+        else:
+            technicians[technician_id] = Technician(
+                found[0], TechnicianProfile.model_validate(found[1])
+            )
+    if missing or details is None:
+        return Waiting(tuple(missing))
+    facts = JobFacts(
+        work_order_id=work_order_id,
+        details_event_id=details[0],
+        details=WorkOrderDetails.model_validate(details[1]),
+        outcome=history.outcome,
+        trigger=trigger,
+        labour=history.labour,
+        materials=history.materials,
+        technicians=technicians,
+    )
+    card = await queries.rate_card_in_force(conn, trigger.at)
+    if card is None:
+        raise PricingBlocked("no rate card in force")
+    contract = None
+    if facts.details.contract_id:
+        contract = await queries.contract_in_force(conn, facts.details.contract_id, trigger.at)
+        if contract is None:
+            raise PricingBlocked(f"contract {facts.details.contract_id} is not on file")
+    book = await queries.price_book_in_force(conn, (m.sku for m in facts.materials), trigger.at)
+    return facts, PricingConfig(rate_card=card, contract=contract, price_book=book)
+
+
+def _party(facts: JobFacts) -> Party:
+    details = facts.details
+    return Party(
+        work_order_id=facts.work_order_id,
+        customer_id=details.customer_id,
+        customer_name=details.customer_name,
+        technician_id=facts.outcome.technician_id,
+        contract_id=details.contract_id,
+        site_time_zone=details.site.time_zone,
+    )
+
+
+def _credit_reason(trigger: Trigger, priced: PricedJob | NotChargeable) -> str:
+    if isinstance(priced, NotChargeable):
+        return f"Credited in full: {priced.reason}"
+    return {
+        "JobCompleted": "Credited in full: the job was reopened and completed again",
+        "JobIncomplete": "Credited in full: the job was reopened and its visit ended again",
+        "MaterialUsageCorrected": "Credited in full: materials used were corrected",
+    }.get(trigger.event_type, "Credited in full: the job's records were corrected")
+
+
+# --------------------------------------------------------------------------------------
+# deciding
+
+
+async def _issue(
+    conn: AsyncConnection,
+    facts: JobFacts,
+    priced: PricedJob | NotChargeable,
+    state: BillingState,
+    version: int,
+    plan: Plan,
+    correlation_id: str | None,
+) -> list[Event]:
+    """Number, append and project the plan's documents in the caller's transaction."""
+    trigger = facts.trigger
+    new: list[Event] = []
+    ids: list[str] = []
+    invoice_id = None
+    if plan.invoice is not None:
+        invoice_id = derived_id("invoice", plan.invoice.basis.trigger_event_id)
+    if plan.credit is not None:
+        new.append(
+            build_credit_note(
+                plan.credit,
+                number=await queries.next_number(conn, CREDIT_NOTE_SERIES),
+                issued_at=trigger.at,
+                reason=_credit_reason(trigger, priced),
+                replaced_by_invoice_id=invoice_id,
+            )
+        )
+        ids.append(derived_id(trigger.event_id, "CreditNoteIssued"))
+    if plan.invoice is not None:
+        new.append(
+            build_invoice(
+                plan.invoice,
+                _party(facts),
+                number=await queries.next_number(conn, INVOICE_SERIES),
+                issued_at=trigger.at,
+                replaces_invoice_id=plan.credit.invoice_id if plan.credit else None,
+            )
+        )
+        ids.append(derived_id(trigger.event_id, "InvoiceIssued"))
+    await store.append(
+        conn,
+        stream_id(facts.work_order_id),
+        version,
+        new,
+        correlation_id=correlation_id,
+        causation_id=trigger.event_id,
+        event_ids=ids,
+        occurred_at=trigger.at,
+    )
+    for event, event_id in zip(new, ids, strict=True):
+        await apply_document(conn, event, event_id)
+        DOCUMENTS.labels(kind=event.event_type).inc()
+    return new
+
+
+async def is_active(conn: AsyncConnection, generation: int) -> bool:
+    """Whether ``generation`` decides (only the active generation issues documents)."""
+    state = await conn.scalar(
+        select(generations.c.state).where(generations.c.generation == generation)
+    )
+    return state == "active"
+
+
+async def evaluate(
+    conn: AsyncConnection, work_order_id: str, generation: int, correlation_id: str | None = None
+) -> list[Event]:
+    """Answer the job's latest trigger if this generation decides; returns what was issued."""
+    job = await queries.lock_job(conn, work_order_id)
+    trigger_id = job["trigger_event_id"]
+    if trigger_id is None or job["trigger_event_type"] == "JobReopened":
+        return []
+    if job["evaluated_trigger_id"] == trigger_id:
+        return []
+    if not await is_active(conn, generation):
+        return []  # building: the activation sweep answers whatever the log has not
+    try:
+        loaded = await load_pricing(conn, work_order_id, job["trigger_seq"])
+        if isinstance(loaded, Waiting):
+            await queries.update_job(
+                conn,
+                work_order_id,
+                status="awaiting_inputs",
+                waiting_for=list(loaded.keys),
+                blocked_reason=None,
+            )
+            return []
+        if loaded is None or isinstance(loaded, NotChargeable):
+            await queries.update_job(conn, work_order_id, evaluated_trigger_id=trigger_id)
+            return []
+        facts, config = loaded
+        priced = price_job(facts, config)
+    except PricingBlocked as exc:
+        BLOCKED.labels(reason=str(exc).split(" ")[0]).inc()
+        log.warning("pricing_blocked", work_order_id=work_order_id, reason=str(exc))
+        await queries.update_job(
+            conn, work_order_id, status="blocked", blocked_reason=str(exc), waiting_for=None
+        )
+        return []
+    state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
+    plan = decide_documents(state, trigger_id, priced)
+    issued = await _issue(conn, facts, priced, state, version, plan, correlation_id)
+    await queries.update_job(
+        conn,
+        work_order_id,
+        status="not_charged" if isinstance(priced, NotChargeable) else "invoiced",
+        evaluated_trigger_id=trigger_id,
+        blocked_reason=None,
+        waiting_for=None,
+    )
+    return issued
