@@ -12,12 +12,13 @@ from jobstream.contracts.base import Event
 from jobstream.contracts.dispatch import TechnicianProfile
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.domain import technicians as tech
+from jobstream.dispatch.domain.decision import Cause, Decision
 from jobstream.dispatch.domain.evaluator import QUALIFICATION, Violation, violations
 from jobstream.dispatch.domain.optimiser import optimise
 from jobstream.dispatch.domain.plan import Plan, Visit, to_minutes
 from jobstream.dispatch.domain.travel import TravelModel
 from jobstream.dispatch.projections import project
-from jobstream.dispatch.scheduling import Cause, Decision, load, record, store
+from jobstream.dispatch.scheduling import load, record, store
 from jobstream.eventstore.store import ConcurrencyError
 
 

@@ -23,8 +23,9 @@ from jobstream.contracts.field import (
 from jobstream.contracts.intake import WorkOrderAmended, WorkOrderCancelled, WorkOrderReleased
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.db import queries
+from jobstream.dispatch.domain.decision import Cause, Decision, job_spec
 from jobstream.dispatch.domain.plan import PRIORITY_RANK, Visit, to_minutes
-from jobstream.dispatch.scheduling import Cause, Decision, job_spec, load, record
+from jobstream.dispatch.scheduling import load, record
 from jobstream.messaging.reactions import Delivery
 
 
