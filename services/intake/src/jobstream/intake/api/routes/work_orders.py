@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.auth import Principal, Role
 from jobstream.contracts.common import AttachmentRef, Channel, Priority
+from jobstream.eventstore.store import EventStore
 from jobstream.intake import handlers
 from jobstream.intake.api.common import (
     Approver,
@@ -348,415 +351,285 @@ async def _command(
 COMMAND_ERRORS = responses(401, 403, 404, 409, 422)
 
 
-@router.patch(
+@dataclass(frozen=True)
+class CommandCall:
+    """What a work order command's handler is called with, inside its transaction."""
+
+    conn: AsyncConnection
+    store: EventStore
+    settings: IntakeSettings
+    work_order_id: str
+    principal: Principal
+    at: datetime
+    expected_version: int | None
+
+    @property
+    def by(self) -> str:
+        """Who gives the command (the token's subject)."""
+        return self.principal.subject
+
+
+def _command_route(
+    method: str,
+    path: str,
+    *,
+    name: str,
+    summary: str,
+    doc: str,
+    caller: Any,
+    body: Any,
+    call: Callable[[CommandCall, Any], Awaitable[Any]],
+    optional_body: bool = False,
+    exclude_unset: bool = False,
+) -> None:
+    """Declare one work order command: ``POST|PATCH path`` with ``body``, for ``caller``
+    (a role dependency), answered by ``call`` through :func:`_command`. The endpoint gets
+    the same name, parameters and description as a hand-written one, so the OpenAPI
+    document does not change with how it was written."""
+
+    async def endpoint(
+        work_order_id: str,
+        response: Response,
+        principal: Principal,
+        runtime: Runtime,
+        settings: IntakeSettings,
+        body: Any = None,
+        idempotency_key: str | None = None,
+        if_match: str | None = None,
+    ) -> Any:
+        store = event_store(runtime)
+
+        async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
+            context = CommandCall(conn, store, settings, work_order_id, principal, now, version)
+            return await call(context, body)
+
+        return await _command(
+            runtime,
+            settings,
+            principal,
+            name=name,
+            work_order_id=work_order_id,
+            body={} if body is None else body.model_dump(mode="json", exclude_unset=exclude_unset),
+            response=response,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            run=run,
+        )
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter("work_order_id", keyword, annotation=str)]
+    if not optional_body:
+        parameters.append(inspect.Parameter("body", keyword, annotation=body))
+    parameters += [
+        inspect.Parameter("response", keyword, annotation=Response),
+        inspect.Parameter("principal", keyword, annotation=caller),
+        inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
+        inspect.Parameter("settings", keyword, annotation=SettingsDep),
+    ]
+    if optional_body:
+        parameters.append(inspect.Parameter("body", keyword, annotation=body | None, default=None))
+    parameters += [
+        inspect.Parameter("idempotency_key", keyword, annotation=IdempotencyKey, default=None),
+        inspect.Parameter("if_match", keyword, annotation=IfMatch, default=None),
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Any)  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = name
+    endpoint.__doc__ = doc
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        response_model=WorkOrderView,
+        summary=summary,
+        responses=COMMAND_ERRORS,
+    )
+
+
+_command_route(
+    "PATCH",
     "/work-orders/{work_order_id}",
-    response_model=WorkOrderView,
+    name="change_details",
     summary="Complete or amend the job details",
-    responses=COMMAND_ERRORS,
-)
-async def change_details(
-    work_order_id: str,
-    body: ChangeDetailsBody,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """Before release: edits the draft (`WorkOrderDetailsUpdated`). After release: amends it
+    doc="""Before release: edits the draft (`WorkOrderDetailsUpdated`). After release: amends it
     (`WorkOrderAmended` with the whole new details and the changed fields). A job type's
-    required certifications cannot be removed (a gas job always needs `gas_safe`)."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.change_details(
-            conn,
-            store,
-            work_order_id,
-            body.changes(),
-            by=principal.subject,
-            at=now,
-            reason=body.reason,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="change_details",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json", exclude_unset=True),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+    required certifications cannot be removed (a gas job always needs `gas_safe`).""",
+    caller=Office,
+    body=ChangeDetailsBody,
+    exclude_unset=True,
+    call=lambda c, body: handlers.change_details(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        body.changes(),
+        by=c.by,
+        at=c.at,
+        reason=body.reason,
+        expected_version=c.expected_version,
+    ),
+)
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/priority",
-    response_model=WorkOrderView,
+    name="change_priority",
     summary="Change the priority (and with it the SLA deadlines)",
-    responses=COMMAND_ERRORS,
+    doc="""`RequestPriorityChanged` with deadlines recomputed from logging time under the same
+    contract; a released work order is also amended so dispatch re-plans it.""",
+    caller=Office,
+    body=ChangePriorityBody,
+    call=lambda c, body: handlers.change_priority(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        body.priority,
+        reason=body.reason,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def change_priority(
-    work_order_id: str,
-    body: ChangePriorityBody,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`RequestPriorityChanged` with deadlines recomputed from logging time under the same
-    contract; a released work order is also amended so dispatch re-plans it."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.change_priority(
-            conn,
-            store,
-            work_order_id,
-            body.priority,
-            reason=body.reason,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="change_priority",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/approval-request",
-    response_model=WorkOrderView,
+    name="request_approval",
     summary="Ask for approval before release",
-    responses=COMMAND_ERRORS,
+    doc="""`ApprovalRequested`, with the reasons: the job type needs approval, or the
+    estimated value reaches the limit (`INTAKE_APPROVAL_VALUE_LIMIT_MINOR`).""",
+    caller=Office,
+    body=ApprovalRequestBody,
+    call=lambda c, body: handlers.request_approval(
+        c.conn,
+        c.store,
+        c.settings,
+        c.work_order_id,
+        note=body.note,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def request_approval(
-    work_order_id: str,
-    body: ApprovalRequestBody,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`ApprovalRequested`, with the reasons: the job type needs approval, or the
-    estimated value reaches the limit (`INTAKE_APPROVAL_VALUE_LIMIT_MINOR`)."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.request_approval(
-            conn,
-            store,
-            settings,
-            work_order_id,
-            note=body.note,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="request_approval",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/approve",
-    response_model=WorkOrderView,
+    name="approve",
     summary="Approve (admin)",
-    responses=COMMAND_ERRORS,
+    doc="""`WorkOrderApproved`; only a work order awaiting approval can be approved.""",
+    caller=Approver,
+    body=ApproveBody,
+    call=lambda c, body: handlers.decide_on_approval(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        approve=True,
+        note=body.note,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def approve(
-    work_order_id: str,
-    body: ApproveBody,
-    response: Response,
-    principal: Approver,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`WorkOrderApproved`; only a work order awaiting approval can be approved."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.decide_on_approval(
-            conn,
-            store,
-            work_order_id,
-            approve=True,
-            note=body.note,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="approve",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/reject",
-    response_model=WorkOrderView,
+    name="reject",
     summary="Reject (admin)",
-    responses=COMMAND_ERRORS,
+    doc="""`WorkOrderRejected`: the work order will not be released.""",
+    caller=Approver,
+    body=RejectBody,
+    call=lambda c, body: handlers.decide_on_approval(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        approve=False,
+        note=body.reason,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def reject(
-    work_order_id: str,
-    body: RejectBody,
-    response: Response,
-    principal: Approver,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`WorkOrderRejected`: the work order will not be released."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.decide_on_approval(
-            conn,
-            store,
-            work_order_id,
-            approve=False,
-            note=body.reason,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="reject",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/release",
-    response_model=WorkOrderView,
+    name="release",
     summary="Release for scheduling",
-    responses=COMMAND_ERRORS,
+    doc="""`WorkOrderReleased` carrying the whole job details dispatch and the technician need.
+    Refused (409) while approval is needed and not given, or when already released.""",
+    caller=Office,
+    body=ReleaseBody,
+    optional_body=True,
+    call=lambda c, _body: handlers.release(
+        c.conn,
+        c.store,
+        c.settings,
+        c.work_order_id,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def release(
-    work_order_id: str,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    body: ReleaseBody | None = None,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`WorkOrderReleased` carrying the whole job details dispatch and the technician need.
-    Refused (409) while approval is needed and not given, or when already released."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.release(
-            conn,
-            store,
-            settings,
-            work_order_id,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="release",
-        work_order_id=work_order_id,
-        body={},
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/cancel",
-    response_model=WorkOrderView,
+    name="cancel",
     summary="Cancel",
-    responses=COMMAND_ERRORS,
+    doc="""`WorkOrderCancelled`, before or after release (not once the field finished it).""",
+    caller=Office,
+    body=CancelBody,
+    call=lambda c, body: handlers.cancel(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        reason=body.reason,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def cancel(
-    work_order_id: str,
-    body: CancelBody,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`WorkOrderCancelled`, before or after release (not once the field finished it)."""
-    store = event_store(runtime)
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.cancel(
-            conn,
-            store,
-            work_order_id,
-            reason=body.reason,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="cancel",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
-
-
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/duplicate-of",
-    response_model=WorkOrderView,
+    name="link_duplicate",
     summary="Link as a duplicate of another request",
-    responses=COMMAND_ERRORS,
+    doc="""`DuplicateLinked`: the office confirms this request duplicates another of the same
+    customer; it closes, pointing at the one that carries the work. Nothing is merged.""",
+    caller=Office,
+    body=LinkDuplicateBody,
+    call=lambda c, body: handlers.link_duplicate(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        body.duplicate_of,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
+    ),
 )
-async def link_duplicate(
-    work_order_id: str,
-    body: LinkDuplicateBody,
-    response: Response,
-    principal: Office,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`DuplicateLinked`: the office confirms this request duplicates another of the same
-    customer; it closes, pointing at the one that carries the work. Nothing is merged."""
-    store = event_store(runtime)
 
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.link_duplicate(
-            conn,
-            store,
-            work_order_id,
-            body.duplicate_of,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
 
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="link_duplicate",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
+def _rate(c: CommandCall, body: RateVisitBody) -> Awaitable[Any]:
+    customer_id = c.principal.customer_id
+    assert customer_id is not None  # a customer token always names its customer
+    return handlers.rate_visit(
+        c.conn,
+        c.store,
+        c.work_order_id,
+        customer_id=customer_id,
+        score=body.score,
+        comment=body.comment,
+        by=c.by,
+        at=c.at,
+        expected_version=c.expected_version,
     )
 
 
-@router.post(
+_command_route(
+    "POST",
     "/work-orders/{work_order_id}/rating",
-    response_model=WorkOrderView,
+    name="rate_visit",
     summary="Rate the visit (the customer, once the job is completed)",
-    responses=COMMAND_ERRORS,
-)
-async def rate_visit(
-    work_order_id: str,
-    body: RateVisitBody,
-    response: Response,
-    principal: Customer,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Any:
-    """`VisitRated`: the customer's score, 1 (poor) to 5 (excellent), and a comment, for the
+    doc="""`VisitRated`: the customer's score, 1 (poor) to 5 (excellent), and a comment, for the
     technician who completed the job. Once per work order (a second rating is 409), and only
     after the field reported the job completed (409 before); another customer's work order
-    is 404. Customers only: the office does not rate for them."""
-    store = event_store(runtime)
-    customer_id = principal.customer_id
-    assert customer_id is not None  # a customer token always names its customer
-
-    async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-        return await handlers.rate_visit(
-            conn,
-            store,
-            work_order_id,
-            customer_id=customer_id,
-            score=body.score,
-            comment=body.comment,
-            by=principal.subject,
-            at=now,
-            expected_version=version,
-        )
-
-    return await _command(
-        runtime,
-        settings,
-        principal,
-        name="rate_visit",
-        work_order_id=work_order_id,
-        body=body.model_dump(mode="json"),
-        response=response,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-        run=run,
-    )
+    is 404. Customers only: the office does not rate for them.""",
+    caller=Customer,
+    body=RateVisitBody,
+    call=_rate,
+)
