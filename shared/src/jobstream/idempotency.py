@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -94,3 +95,42 @@ async def remember(
             scope=scope, key=key, request_hash=digest, status_code=status_code, response=response
         )
     )
+
+
+@dataclass(frozen=True)
+class IdempotentCall:
+    """One command's Idempotency-Key, with the one semantics every service uses.
+
+    A key belongs to its caller and its command: it is scoped to ``command`` and the
+    caller's token subject, so two users (or two commands) never share an answer by
+    choosing the same key. Within that scope a retry with the same body gets the first
+    answer (status and body) and does nothing again; the same key with another body is a
+    422 naming the header. Concurrent retries are serialised on the key until the first
+    one's transaction ends. No key: nothing is remembered.
+    """
+
+    table: Table
+    scope: str
+    key: str | None
+    digest: str
+
+    @classmethod
+    def of(
+        cls, table: Table, *, command: str, caller: str, key: str | None, payload: Any
+    ) -> IdempotentCall:
+        """The call of ``command`` by ``caller`` with ``payload`` under ``key``."""
+        return cls(table, f"{command}:{caller}", key or None, request_hash(payload))
+
+    async def replay(self, conn: AsyncConnection) -> tuple[int, Any] | None:
+        """The first answer to this key, if there was one (take the lock first)."""
+        if self.key is None:
+            return None
+        await lock_key(conn, self.scope, self.key)
+        return await remembered(conn, self.table, self.scope, self.key, self.digest)
+
+    async def keep(self, conn: AsyncConnection, status_code: int, response: Any) -> None:
+        """Remember the answer, in the same transaction as the command's effects."""
+        if self.key is not None:
+            await remember(
+                conn, self.table, self.scope, self.key, self.digest, status_code, response
+            )

@@ -9,7 +9,7 @@ record that cannot be parsed, or whose handler keeps failing, goes to ``<topic>.
 the error and its origin in headers and the runner moves on; a transient failure (database
 or broker down) retries the whole batch with backoff without moving on.
 
-Why aiokafka and not a FastStream subscriber: see docs/adr/0002-consumer-runner.md.
+Why aiokafka and not a FastStream subscriber: see docs/adr/0002-consumer-runner-on-aiokafka.md.
 """
 
 from __future__ import annotations

@@ -17,12 +17,7 @@ from jobstream.contracts.base import Event
 from jobstream.contracts.common import GeoPoint
 from jobstream.contracts.dispatch import JobPack
 from jobstream.contracts.field import (
-    AttachmentAdded,
     DeviceActionRejected,
-    NoteAdded,
-    PartsRequested,
-    RejectedActionApplied,
-    RejectedActionDiscarded,
     TechnicianLocated,
 )
 from jobstream.eventstore.store import EventStore
@@ -44,6 +39,7 @@ from jobstream.fieldupdates.domain.decide import (
 )
 from jobstream.fieldupdates.domain.state import Assignment, FieldJob, evolve, fold
 from jobstream.fieldupdates.metrics import DEVICE_ACTIONS, LOCATION_PINGS
+from jobstream.fieldupdates.projections import project
 from jobstream.ids import derived_id
 
 ACTIONS: dict[str, type[Command]] = {**SYNCABLE, AddAttachment.action_type: AddAttachment}
@@ -360,77 +356,6 @@ def _attachment_row(
         "caption": p.get("caption", ""),
         "uploaded_at": received_at,
     }
-
-
-async def project(
-    conn: AsyncConnection, wo: str, new_events: list[Event], event_ids: list[str]
-) -> None:
-    """The office's query tables, from the events just appended (same transaction)."""
-    parts, rejected, notes = [], [], []
-    for event, event_id in zip(new_events, event_ids, strict=True):
-        match event:
-            case PartsRequested():
-                parts.append(
-                    {
-                        "request_id": event.request_id,
-                        "work_order_id": wo,
-                        "technician_id": event.technician_id,
-                        "parts": [p.model_dump(mode="json") for p in event.parts],
-                        "note": event.note,
-                        "device_time": event.device_time,
-                        "received_at": event.received_at,
-                    }
-                )
-            case DeviceActionRejected():
-                rejected.append(
-                    {
-                        "event_id": event_id,
-                        "work_order_id": wo,
-                        "technician_id": event.technician_id,
-                        "action_id": event.action_id,
-                        "action_type": event.action_type,
-                        "reason": event.reason,
-                        "payload": event.payload,
-                        "device_time": event.device_time,
-                        "received_at": event.received_at,
-                    }
-                )
-            case NoteAdded() if event.carry_forward and event.site_id:
-                notes.append(
-                    {
-                        "note_id": event.note_id,
-                        "site_id": event.site_id,
-                        "work_order_id": wo,
-                        "text": event.text,
-                        "written_by": event.technician_id,
-                        "written_at": event.device_time,
-                    }
-                )
-            case AttachmentAdded():
-                pass  # its row was written when the bytes were stored
-            case RejectedActionApplied():
-                await queries.resolve_rejected(
-                    conn,
-                    wo,
-                    event.action_id,
-                    "applied",
-                    event.note,
-                    event.applied_by,
-                    event.applied_at,
-                )
-            case RejectedActionDiscarded():
-                await queries.resolve_rejected(
-                    conn,
-                    wo,
-                    event.action_id,
-                    "discarded",
-                    event.reason,
-                    event.discarded_by,
-                    event.discarded_at,
-                )
-    await queries.insert_rows(conn, "parts_requests", parts)
-    await queries.insert_rows(conn, "rejected_actions", rejected)
-    await queries.insert_rows(conn, "site_notes", notes)
 
 
 async def office_command(

@@ -21,7 +21,6 @@ from fastapi import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream import idempotency
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.billing import printing
 from jobstream.billing.api.schemas import (
@@ -39,10 +38,11 @@ from jobstream.billing.domain.xero import credit_notes_csv, invoices_csv
 from jobstream.billing.handlers import store
 from jobstream.billing.projections import apply_document
 from jobstream.contracts.billing import InvoicePaid
+from jobstream.idempotency import IdempotentCall
 from jobstream.service import Runtime, get_runtime
 
 Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.CUSTOMER)
-Office = require_roles(Role.DISPATCHER, Role.ANALYST)
+OfficeReader = require_roles(Role.DISPATCHER, Role.ANALYST)
 Cashier = require_roles(Role.DISPATCHER)
 Admin = require_roles(Role.ADMIN)
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -204,16 +204,18 @@ async def record_payment(
     paid_at = body.paid_at or now
     if (paid_at - now).total_seconds() > 60:
         raise unprocessable("paid_at", "must not be in the future")
-    digest = idempotency.request_hash({"invoice": invoice, **body.model_dump(mode="json")})
+    call = IdempotentCall.of(
+        idempotency_keys,
+        command="payment",
+        caller=principal.subject,
+        key=idempotency_key,
+        payload={"invoice": invoice, **body.model_dump(mode="json")},
+    )
     async with projection(runtime, write=True) as conn:
-        if idempotency_key:
-            await idempotency.lock_key(conn, "payment", idempotency_key)
-            known = await idempotency.remembered(
-                conn, idempotency_keys, "payment", idempotency_key, digest
-            )
-            if known is not None:
-                response.status_code = known[0]
-                return dict(known[1])
+        known = await call.replay(conn)
+        if known is not None:
+            response.status_code = known[0]
+            return dict(known[1])
         found = await queries.get_invoice(conn, invoice)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
@@ -251,10 +253,7 @@ async def record_payment(
         answer = await queries.get_invoice(conn, invoice_id)
         assert answer is not None
         answer["payments"] = await queries.payments_of(conn, invoice_id)
-        if idempotency_key:
-            await idempotency.remember(
-                conn, idempotency_keys, "payment", idempotency_key, digest, 201, answer
-            )
+        await call.keep(conn, 201, answer)
         return answer
 
 
@@ -326,7 +325,7 @@ class CsvResponse(Response):
     response_class=CsvResponse,
 )
 async def export_invoices(
-    _principal: Annotated[Principal, Depends(Office)],
+    _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     issued_from: date | None = None,
     issued_to: date | None = None,
@@ -346,7 +345,7 @@ async def export_invoices(
     "/credit-notes.csv", summary="Credit notes in Xero's import format", response_class=CsvResponse
 )
 async def export_credit_notes(
-    _principal: Annotated[Principal, Depends(Office)],
+    _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     issued_from: date | None = None,
     issued_to: date | None = None,
@@ -372,7 +371,7 @@ jobs_router = APIRouter(prefix="/billing/jobs", tags=["jobs"])
 
 @jobs_router.get("", summary="Jobs by billing status (awaiting_inputs, blocked …)")
 async def list_jobs(
-    _principal: Annotated[Principal, Depends(Office)],
+    _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     job_status: Annotated[str | None, Query(alias="status", max_length=40)] = None,
     limit: Limit = 100,
@@ -385,7 +384,7 @@ async def list_jobs(
 @jobs_router.get("/{work_order_id}", summary="One job's billing state")
 async def get_job(
     work_order_id: str,
-    _principal: Annotated[Principal, Depends(Office)],
+    _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
     """Status, the trigger answered last, and why a job waits or is blocked."""
@@ -404,7 +403,7 @@ pricing_router = APIRouter(prefix="/pricing", tags=["pricing"])
 
 @pricing_router.get("", summary="Every rate card, price book and contract version")
 async def pricing_overview(
-    _principal: Annotated[Principal, Depends(Office)],
+    _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
     """The whole configuration history."""

@@ -26,11 +26,11 @@ from jobstream.dispatch.config import DispatchSettings, get_settings
 from jobstream.dispatch.db import queries
 from jobstream.dispatch.db.tables import idempotency_keys
 from jobstream.dispatch.domain.technicians import DomainError
-from jobstream.idempotency import lock_key, remember, remembered, request_hash
+from jobstream.idempotency import IdempotentCall
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["dispatch"])
-Office = require_roles(Role.DISPATCHER, Role.ADMIN)
+DispatcherOrAdmin = require_roles(Role.DISPATCHER, Role.ADMIN)
 Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.ADMIN)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -48,6 +48,7 @@ Settings = Annotated[DispatchSettings, Depends(_settings)]
 
 async def _command(
     runtime: Runtime,
+    principal: Principal,
     scope: str,
     key: str | None,
     payload: Any,
@@ -56,16 +57,15 @@ async def _command(
 ) -> JSONResponse:
     """One transaction per command, with an optional idempotency key; domain refusals → 4xx."""
     try:
+        call = IdempotentCall.of(
+            idempotency_keys, command=scope, caller=principal.subject, key=key, payload=payload
+        )
         async with runtime.engine.begin() as conn:
-            digest = request_hash(payload)
-            if key is not None:
-                await lock_key(conn, scope, key)
-                seen = await remembered(conn, idempotency_keys, scope, key, digest)
-                if seen is not None:
-                    return JSONResponse(seen[1], status_code=seen[0])
+            seen = await call.replay(conn)
+            if seen is not None:
+                return JSONResponse(seen[1], status_code=seen[0])
             body = await run(conn)
-            if key is not None:
-                await remember(conn, idempotency_keys, scope, key, digest, success, body)
+            await call.keep(conn, success, body)
     except DomainError as exc:
         if exc.status == status.HTTP_422_UNPROCESSABLE_CONTENT:
             raise HTTPException(exc.status, detail=invalid(exc.field, str(exc))) from exc
@@ -97,7 +97,7 @@ def _now() -> datetime:
 @router.post("/technicians", status_code=status.HTTP_201_CREATED, summary="Register a technician")
 async def register_technician(
     body: RegisterTechnicianBody,
-    _principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -111,7 +111,13 @@ async def register_technician(
         return {"technician_id": body.technician_id, "version": version}
 
     return await _command(
-        runtime, "register_technician", idempotency_key, body.model_dump(mode="json"), 201, run
+        runtime,
+        principal,
+        "register_technician",
+        idempotency_key,
+        body.model_dump(mode="json"),
+        201,
+        run,
     )
 
 
@@ -119,7 +125,7 @@ async def register_technician(
 async def update_technician(
     technician_id: str,
     body: ProfileBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     if_match: Annotated[int | None, Header(alias="If-Match")] = None,
@@ -135,7 +141,9 @@ async def update_technician(
         return {"technician_id": technician_id, "version": version}
 
     payload = {"id": technician_id, **body.model_dump(mode="json")}
-    return await _command(runtime, "update_technician", idempotency_key, payload, 200, run)
+    return await _command(
+        runtime, principal, "update_technician", idempotency_key, payload, 200, run
+    )
 
 
 @router.post(
@@ -146,7 +154,7 @@ async def update_technician(
 async def record_absence(
     technician_id: str,
     body: AbsenceBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -169,14 +177,14 @@ async def record_absence(
         return {"technician_id": technician_id, "absence_id": absence_id, "version": version}
 
     payload = {"id": technician_id, **body.model_dump(mode="json")}
-    return await _command(runtime, "record_absence", idempotency_key, payload, 201, run)
+    return await _command(runtime, principal, "record_absence", idempotency_key, payload, 201, run)
 
 
 @router.delete("/technicians/{technician_id}/absences/{absence_id}", summary="Cancel an absence")
 async def cancel_absence(
     technician_id: str,
     absence_id: str,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
 ) -> JSONResponse:
@@ -188,7 +196,7 @@ async def cancel_absence(
         )
         return {"technician_id": technician_id, "absence_id": absence_id, "version": version}
 
-    return await _command(runtime, "cancel_absence", None, None, 200, run)
+    return await _command(runtime, principal, "cancel_absence", None, None, 200, run)
 
 
 @router.get("/technicians", summary="The technician registry")
@@ -262,7 +270,7 @@ async def _job_answer(conn: AsyncConnection, work_order_id: str) -> dict[str, An
 async def assign_job(
     work_order_id: str,
     body: AssignBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -276,14 +284,14 @@ async def assign_job(
         return await _job_answer(conn, work_order_id)
 
     payload = {"id": work_order_id, **body.model_dump(mode="json")}
-    return await _command(runtime, "assign_job", idempotency_key, payload, 200, run)
+    return await _command(runtime, principal, "assign_job", idempotency_key, payload, 200, run)
 
 
 @router.post("/jobs/{work_order_id}/move", summary="Move a scheduled job")
 async def move_job(
     work_order_id: str,
     body: AssignBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -296,14 +304,14 @@ async def move_job(
         return await _job_answer(conn, work_order_id)
 
     payload = {"id": work_order_id, **body.model_dump(mode="json")}
-    return await _command(runtime, "move_job", idempotency_key, payload, 200, run)
+    return await _command(runtime, principal, "move_job", idempotency_key, payload, 200, run)
 
 
 @router.post("/jobs/{work_order_id}/unassign", summary="Take a job off its technician")
 async def unassign_job(
     work_order_id: str,
     body: UnassignBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -317,13 +325,13 @@ async def unassign_job(
         return await _job_answer(conn, work_order_id)
 
     payload = {"id": work_order_id, **body.model_dump(mode="json")}
-    return await _command(runtime, "unassign_job", idempotency_key, payload, 200, run)
+    return await _command(runtime, principal, "unassign_job", idempotency_key, payload, 200, run)
 
 
 @router.post("/plan/optimise", summary="Re-solve one day with the day optimiser")
 async def optimise_day(
     body: OptimiseBody,
-    principal: Annotated[Principal, Depends(Office)],
+    principal: Annotated[Principal, Depends(DispatcherOrAdmin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -338,7 +346,7 @@ async def optimise_day(
         )
 
     return await _command(
-        runtime, "optimise_day", idempotency_key, body.model_dump(mode="json"), 200, run
+        runtime, principal, "optimise_day", idempotency_key, body.model_dump(mode="json"), 200, run
     )
 
 

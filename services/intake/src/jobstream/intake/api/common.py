@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.eventstore.store import EventStore
-from jobstream.idempotency import lock_key, remember, remembered, request_hash
+from jobstream.idempotency import IdempotentCall
 from jobstream.intake.config import IntakeSettings, get_settings
 from jobstream.intake.db.tables import idempotency_keys
 from jobstream.intake.domain.sla import SlaError
@@ -161,21 +161,17 @@ async def mutate(
     work: Callable[[AsyncConnection], Awaitable[Any]],
 ) -> Any:
     """Run ``work`` in one transaction; with an Idempotency-Key, a retry gets the first answer."""
-    digest = request_hash(body)
-    key_scope = f"{scope}:{principal.subject}"
+    call = IdempotentCall.of(
+        idempotency_keys, command=scope, caller=principal.subject, key=idempotency_key, payload=body
+    )
     async with runtime.engine.begin() as conn:
-        if idempotency_key:
-            await lock_key(conn, key_scope, idempotency_key)
-            previous = await remembered(conn, idempotency_keys, key_scope, idempotency_key, digest)
-            if previous is not None:
-                response.status_code = previous[0]
-                response.headers["Idempotent-Replayed"] = "true"
-                return previous[1]
+        previous = await call.replay(conn)
+        if previous is not None:
+            response.status_code = previous[0]
+            response.headers["Idempotent-Replayed"] = "true"
+            return previous[1]
         with domain_errors():
             result = jsonable_encoder(await work(conn))
-        if idempotency_key:
-            await remember(
-                conn, idempotency_keys, key_scope, idempotency_key, digest, status_code, result
-            )
+        await call.keep(conn, status_code, result)
     response.status_code = status_code
     return result
