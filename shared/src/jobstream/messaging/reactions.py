@@ -26,12 +26,11 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import Event
+from jobstream.messaging.consumer import Handler
 from jobstream.messaging.envelope import Envelope
 
 ContextT = TypeVar("ContextT")
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
-
-Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +116,10 @@ def handlers_by_event(*reactions: Reaction, context: Any = None) -> Mapping[str,
 
     Two reactions for one event type are a wiring mistake and refused here, at start-up.
     """
+    # One wrapper per reaction, shared by every event type a union annotation names.
+    bound = {reaction: _bound(reaction, event_classes(reaction), context) for reaction in reactions}
     return {
-        event_type: _bound(reaction, event_classes(reaction), context)
-        for event_type, reaction in by_event_type(*reactions).items()
+        event_type: bound[reaction] for event_type, reaction in by_event_type(*reactions).items()
     }
 
 

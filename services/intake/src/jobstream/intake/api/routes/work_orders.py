@@ -311,43 +311,6 @@ async def get_work_order(
 
 # -- commands ---------------------------------------------------------------------------
 
-Command = Callable[[AsyncConnection, int | None, datetime], Awaitable[Any]]
-
-
-async def _command(
-    runtime: Runtime,
-    settings: IntakeSettings,
-    principal: Principal,
-    *,
-    name: str,
-    work_order_id: str,
-    body: Any,
-    response: Response,
-    idempotency_key: str | None,
-    if_match: str | None,
-    run: Command,
-) -> Any:
-    version = expected_version(if_match)
-
-    async def work(conn: AsyncConnection) -> Any:
-        await run(conn, version, datetime.now(UTC))
-        view = await _row_view(conn, work_order_id, settings)
-        return view
-
-    result = await mutate(
-        runtime,
-        principal,
-        scope=f"{name}:{work_order_id}",
-        idempotency_key=idempotency_key,
-        body=body,
-        response=response,
-        status_code=200,
-        work=work,
-    )
-    response.headers["ETag"] = f'"{result["version"]}"'
-    return result
-
-
 COMMAND_ERRORS = responses(401, 403, 404, 409, 422)
 
 
@@ -383,9 +346,10 @@ def _command_route(
     exclude_unset: bool = False,
 ) -> None:
     """Declare one work order command: ``POST|PATCH path`` with ``body``, for ``caller``
-    (a role dependency), answered by ``call`` through :func:`_command`. The endpoint gets
-    the same name, parameters and description as a hand-written one, so the OpenAPI
-    document does not change with how it was written."""
+    (a role dependency). ``call`` runs in one transaction (``mutate``: idempotency, domain
+    errors); the answer is the work order's row view, with its version as ETag. The
+    endpoint gets the same name, parameters and description as a hand-written one, so
+    the OpenAPI document does not change with how it was written."""
 
     async def endpoint(
         work_order_id: str,
@@ -398,23 +362,27 @@ def _command_route(
         if_match: str | None = None,
     ) -> Any:
         store = event_store(runtime)
+        version = expected_version(if_match)
 
-        async def run(conn: AsyncConnection, version: int | None, now: datetime) -> Any:
-            context = CommandCall(conn, store, settings, work_order_id, principal, now, version)
-            return await call(context, body)
+        async def work(conn: AsyncConnection) -> Any:
+            now = datetime.now(UTC)
+            await call(
+                CommandCall(conn, store, settings, work_order_id, principal, now, version), body
+            )
+            return await _row_view(conn, work_order_id, settings)
 
-        return await _command(
+        result = await mutate(
             runtime,
-            settings,
             principal,
-            name=name,
-            work_order_id=work_order_id,
+            scope=f"{name}:{work_order_id}",
+            idempotency_key=idempotency_key,
             body={} if body is None else body.model_dump(mode="json", exclude_unset=exclude_unset),
             response=response,
-            idempotency_key=idempotency_key,
-            if_match=if_match,
-            run=run,
+            status_code=200,
+            work=work,
         )
+        response.headers["ETag"] = f'"{result["version"]}"'
+        return result
 
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
     parameters = [inspect.Parameter("work_order_id", keyword, annotation=str)]
