@@ -43,5 +43,8 @@ test:
 isolated:
 	bash deploy/local/isolated.sh
 
+## Lint: ruff (pydocstyle, complexity, pylint refactor, naming among its rules), the format,
+## mypy over everything, and mypy --strict over shared/ and every service's pure domain/.
 lint:
 	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src tools/src services/*/src
+	uv run mypy --strict shared/src $(wildcard services/*/src/jobstream/*/domain)

@@ -43,6 +43,7 @@ from jobstream.db import async_engine, upgrade_to_head
 from jobstream.dispatch import handlers as commands
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.db.tables import events
+from jobstream.dispatch.domain.commands import RegisterTechnician
 from jobstream.dispatch.policies import on_work_order_released
 from jobstream.messaging.envelope import Envelope
 from jobstream.messaging.reactions import handlers_by_event
@@ -93,7 +94,9 @@ async def run(url: str) -> str:
                 time_zone="UTC",
                 shifts=tuple(Shift(weekday=d, start="08:00", end="17:00") for d in range(5)),
             )
-            await commands.register_technician(conn, settings, f"tech-{t}", profile, MONDAY)
+            await commands.register_technician(
+                RegisterTechnician(f"tech-{t}", profile, MONDAY), commands.Context(conn, settings)
+            )
     routine: list[float] = []
     for n in range(200):
         env = Envelope.new(release(rng, MONDAY + timedelta(hours=7), Priority.P3, n), source="b")

@@ -36,8 +36,10 @@ from report import write_section
 
 
 def _data_dir() -> Path:
-    """The shared VRPTW data: $JOBSTREAM_VRPTW_DATA, or ../shared/data/vrptw beside the repo
-    (a worktree sits one level deeper, so its grandparent is tried too)."""
+    """The shared VRPTW data: $JOBSTREAM_VRPTW_DATA, or ../shared/data/vrptw beside the repo.
+
+    A worktree sits one level deeper, so its grandparent is tried too.
+    """
     if os.environ.get("JOBSTREAM_VRPTW_DATA"):
         return Path(os.environ["JOBSTREAM_VRPTW_DATA"])
     repo = Path(__file__).resolve().parents[1]
@@ -133,8 +135,11 @@ def _child(conn, solver: str, path: str, round_func: str, seconds: float) -> Non
 
 
 def guarded(solver: str, path: Path, round_func: str, seconds: float) -> tuple[float | None, float]:
-    """Solve in a child process killed after 3 × the limit + 15 s: PyVRP 0.14 can ignore
-    MaxRuntime on some instances (PyVRP issue #1045). Returns (nan, limit) when killed."""
+    """Solve in a child process, killed after 3 × the limit + 15 s.
+
+    PyVRP 0.14 can ignore MaxRuntime on some instances (PyVRP issue #1045). Returns
+    (nan, limit) when killed.
+    """
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(child, solver, str(path), round_func, seconds))
@@ -149,18 +154,16 @@ def guarded(solver: str, path: Path, round_func: str, seconds: float) -> tuple[f
     return float("nan"), hard
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--all", action="store_true", help="all 56 Solomon instances")
-    parser.add_argument("--solvers", default="pyvrp,vroom")
-    args = parser.parse_args()
-    solvers = args.solvers.split(",")
-    bks = best_known()
-    names = sorted(p.stem for p in (DATA / "solomon").glob("*.vrp")) if args.all else SUBSET
-    load_before = os.getloadavg()
-    rows: list[tuple[str, str, float, dict[str, tuple[float | None, float]]]] = []
-    for name in names + SITE_DEPENDENT:
+# (instance, data folder, best-known cost, per solver (cost or None, seconds))
+Row = tuple[str, str, float, dict[str, tuple[float | None, float]]]
+
+
+def _solve_all(
+    names: list[str], solvers: list[str], bks: dict[str, float], seconds: float
+) -> list[Row]:
+    """Every instance solved by every solver that can take it, printing each gap as it goes."""
+    rows: list[Row] = []
+    for name in names:
         site = name in SITE_DEPENDENT
         folder = "sdvrptw" if site else "solomon"
         path = DATA / folder / f"{name}.vrp"
@@ -171,21 +174,76 @@ def main() -> int:
         for solver in solvers:
             if solver == "vroom" and site:
                 continue  # VROOM has no maximum route duration, which these instances need
-            results[solver] = guarded(solver, path, round_func, args.seconds)
+            results[solver] = guarded(solver, path, round_func, seconds)
             cost = results[solver][0]
             gap = "infeasible" if cost is None else f"{(cost - reference) / reference * 100:.2f} %"
             print(f"{name:6} {solver:6} {gap}", flush=True)
         rows.append((name, folder, reference, results))
+    return rows
+
+
+def _gap(cost: float | None, ref: float) -> str:
+    if cost is not None and math.isnan(cost):
+        return "no answer: killed at 3 × the limit + 15 s (PyVRP #1045)"
+    return "no feasible plan" if cost is None else f"{(cost - ref) / ref * 100:.2f} %"
+
+
+def _answered(cost: float | None) -> bool:
+    return cost is not None and not math.isnan(cost)
+
+
+def _table(rows: list[Row], solvers: list[str]) -> list[str]:
+    """The table of every instance's best-known cost and each solver's gap to it."""
+    lines = [
+        "| instance | best known | " + " | ".join(f"{s} gap" for s in solvers) + " |",
+        "|---|---|" + "---|" * len(solvers),
+    ]
+    for name, folder, ref, results in rows:
+        cells = [_gap(*results[s][:1], ref) if s in results else "—" for s in solvers]
+        shown = ref if folder == "sdvrptw" else ref / 10
+        lines.append(f"| {name} | {shown:g} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _summary(rows: list[Row], solver: str) -> list[str]:
+    """The solver's mean, median and worst gap on each family of instances it ran."""
+    lines = []
+    for label, wanted in (("Solomon", "solomon"), ("site-dependent", "sdvrptw")):
+        gaps = [
+            (results[solver][0] - ref) / ref * 100
+            for _n, folder, ref, results in rows
+            if folder == wanted and solver in results and _answered(results[solver][0])
+        ]
+        failed = sum(
+            1
+            for _n, folder, _ref, results in rows
+            if folder == wanted and solver in results and not _answered(results[solver][0])
+        )
+        if gaps or failed:
+            lines.append("")
+            lines.append(
+                f"{solver}, {label}: mean gap {statistics.mean(gaps):.2f} %, "
+                f"median {statistics.median(gaps):.2f} %, worst {max(gaps):.2f} % over "
+                f"{len(gaps)} instances"
+                + (f"; {failed} without a feasible plan in time" if failed else "")
+                if gaps
+                else f"{solver}, {label}: no feasible plan on {failed} instances"
+            )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--all", action="store_true", help="all 56 Solomon instances")
+    parser.add_argument("--solvers", default="pyvrp,vroom")
+    args = parser.parse_args()
+    solvers = args.solvers.split(",")
+    bks = best_known()
+    names = sorted(p.stem for p in (DATA / "solomon").glob("*.vrp")) if args.all else SUBSET
+    load_before = os.getloadavg()
+    rows = _solve_all(names + SITE_DEPENDENT, solvers, bks, args.seconds)
     load_after = os.getloadavg()
-
-    def gap(cost: float | None, ref: float) -> str:
-        if cost is not None and math.isnan(cost):
-            return "no answer: killed at 3 × the limit + 15 s (PyVRP #1045)"
-        return "no feasible plan" if cost is None else f"{(cost - ref) / ref * 100:.2f} %"
-
-    def ok(cost: float | None) -> bool:
-        return cost is not None and not math.isnan(cost)
-
     lines = [
         f"Time limit {args.seconds:.0f} s per instance and solver, one thread, seed 0. Best-known "
         "costs from `bks_pyvrp_instances_dimacs.csv`: Solomon in the DIMACS 2021 convention "
@@ -201,35 +259,10 @@ def main() -> int:
         "they impose. The live insertion engine is not a VRPTW solver (no capacities, no "
         "improvement phase) and is not listed here.",
         "",
-        "| instance | best known | " + " | ".join(f"{s} gap" for s in solvers) + " |",
-        "|---|---|" + "---|" * len(solvers),
+        *_table(rows, solvers),
     ]
-    for name, folder, ref, results in rows:
-        cells = [gap(*results[s][:1], ref) if s in results else "—" for s in solvers]
-        shown = ref if folder == "sdvrptw" else ref / 10
-        lines.append(f"| {name} | {shown:g} | " + " | ".join(cells) + " |")
     for solver in solvers:
-        for label, wanted in (("Solomon", "solomon"), ("site-dependent", "sdvrptw")):
-            gaps = [
-                (results[solver][0] - ref) / ref * 100
-                for _n, folder, ref, results in rows
-                if folder == wanted and solver in results and ok(results[solver][0])
-            ]
-            failed = sum(
-                1
-                for _n, folder, _ref, results in rows
-                if folder == wanted and solver in results and not ok(results[solver][0])
-            )
-            if gaps or failed:
-                lines.append("")
-                lines.append(
-                    f"{solver}, {label}: mean gap {statistics.mean(gaps):.2f} %, "
-                    f"median {statistics.median(gaps):.2f} %, worst {max(gaps):.2f} % over "
-                    f"{len(gaps)} instances"
-                    + (f"; {failed} without a feasible plan in time" if failed else "")
-                    if gaps
-                    else f"{solver}, {label}: no feasible plan on {failed} instances"
-                )
+        lines += _summary(rows, solver)
     lines.append("")
     lines.append(
         f"Machine load (1-minute average) before / after: {load_before[0]:.2f} / "

@@ -1,6 +1,5 @@
 # ruff: noqa: E501  (one pattern per line reads better than split strings)
-"""The headline figures of each benchmark section, for the index at the top of
-docs/benchmarks.md."""
+"""The headline figures of each benchmark section, for the index atop docs/benchmarks.md."""
 
 # Each section's headline figures: (what, a pattern whose groups are the value in the
 # section's own text). The index is read out of the sections, so it can never disagree with

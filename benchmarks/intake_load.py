@@ -226,8 +226,10 @@ async def steady(
 
 
 def relay_lag(database_url: str, timeout_s: float = 120) -> tuple[list[float], int]:
-    """Seconds from commit (recorded_at) to Kafka's acknowledgement, once all are published;
-    and how many requests were flagged as possible duplicates."""
+    """Seconds from commit (recorded_at) to Kafka's acknowledgement, once all are published.
+
+    Also how many requests were flagged as possible duplicates.
+    """
     engine = create_engine(normalise_database_url(database_url))
     deadline = time.monotonic() + timeout_s
     try:

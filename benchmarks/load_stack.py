@@ -445,8 +445,10 @@ class Business:
         }
 
     async def dispatched(self, wo: str, timeout_s: float) -> str | None:
-        """The technician the job went to, once it is on their device (None: dispatch could
-        not place it)."""
+        """The technician the job went to, once it is on their device.
+
+        None: dispatch could not place it.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             r = await self.client.get(f"{self.urls['dispatch']}/jobs/{wo}", headers=self.office)

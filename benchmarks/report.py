@@ -104,8 +104,11 @@ INDEX = re.compile(r"<!-- index -->.*?<!-- /index -->\n?", re.S)
 
 
 def with_index(text: str) -> str:
-    """``text`` with its index table (every headline figure with its command, machine, date
-    and commit, read out of the sections by HEADLINES) rebuilt after the header."""
+    """``text`` with its index table rebuilt after the header.
+
+    The table holds every headline figure with its command, machine, date and commit, read
+    out of the sections by HEADLINES.
+    """
     rows = [
         "| figure | value | section | command | machine | measured |",
         "|---|---|---|---|---|---|",

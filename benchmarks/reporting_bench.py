@@ -1,5 +1,6 @@
-"""Reporting: projector catch-up and rebuild rates beside the raw consume rate, and KPI
-latency over a year of synthetic data.
+"""Reporting: projector catch-up and rebuild rates, and KPI latency over a synthetic year.
+
+The projector's rates are measured beside the raw consume rate.
 
     uv run python benchmarks/reporting_bench.py [--jobs 1500] [--runs 3] \
         [--year-jobs 60000] [--technicians 50] [--requests 5]
@@ -80,8 +81,10 @@ RESPOND = {Priority.P1: 2, Priority.P2: 4, Priority.P3: 8, Priority.P4: 72}
 
 
 def synthetic(jobs: int, technicians: int, start: datetime, days: int, seed: int = 7) -> list:
-    """A business's work: each job logged, released, scheduled, visited, completed and
-    invoiced, some with parts, some with a second visit, some left open."""
+    """A business's work: jobs logged, released, scheduled, visited, completed and invoiced.
+
+    Some jobs have parts, some a second visit, and some are left open.
+    """
     rng = random.Random(seed)
     techs = [f"tech-{i:03d}" for i in range(technicians)]
     events: list = [
@@ -199,8 +202,11 @@ async def part_one(infra, job_count: int, runs: int) -> dict[str, list[float]]:
 
 
 class TimedRunner(ConsumerRunner):
-    """Notes when the group first gave it partitions, and how many records the transactions
-    committed so far applied, with the moment of the last commit."""
+    """Notes when the group first gave it partitions, and what its commits have applied.
+
+    That is how many records the transactions committed so far applied, with the moment of
+    the last commit.
+    """
 
     assigned_at: float | None = None
     committed_at = 0.0
@@ -224,8 +230,11 @@ class TimedRunner(ConsumerRunner):
 async def catch_up(
     infra: Infra, engine: AsyncEngine, spec: ConsumerSpec, count: int
 ) -> tuple[float, float]:
-    """(events/s from the first assignment to the commit of the last record, seconds the
-    group join took): timed inside the runner, as a poll can hold the whole backlog."""
+    """(events/s, seconds the group join took), timed inside the runner.
+
+    The rate is from the first assignment to the commit of the last record. It is timed
+    inside the runner because a poll can hold the whole backlog.
+    """
     runner = TimedRunner(spec, engine, consumer_tables, bootstrap_servers=infra.bootstrap_servers)
     started = time.perf_counter()
     running = RunningConsumer(runner)
@@ -236,9 +245,11 @@ async def catch_up(
 
 
 async def per_partition(infra: Infra, spec: ConsumerSpec, count: int) -> float:
-    """The projector's rate from offset zero into another fresh database with the runner's
-    default batches instead (a transaction per partition, polls of 200 records), as it ran
-    before docs/adr/0068."""
+    """The projector's rate from offset zero with the runner's default batches instead.
+
+    It runs into another fresh database, with a transaction per partition and polls of 200
+    records, as it ran before docs/adr/0068.
+    """
     url = create_database(infra, prefix="bench")
     try:
         upgrade_to_head(MIGRATIONS, url)

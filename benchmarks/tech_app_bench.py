@@ -1,6 +1,7 @@
 # ruff: noqa: E501  (the section's table rows read better whole)
-"""The technician app on a phone: opening offline, a day's queue synced on reconnect, and the
-first render of a 15-job list.
+"""The technician app on a phone: opening offline, syncing a day's queue, rendering 15 jobs.
+
+The day's queue is synced on reconnect; the render is the first one of a 15-job list.
 
     make infra-up      # Kafka and PostgreSQL, as the tests use them
     uv run python benchmarks/tech_app_bench.py [--runs 5] [--sync-runs 5] [--actions 200]
@@ -151,15 +152,19 @@ def checked(response: httpx.Response) -> httpx.Response:
 
 
 def plan_day() -> date:
-    """The day the technician works: today, or tomorrow when too little of today is left
-    for 15 visits (both are days the app keeps on the phone)."""
+    """The day the technician works: today, or tomorrow when too little of today is left.
+
+    Too little means not enough for 15 visits; both are days the app keeps on the phone.
+    """
     now = datetime.now(UTC).astimezone(ZoneInfo(ZONE))
     return now.date() if now.hour < LAST_START_HOUR else now.date() + timedelta(days=1)
 
 
 async def seed(api: Stack, day: date) -> list[str]:
-    """15 released jobs for the one technician, who works only on ``day`` (all day), so
-    dispatch plans them all on it; their work order ids."""
+    """The work order ids of 15 released jobs for the one technician, all planned on ``day``.
+
+    The technician works only on ``day`` (all day), so dispatch plans them all on it.
+    """
     response = await api.client.post(
         f"{api.urls['dispatch']}/technicians",
         json={
@@ -208,8 +213,10 @@ def days() -> list[str]:
 
 
 async def on_device(api: Stack, jobs: list[str]) -> bool:
-    """Whether fieldupdates lists all of ``jobs`` on the technician's device, with their
-    job packs, for the days the app fetches."""
+    """Whether fieldupdates lists all of ``jobs``, with job packs, on the technician's device.
+
+    The lists checked are those of the days the app fetches.
+    """
     device = api.technician(TECHNICIAN)
     found = set()
     for day in days():
@@ -223,8 +230,10 @@ async def on_device(api: Stack, jobs: list[str]) -> bool:
 
 
 async def planned(api: Stack, jobs: list[str]) -> list[date] | None:
-    """The local day of each job's planned window, once dispatch gave all of them to the
-    technician; None before."""
+    """The local day of each job's planned window, once dispatch gave all to the technician.
+
+    None before that.
+    """
     starts = []
     for wo in jobs:
         r = await api.client.get(f"{api.urls['dispatch']}/jobs/{wo}", headers=api.office)
@@ -236,8 +245,11 @@ async def planned(api: Stack, jobs: list[str]) -> list[date] | None:
 
 
 async def server_counts(api: Stack, jobs: list[str]) -> tuple[int, int]:
-    """(events in the jobs' field streams, notes + time entries on them) as the office sees
-    them through fieldupdates' API."""
+    """Counts of the jobs' field events and records, as the office sees them.
+
+    That is (events in the jobs' field streams, notes + time entries on them), read through
+    fieldupdates' API.
+    """
     events = records = 0
     for wo in jobs:
         r = checked(
@@ -285,8 +297,11 @@ async def offline(page: Any) -> None:
 async def renders(
     browser: Any, signal: PhoneSignal, runs: int, reloads: int
 ) -> dict[str, list[float]]:
-    """Per run, a new context: online cold (sign-in), online warm (second tab), then offline
-    cold (new tab after closing all) and offline warm (reloads)."""
+    """Per run, a new context opened online cold and warm, then offline cold and warm.
+
+    Online cold is the sign-in, online warm a second tab, offline cold a new tab after
+    closing all, and offline warm the reloads.
+    """
     out: dict[str, list[float]] = {
         k: [] for k in ("cold", "cold_from_tech", "cold_frame", "warm", "tab", "reload")
     }
@@ -327,8 +342,11 @@ async def renders(
 
 
 async def restarts(pw: Any, signal: PhoneSignal, runs: int) -> list[float]:
-    """A profile on disk signed in online once; then, per run, the browser started with no
-    signal and /tech opened: navigation start → 15 cards."""
+    """Navigation start → 15 cards, per run, with the browser started with no signal.
+
+    A profile on disk is signed in online once; then, per run, the browser is started with
+    no signal and /tech opened.
+    """
     profile = tempfile.mkdtemp(prefix="jobstream-tech-profile-")
 
     async def launch() -> Any:
@@ -373,8 +391,11 @@ OPEN_JOB = """(id) => {
 
 
 async def open_job(page: Any, wo: str) -> tuple[dict[str, Any], int]:
-    """The job's screen with its Note and Time forms open: their <details> by title, and
-    how many times the list was drawn over the screen while opening it."""
+    """The job's screen with its Note and Time forms open.
+
+    Answers their <details> by title, and how many times the list was drawn over the screen
+    while opening it.
+    """
     from playwright.async_api import Error as PlaywrightError
 
     for attempt in range(5):
@@ -397,9 +418,12 @@ async def open_job(page: Any, wo: str) -> tuple[dict[str, Any], int]:
 async def queue_through_forms(
     page: Any, jobs: list[str], total: int, run: int
 ) -> tuple[list[float], int]:
-    """``total`` actions recorded through the job screens' forms, spread over ``jobs``,
-    notes and time entries in turn: ms from each submit until it is queued and redrawn, and
-    how often the job screen had to be opened again because the list was drawn over it."""
+    """``total`` actions recorded through the job screens' forms, spread over ``jobs``.
+
+    Notes and time entries are recorded in turn. Answers the ms from each submit until it is
+    queued and redrawn, and how often the job screen had to be opened again because the list
+    was drawn over it.
+    """
     from playwright.async_api import Error as PlaywrightError
 
     seconds = []
@@ -444,8 +468,10 @@ async def queue_through_forms(
 async def syncs(
     browser: Any, signal: PhoneSignal, api: Stack, jobs: list[str], runs: int, actions: int
 ) -> list[dict[str, Any]]:
-    """Per run: offline, ``actions`` recorded, signal back; wall time until 0 pending, and
-    what the server gained."""
+    """Per run: offline, ``actions`` recorded, signal back; wall time until 0 pending.
+
+    Also what the server gained.
+    """
     await signal.regain()
     context = await browser.new_context(**PHONE)
     await context.add_init_script(STAMP % JOBS)
@@ -537,11 +563,8 @@ async def run(args: argparse.Namespace) -> str:
             await stack.destroy()
 
 
-async def measure(args: argparse.Namespace, stack: ServiceStack) -> str:
-    from playwright.async_api import async_playwright
-
-    load_before = os.getloadavg()[0]
-
+async def _wait_ready(stack: ServiceStack) -> None:
+    """Until all six processes answer /readyz; a process that exited fails the run."""
     async with httpx.AsyncClient(timeout=5) as client:
 
         async def ready() -> bool:
@@ -556,6 +579,10 @@ async def measure(args: argparse.Namespace, stack: ServiceStack) -> str:
             return all(a.status_code == 200 for a in answers)
 
         await wait_until(ready, timeout=180, message="six processes ready")
+
+
+async def _create_account(stack: ServiceStack) -> None:
+    """The technician's sign-in account, made with the front door's `accounts create`."""
     await asyncio.to_thread(
         subprocess.run,
         [
@@ -577,6 +604,14 @@ async def measure(args: argparse.Namespace, stack: ServiceStack) -> str:
         check=True,
         capture_output=True,
     )
+
+
+async def measure(args: argparse.Namespace, stack: ServiceStack) -> str:
+    from playwright.async_api import async_playwright
+
+    load_before = os.getloadavg()[0]
+    await _wait_ready(stack)
+    await _create_account(stack)
     api = Stack({s: stack.urls[s] for s in SERVICES})
     started = time.perf_counter()
     jobs = await seed(api, plan_day())

@@ -1,6 +1,7 @@
 # ruff: noqa: E501  (the section's table rows read better whole)
-"""The front door: the board's first render, event → visible on the board under intake load,
-and what a password sign-in costs.
+"""The front door: the board's first render, event latency, and a password sign-in's cost.
+
+The latency is from an event to it being visible on the board, under intake load.
 
     make infra-up      # Kafka and PostgreSQL, as the tests use them
     uv run python benchmarks/web_bench.py [--rates 5,20] [--seconds 60] [--renders 5]
@@ -157,8 +158,10 @@ async def sign_in_targets(web: str) -> list[dict[str, Any]]:
 
 
 def synthetic_board(technicians: int, visits: int, day: datetime) -> dict[str, Any]:
-    """What dispatch would answer for a day of ``visits`` jobs across ``technicians``, made
-    by dispatch's own board code from rows shaped like its query's."""
+    """What dispatch would answer for a day of ``visits`` jobs across ``technicians``.
+
+    It is made by dispatch's own board code from rows shaped like its query's.
+    """
     rng = random.Random(7)
     start = day.replace(hour=7, minute=0, second=0, microsecond=0)
     techs = []
@@ -282,8 +285,10 @@ async def in_dispatch(business: Business, wo: str, deadline: float) -> float | N
 async def event_to_visible(
     page: Any, business: Business, probes: int, gap_s: float, wait_s: float
 ) -> tuple[list[float], list[float], int]:
-    """Per probe: ms until dispatch's API has it, ms until the board shows it; how many the
-    board never showed within ``wait_s`` of the last probe."""
+    """Per probe: ms until dispatch's API has it, ms until the board shows it.
+
+    Also how many the board never showed within ``wait_s`` of the last probe.
+    """
     rng = random.Random(uuid.uuid4().int)
     sent: list[tuple[str, float]] = []
     watchers = []

@@ -6,9 +6,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_test_directories_are_not_packages():
-    """Under pytest's importlib mode a tests folder with __init__.py is named after its own
+    """No tests folder holds an __init__.py.
+
+    Under pytest's importlib mode a tests folder with __init__.py is named after its own
     directory ("unit"), so two services' tests/unit packages collide when the whole suite
-    is collected together, though each service's tests pass alone."""
+    is collected together, though each service's tests pass alone.
+    """
     packages = [
         str(p.relative_to(REPO))
         for p in REPO.glob("**/tests/**/__init__.py")
@@ -53,9 +56,11 @@ def _runtime_closure(lock: dict, name: str) -> set[str]:
 
 
 def test_the_test_bench_is_not_a_runtime_dependency():
-    """A service image installs its distribution with --no-dev: nothing it reaches may
-    pull in the simulator, demo data, fixtures or a test framework (they live in
-    jobstream-tools, a dev dependency)."""
+    """A service image installs its distribution with --no-dev, so it must not need the bench.
+
+    Nothing it reaches may pull in the simulator, demo data, fixtures or a test framework
+    (they live in jobstream-tools, a dev dependency).
+    """
     import tomllib
 
     lock = tomllib.loads((REPO / "uv.lock").read_text())
@@ -64,8 +69,11 @@ def test_the_test_bench_is_not_a_runtime_dependency():
 
 
 def test_runtime_code_does_not_import_the_test_bench():
-    """Only the `jobstream` command's guarded hook may name the bench (it adds `demo` and
-    `simulate` when jobstream-tools is installed); services and shared never import it."""
+    """Only the `jobstream` command's guarded hook may name the bench.
+
+    The hook adds `demo` and `simulate` when jobstream-tools is installed; services and
+    shared never import the bench.
+    """
     bench = ("jobstream.simulation", "jobstream.testing", "jobstream.demo", "jobstream.bench")
     offenders = []
     for source in [*REPO.glob("shared/src/**/*.py"), *REPO.glob("services/*/src/**/*.py")]:

@@ -86,8 +86,10 @@ def log_dir(tmp_path_factory) -> Path:
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(infra, log_dir: Path):
-    """One stack for the module: starting five processes is the slow part, and each test
-    drives its own work orders through it."""
+    """One stack for the module, as starting five processes is the slow part.
+
+    Each test drives its own work orders through it.
+    """
     namespace = f"e2e-{uuid.uuid4().hex[:8]}"
     specs = all_topic_specs(3, namespace)
     await ensure_topics(infra.bootstrap_servers, specs)

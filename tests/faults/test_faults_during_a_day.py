@@ -1,6 +1,9 @@
-"""A simulated day with faults: every service SIGKILLed in turn, the broker and PostgreSQL
-restarted, duplicated and malformed messages injected; afterwards every invariant holds and
-the dead letters are exactly the malformed messages. On a private Kafka and PostgreSQL."""
+"""A simulated day with faults, after which every invariant holds.
+
+Every service is SIGKILLed in turn, the broker and PostgreSQL restarted, duplicated and
+malformed messages injected; afterwards every invariant holds and the dead letters are exactly
+the malformed messages. On a private Kafka and PostgreSQL.
+"""
 
 import uuid
 from pathlib import Path

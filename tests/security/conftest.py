@@ -42,9 +42,11 @@ class LiveStack:
 async def live_stack(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveStack]:
-    """Migrate and start intake, dispatch, fieldupdates, billing and reporting (``serve``:
-    API, consumers and relay) as separate processes; stop them and delete their databases
-    and topics afterwards."""
+    """Migrate and start intake, dispatch, fieldupdates, billing and reporting as processes.
+
+    Each runs ``serve`` (API, consumers and relay) as a separate process; they are stopped
+    and their databases and topics deleted afterwards.
+    """
     workdir = tmp_path_factory.mktemp("stack")
     services = ServiceStack(
         infra,

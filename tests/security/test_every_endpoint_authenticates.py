@@ -1,5 +1,6 @@
-"""Every HTTP endpoint of every service refuses a caller without a valid token, whether it
-comes as a bearer header or as a browser's session cookie.
+"""Every HTTP endpoint of every service refuses a caller without a valid token.
+
+That holds whether the token comes as a bearer header or as a browser's session cookie.
 
 The operations are read from each service's OpenAPI document, so an endpoint added
 tomorrow is covered without anyone remembering to add it here. Operational endpoints that

@@ -156,12 +156,9 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 def minimal(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
     """The smallest instance of ``schema`` that its constraints accept."""
     schema = _resolve(doc, schema)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            options = [o for o in schema[key] if _resolve(doc, o).get("type") != "null"]
-            return minimal(doc, options[0])
-    if "allOf" in schema:
-        return minimal(doc, schema["allOf"][0])
+    part = _composed_of(doc, schema)
+    if part is not None:
+        return minimal(doc, part)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
@@ -172,12 +169,25 @@ def minimal(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
         return {name: minimal(doc, props[name]) for name in schema.get("required", [])}
     if kind == "array":
         return [minimal(doc, schema.get("items", {}))] * schema.get("minItems", 0)
-    if kind == "integer":
-        if "exclusiveMinimum" in schema:
-            return int(schema["exclusiveMinimum"]) + 1
-        return int(schema.get("minimum", 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.0))
+    return _minimal_scalar(schema)
+
+
+def _composed_of(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The part of a composed schema to satisfy: anyOf's or oneOf's first non-null, or allOf's."""
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if _resolve(doc, o).get("type") != "null"]
+            return options[0]
+    if "allOf" in schema:
+        return schema["allOf"][0]
+    return None
+
+
+def _minimal_scalar(schema: dict[str, Any]) -> Any:
+    """The smallest number, boolean, date or string that ``schema`` accepts."""
+    kind = schema.get("type")
+    if kind in ("integer", "number"):
+        return _minimal_number(schema)
     if kind == "boolean":
         return True
     if schema.get("format") == "date-time":
@@ -187,9 +197,20 @@ def minimal(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
     return "x" * max(1, schema.get("minLength", 1))
 
 
+def _minimal_number(schema: dict[str, Any]) -> int | float:
+    """The smallest integer or number that ``schema`` accepts."""
+    if schema.get("type") == "number":
+        return float(schema.get("minimum", 1.0))
+    if "exclusiveMinimum" in schema:
+        return int(schema["exclusiveMinimum"]) + 1
+    return int(schema.get("minimum", 1))
+
+
 def action_body(path: str) -> dict[str, Any]:
-    """A body for a technician action that passes validation, so the answer is about who
-    calls (the schema's minimum, or a known valid body where a cross-field rule applies)."""
+    """A body for a technician action that passes validation, so the answer is who calls.
+
+    It is the schema's minimum, or a known valid body where a cross-field rule applies.
+    """
     action = path.rsplit("/", 1)[-1]
     if action in VALID_ACTION_BODIES:
         return VALID_ACTION_BODIES[action]
@@ -234,8 +255,11 @@ async def invoice_of(stack: Any, billing: str, work_order_id: str) -> str:
 
 
 async def credit_note_of(stack: Any, urls: dict[str, str], request: dict[str, Any]) -> str:
-    """The id of a credit note of the customer's: a second job, reopened and completed
-    again with more labour, so billing credits its invoice and issues a corrected one."""
+    """The id of a credit note of the customer's.
+
+    A second job is reopened and completed again with more labour, so billing credits its
+    invoice and issues a corrected one.
+    """
     job = await stack.journey(request, timeout_s=120)
     field = f"{urls['fieldupdates']}/jobs/{job.work_order_id}"
     reopened = await stack.client.post(

@@ -1,4 +1,4 @@
-"""Schemathesis fuzzes every OpenAPI operation of every service, running as real processes.
+r"""Schemathesis fuzzes every OpenAPI operation of every service, running as real processes.
 
 Each operation gets valid and invalid requests generated from the OpenAPI document the
 process serves, sent with a token of a role that may call it (an admin or dispatcher, the
@@ -9,7 +9,7 @@ be no server error, and of the documented content type and schema
 
 The CI run is bounded: a few examples per operation and mode, one seed. Run it big with
 
-    JOBSTREAM_FUZZ_EXAMPLES=200 JOBSTREAM_FUZZ_SEED=$RANDOM \\
+    JOBSTREAM_FUZZ_EXAMPLES=200 JOBSTREAM_FUZZ_SEED=$RANDOM \
         bash deploy/local/test.sh tests/security/test_schema_fuzz.py -q
 """
 
@@ -79,8 +79,11 @@ schemathesis.openapi.media_type("message/rfc822", email_messages())
 
 
 def operations() -> list[Any]:
-    """(service, METHOD, path) of every protected operation, read from the app factories
-    at collection time (the test then fuzzes the document the running process serves)."""
+    """(service, METHOD, path) of every protected operation, read from the app factories.
+
+    They are read at collection time; the test then fuzzes the document the running process
+    serves.
+    """
     found = []
     for service in SERVICES:
         definition = importlib.import_module(f"jobstream.{service}.app").definition()
@@ -177,8 +180,11 @@ PORTAL_COMMANDS = {"/requests", "/request-photos", "/work-orders/{work_order_id}
 
 
 def roles_for(service: str, method: str, path: str) -> list[Role]:
-    """Who calls this operation for real: the device for the field API, the portal where a
-    customer may read or log, the office everywhere else."""
+    """Who calls this operation for real.
+
+    The device for the field API, the portal where a customer may read or log, the office
+    everywhere else.
+    """
     if service == "fieldupdates" and not path.startswith("/office"):
         return [Role.TECHNICIAN, Role.DISPATCHER] if method == "GET" else [Role.TECHNICIAN]
     roles = [Role.DISPATCHER, Role.ADMIN]
@@ -188,8 +194,10 @@ def roles_for(service: str, method: str, path: str) -> list[Role]:
 
 
 def cases(target: Target, service: str, method: str, path: str) -> st.SearchStrategy[Any]:
-    """Valid and invalid requests, each with a caller's token (fixed, so that negative
-    generation leaves the Authorization header alone)."""
+    """Valid and invalid requests, each with a caller's token.
+
+    The token is fixed, so that negative generation leaves the Authorization header alone.
+    """
     operation = target.schemas[service][path][method]
     names = re.findall(r"\{([^}]+)\}", path)
     real = {n: target.known_ids[n] for n in names if n in target.known_ids}

@@ -1,7 +1,10 @@
-"""Who may open what through the front door, over HTTP against the real processes: every
-page sends a stranger to sign-in, every browser API answers 401; technicians and customers
-cannot open the office's pages; cross-site and token-less posts are refused; sign-out and
-disabling really end sessions; wrong passwords lock an account; security headers."""
+"""Who may open what through the front door, over HTTP against the real processes.
+
+Every page sends a stranger to sign-in, every browser API answers 401; technicians and
+customers cannot open the office's pages; cross-site and token-less posts are refused;
+sign-out and disabling really end sessions; wrong passwords lock an account; security
+headers.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Sign-in through a real OpenID Connect provider (Keycloak, started by this test from its
-Maven Central distribution): authorization code with PKCE, the role and the technician
-binding from the ID token's claims, refusal without a role, sign-out at the provider."""
+"""Sign-in through a real OpenID Connect provider (Keycloak).
+
+Keycloak is started by this test from its Maven Central distribution. Covered: authorization
+code with PKCE, the role and the technician binding from the ID token's claims, refusal
+without a role, sign-out at the provider.
+"""
 
 from __future__ import annotations
 

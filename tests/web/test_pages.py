@@ -1,5 +1,8 @@
-"""Every page in a real browser: axe-core finds no serious or critical violation, and bad
-input in every form comes back with a clear message at the field, nothing half-written."""
+"""Every page in a real browser: accessible, and clear about bad input.
+
+axe-core finds no serious or critical violation, and bad input in every form comes back with
+a clear message at the field, nothing half-written.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The customer's portal on a phone-sized Chromium: a customer reports a problem with a
-photo, watches it get booked and the technician's ETA appear without reloading, downloads
-the invoice, rates the visit — and the satisfaction KPI moves. Another customer's request
-or documents, asked for by URL, are refused."""
+"""The customer's portal on a phone-sized Chromium.
+
+A customer reports a problem with a photo, watches it get booked and the technician's ETA
+appear without reloading, downloads the invoice, rates the visit — and the satisfaction KPI
+moves. Another customer's request or documents, asked for by URL, are refused.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +27,7 @@ ZONE = ZoneInfo("Europe/London")
 
 
 async def satisfaction(stack: WebStack) -> dict[str, Any]:
-    """Reporting's customer satisfaction (last 30 days) for the technician who does boiler
-    services."""
+    """Reporting's customer satisfaction (last 30 days) for the boiler-service technician."""
     response = await stack.api.client.get(
         f"{stack.url('reporting')}/kpis",
         params={"group_by": "technician"},
@@ -75,22 +76,13 @@ async def finish_the_job(stack: WebStack, work_order_id: str, technician_id: str
     assert response.status_code < 300, response.text
 
 
-async def test_a_customer_follows_a_request_from_report_to_rating(
-    web_stack: WebStack, browser: Any, tmp_path: Any
-):
-    before = await satisfaction(web_stack)
-    page = await signed_in_page(browser, web_stack, "customer", **PHONE)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    assert page.url.endswith("/portal"), "a customer lands on their portal"
-    assert await axe_violations(page) == []
-
+async def report_a_problem(page: Any, description: str) -> str:
+    """The customer reports a boiler problem with a photo through the form; the work order id."""
     await page.click("text=Report a problem")
     assert await axe_violations(page) == []
     # Sent empty: the form says what is missing, field by field, and keeps nothing.
     await page.click("text=Send the request")
     assert "choose the site" in await page.inner_text("main")
-    description = f"Boiler pressure keeps dropping, reset twice {uuid.uuid4().hex[:6]}"
     await page.select_option("#site_id", "site-deansgate-dental")
     await page.fill("#description", description)
     await page.select_option("#priority", "P2")
@@ -100,11 +92,36 @@ async def test_a_customer_follows_a_request_from_report_to_rating(
     )
     await page.click("text=Send the request")
     await page.locator("text=your request is logged").wait_for()
-    work_order_id = page.url.split("/portal/requests/")[1].split("?")[0]
+    work_order_id: str = page.url.split("/portal/requests/")[1].split("?")[0]
     assert await page.inner_text("#progress-title-" + work_order_id) == "Received"
     photo = page.locator(".photos img")
     assert await photo.evaluate("img => img.complete && img.naturalWidth > 0"), "photo shown"
     assert await axe_violations(page) == []
+    return work_order_id
+
+
+async def rate_the_visit(page: Any) -> None:
+    """Once the job is completed, the customer rates the visit 4/5 in the form that appears."""
+    await page.locator("text=How was the visit?").wait_for(timeout=30_000)
+    assert await axe_violations(page) == []
+    await page.check("input[name=score][value='4']")
+    await page.fill("#comment", "Quick, tidy, explained everything")
+    await page.click("text=Send the rating")
+    await page.locator("text=Thank you for rating the visit").wait_for()
+    assert "4/5" in await page.inner_text("main")
+
+
+async def test_a_customer_follows_a_request_from_report_to_rating(
+    web_stack: WebStack, browser: Any, tmp_path: Any
+):
+    before = await satisfaction(web_stack)
+    page = await signed_in_page(browser, web_stack, "customer", **PHONE)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    assert page.url.endswith("/portal"), "a customer lands on their portal"
+    assert await axe_violations(page) == []
+    description = f"Boiler pressure keeps dropping, reset twice {uuid.uuid4().hex[:6]}"
+    work_order_id = await report_a_problem(page, description)
 
     # The office releases it; dispatch books it — the open page shows the window by itself.
     response = await web_stack.api.client.post(
@@ -136,13 +153,7 @@ async def test_a_customer_follows_a_request_from_report_to_rating(
     assert pdf.read_bytes().startswith(b"%PDF-"), "the invoice downloads as billing's PDF"
 
     # Completed: the rating form has appeared in place of the progress line.
-    await page.locator("text=How was the visit?").wait_for(timeout=30_000)
-    assert await axe_violations(page) == []
-    await page.check("input[name=score][value='4']")
-    await page.fill("#comment", "Quick, tidy, explained everything")
-    await page.click("text=Send the rating")
-    await page.locator("text=Thank you for rating the visit").wait_for()
-    assert "4/5" in await page.inner_text("main")
+    await rate_the_visit(page)
 
     async def moved() -> dict[str, Any] | None:
         now = await satisfaction(web_stack)

@@ -1,5 +1,7 @@
-"""A hand-computable week of work for reporting's tests (the figures are worked out in
-the tests that use it, and in docs/kpis.md's worked example)."""
+"""A hand-computable week of work for reporting's tests.
+
+The figures are worked out in the tests that use it, and in docs/kpis.md's worked example.
+"""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,8 +46,10 @@ def rated(
 
 
 def at_business_time(events: list[Event]) -> list[Envelope]:
-    """jobstream.testing's envelopes_at_business_time, knowing VisitRated's ``rated_at``
-    (which the shared builders' list of business-time fields does not name yet)."""
+    """jobstream.testing's envelopes_at_business_time, knowing VisitRated's ``rated_at``.
+
+    The shared builders' list of business-time fields does not name it yet.
+    """
     sequences: dict[str, int] = {}
     out = []
     for event in events:
@@ -346,8 +350,10 @@ def same():
 
 @pytest.fixture
 async def project(infra, database_factory, topic_factory):
-    """Publish events to fresh topics (one per owning service) and project them with
-    reporting.projector over real Kafka and PostgreSQL; returns (engine, topics)."""
+    """Publish events to fresh topics and project them with reporting.projector.
+
+    One topic per owning service, over real Kafka and PostgreSQL; returns (engine, topics).
+    """
     import dataclasses
 
     from jobstream.contracts import topics as topic_names

@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, status
 from sqlalchemy import (
     Column,
     DateTime,
@@ -22,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobstream.errors import InvalidInputError
 
 
 def define_idempotency_table(metadata: MetaData) -> Table:
@@ -55,7 +56,7 @@ async def lock_key(conn: AsyncConnection, scope: str, key: str) -> None:
 async def remembered(
     conn: AsyncConnection, table: Table, scope: str, key: str, digest: str
 ) -> tuple[int, Any] | None:
-    """The stored (status, body) for this key, or None; 422 if reused for another request."""
+    """The stored (status, body) for this key, or None; refused if reused for another body."""
     row = (
         await conn.execute(
             select(table.c.request_hash, table.c.status_code, table.c.response).where(
@@ -66,16 +67,11 @@ async def remembered(
     if row is None:
         return None
     if row.request_hash != digest:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            # Shaped like every other 422 (FastAPI's validation error), as documented.
-            detail=[
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "msg": "Idempotency-Key was already used with a different request body",
-                    "type": "idempotency_key_reused",
-                }
-            ],
+        raise InvalidInputError(
+            "Idempotency-Key was already used with a different request body",
+            field="Idempotency-Key",
+            location="header",
+            kind="idempotency_key_reused",
         )
     return row.status_code, row.response
 

@@ -14,7 +14,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -26,14 +26,14 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData, Table, text
-from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from jobstream.api.errors import install_error_handlers
 from jobstream.auth import TokenVerifier
 from jobstream.contracts.topics import namespaced
 from jobstream.db import async_engine, libpq_dsn, upgrade_to_head
 from jobstream.eventstore.relay import OutboxRelay
-from jobstream.eventstore.store import ConcurrencyError, EventStore
+from jobstream.eventstore.store import EventStore
 from jobstream.messaging.consumer import ConsumerRunner, ConsumerSpec, ConsumerTables
 from jobstream.observability.http import ReadinessCheck, health_router, install_request_context
 from jobstream.observability.logging import configure_logging
@@ -86,8 +86,10 @@ def get_settings(service: str) -> ServiceSettings:
 
 
 class Worker(Protocol):
-    """A background task of the consume role that is more than one consumer runner (e.g.
-    billing's worker, which follows projection generations)."""
+    """A background task of the consume role that is more than one consumer runner.
+
+    For example billing's worker, which follows projection generations.
+    """
 
     name: str
 
@@ -192,6 +194,39 @@ def create_app(
         json_logs=settings.environment == "production",
         level=settings.log_level,
     )
+    runtime = _runtime(definition, roles, settings)
+    app = FastAPI(
+        title=definition.title or f"Jobstream {definition.name}",
+        description=definition.description,
+        version="0.1.0",
+        lifespan=_lifespan(runtime, roles),
+    )
+    app.state.runtime = runtime
+    app.state.auth_settings = settings.auth
+    app.state.token_verifier = TokenVerifier(settings.auth)
+    install_request_context(app, definition.name)
+    install_error_handlers(app)
+    app.include_router(health_router(_readiness_checks(runtime)))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """Every event Jobstream publishes, for subscribers (like /openapi.json, public)."""
+        from jobstream.contracts.asyncapi import build
+
+        return JSONResponse(build())
+
+    if Role.API in roles:
+        for router in definition.routers():
+            app.include_router(router)
+    if definition.configure is not None:
+        definition.configure(app, runtime)
+    return app
+
+
+def _runtime(
+    definition: ServiceDefinition, roles: frozenset[Role], settings: ServiceSettings
+) -> Runtime:
+    """The process's engine and store, and the relay, consumers and workers its roles run."""
     db_url = settings.database.url.get_secret_value()
     engine = async_engine(db_url, pool_size=settings.database.pool_size)
     store = EventStore(definition.events_table) if definition.events_table is not None else None
@@ -217,90 +252,52 @@ def create_app(
         ]
     if Role.CONSUME in roles:
         runtime.workers = definition.workers(runtime)
+    return runtime
+
+
+def _lifespan(
+    runtime: Runtime, roles: frozenset[Role]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the relay, consumers and workers with the app; stop them and the pool after."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = []
+        running: list[OutboxRelay | ConsumerRunner | Worker] = []
         if runtime.relay is not None:
-            tasks.append(asyncio.create_task(runtime.relay.run(), name="relay"))
-        for runner in runtime.runners:
-            tasks.append(asyncio.create_task(runner.run(), name=runner.spec.group_id))
-        for worker in runtime.workers:
-            tasks.append(asyncio.create_task(worker.run(), name=worker.name))
+            running.append(runtime.relay)
+        running += [*runtime.runners, *runtime.workers]
+        tasks = [asyncio.create_task(part.run(), name=_name(part)) for part in running]
         log.info("service_started", roles=sorted(r.value for r in roles))
         try:
             yield
         finally:
-            if runtime.relay is not None:
-                runtime.relay.stop()
-            for runner in runtime.runners:
-                runner.stop()
-            for worker in runtime.workers:
-                worker.stop()
+            for part in running:
+                part.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with suppress(asyncio.CancelledError, Exception):
                     await task
-            await engine.dispose()
+            await runtime.engine.dispose()
             log.info("service_stopped")
 
-    app = FastAPI(
-        title=definition.title or f"Jobstream {definition.name}",
-        description=definition.description,
-        version="0.1.0",
-        lifespan=lifespan,
-    )
-    app.state.runtime = runtime
-    app.state.auth_settings = settings.auth
-    app.state.token_verifier = TokenVerifier(settings.auth)
-    install_request_context(app, definition.name)
-    app.include_router(health_router(_readiness_checks(runtime)))
-
-    @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi() -> JSONResponse:
-        """Every event Jobstream publishes, for subscribers (like /openapi.json, public)."""
-        from jobstream.contracts.asyncapi import build
-
-        return JSONResponse(build())
-
-    if Role.API in roles:
-        for router in definition.routers():
-            app.include_router(router)
-
-    if definition.configure is not None:
-        definition.configure(app, runtime)
-
-    @app.exception_handler(ConcurrencyError)
-    async def concurrency_conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"concurrent edit: {exc}; reload and try again"}, status_code=409
-        )
-
-    @app.exception_handler(DataError)
-    async def unstorable_value(_request: Request, exc: DataError) -> JSONResponse:
-        message = UNSTORABLE_VALUES.get(getattr(exc.orig, "sqlstate", None) or "")
-        if message is None:
-            raise exc
-        detail = [{"loc": ["body"], "msg": message, "type": "value_error"}]
-        return JSONResponse({"detail": detail}, status_code=422)
-
-    return app
+    return lifespan
 
 
-# PostgreSQL refuses some values that pass validation: the command's transaction has rolled
-# back, and the caller sent them, so it is their 4xx (a field-level check names the field
-# better; this keeps a missed one from becoming a 500).
-UNSTORABLE_VALUES = {
-    "22P05": "text may not contain the NUL character (\\u0000)",
-    "22021": "text holds a character that cannot be stored",
-    "22003": "a number is out of the range that can be stored",
-}
+def _name(part: OutboxRelay | ConsumerRunner | Worker) -> str:
+    """The task's name: the relay, a consumer's group id, or a worker's name."""
+    if isinstance(part, OutboxRelay):
+        return "relay"
+    if isinstance(part, ConsumerRunner):
+        return part.spec.group_id
+    return part.name
 
 
 async def get_runtime(request: Request) -> Runtime:
-    """FastAPI dependency: this process's runtime (async: a plain ``def`` dependency would
-    cost a thread-pool hop on every request)."""
+    """FastAPI dependency: this process's runtime.
+
+    Async: a plain ``def`` dependency would cost a thread-pool hop on every request.
+    """
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -1,6 +1,9 @@
-"""ConsumerSpec.after_batch: called once per batch in the batch's transaction, with the
-envelopes applied; a batch whose hook fails is applied record by record instead. With
-across_partitions, a batch is everything one poll returned, from every partition."""
+"""ConsumerSpec.after_batch: called once per batch in the batch's transaction.
+
+It is given the envelopes applied; a batch whose hook fails is applied record by record
+instead. With across_partitions, a batch is everything one poll returned, from every
+partition.
+"""
 
 import dataclasses
 
@@ -103,17 +106,17 @@ async def test_a_failing_hook_rolls_back_with_the_batch(infra, db_url, topic_fac
     records = await read_all(topic_reader, topic, 2)
     engine = async_engine(db_url)
 
-    class Outage(OSError):
+    class OutageError(OSError):
         """A transient failure: the batch is retried, nothing is kept meanwhile."""
 
     async def down(conn, batch):
         await conn.execute(seen_by_hook.insert(), [{"event_id": e.id} for e in batch])
-        raise Outage("database went away")
+        raise OutageError("database went away")
 
     hook = Hook()
     spec = ConsumerSpec("hook.test", (topic,), hook.spec(topic).handlers, after_batch=down)
     runner = ConsumerRunner(spec, engine, tables, bootstrap_servers="unused:9092")
-    with pytest.raises(Outage):
+    with pytest.raises(OutageError):
         await runner.apply_batch(TopicPartition(topic, 0), records)
     assert await hook_rows(engine) == []
     async with engine.connect() as conn:
@@ -215,17 +218,17 @@ async def test_across_partitions_a_failing_batch_keeps_no_partitions_offset(
         TopicPartition(field, 0): await read_all(topic_reader, field, 1),
     }
 
-    class Outage(OSError):
+    class OutageError(OSError):
         """A transient failure: the poll is retried, nothing is kept meanwhile."""
 
     async def down(conn, batch):
         await conn.execute(seen_by_hook.insert(), [{"event_id": e.id} for e in batch])
-        raise Outage("database went away")
+        raise OutageError("database went away")
 
     spec = dataclasses.replace(across(Hook(), intake, field), after_batch=down)
     engine = async_engine(db_url)
     runner = ConsumerRunner(spec, engine, tables, bootstrap_servers="x:1")
-    with pytest.raises(Outage):
+    with pytest.raises(OutageError):
         await runner.apply_batches(polled)
     assert await hook_rows(engine) == []
     assert await stored_offsets(engine) == {}

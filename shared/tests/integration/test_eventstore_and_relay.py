@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, create_engine, func, select
 
 from jobstream.contracts.field import JobCompleted
 from jobstream.db import async_engine, libpq_dsn
-from jobstream.eventstore.relay import OutboxRelay, make_producer
+from jobstream.eventstore.relay import OutboxRelay, RelayPacing, make_producer
 from jobstream.eventstore.store import ConcurrencyError, EventStore
 from jobstream.eventstore.tables import define_events_table
 from jobstream.messaging.envelope import from_kafka
@@ -108,8 +108,10 @@ async def test_concurrent_writers_to_one_stream_never_both_win(store_db):
 async def test_relay_never_skips_an_event_of_concurrent_writers(
     store_db, infra, topic_factory, topic_reader
 ):
-    """Many writers committing in random order while the relay tails: every event arrives,
-    each partition in position order."""
+    """Many writers commit in random order while the relay tails: every event arrives.
+
+    Each partition's events arrive in position order.
+    """
     topic = await topic_factory("relay", partitions=3)
     engine = async_engine(store_db, pool_size=20)
     store = TopicEvents(topic)
@@ -119,8 +121,7 @@ async def test_relay_never_skips_an_event_of_concurrent_writers(
         source="jobstream/test",
         bootstrap_servers=infra.bootstrap_servers,
         listen_dsn=libpq_dsn(store_db),
-        batch_size=7,
-        poll_interval_s=0.2,
+        pacing=RelayPacing(batch_size=7, poll_interval_s=0.2),
     )
     relay_task = asyncio.create_task(relay.run())
     streams = [f"wo-{uuid.uuid4().hex[:8]}" for _ in range(12)]
@@ -161,8 +162,10 @@ async def test_relay_never_skips_an_event_of_concurrent_writers(
 
 
 async def test_relay_rides_out_a_broker_outage(store_db, infra, topic_factory, topic_reader):
-    """With the broker unreachable nothing is marked published; once it is back, every
-    event goes out in order."""
+    """With the broker unreachable nothing is marked published.
+
+    Once it is back, every event goes out in order.
+    """
     topic = await topic_factory("relay", partitions=1)
     engine = async_engine(store_db)
     store = TopicEvents(topic)
@@ -173,8 +176,7 @@ async def test_relay_rides_out_a_broker_outage(store_db, infra, topic_factory, t
         source="jobstream/test",
         bootstrap_servers=infra.bootstrap_servers,
         listen_dsn=libpq_dsn(store_db),
-        poll_interval_s=0.2,
-        max_backoff_s=0.5,
+        pacing=RelayPacing(poll_interval_s=0.2, max_backoff_s=0.5),
         producer_factory=lambda: make_producer(broker["address"], "outage-test"),
     )
     relay_task = asyncio.create_task(relay.run())
@@ -199,8 +201,11 @@ async def test_relay_rides_out_a_broker_outage(store_db, infra, topic_factory, t
 async def test_relay_keys_each_event_by_its_subject_not_its_stream(
     store_db, infra, topic_factory, topic_reader
 ):
-    """An aggregate whose stream id is not the job's id (an invoice, a technician) still
-    publishes events that consumers accept: key and ce_subject are the event's subject."""
+    """An aggregate whose stream id is not the job's id still publishes events consumers accept.
+
+    Such an aggregate is an invoice or a technician; key and ce_subject are the event's
+    subject.
+    """
     topic = await topic_factory("relay", partitions=3)
     engine = async_engine(store_db)
     store = TopicEvents(topic)
@@ -213,7 +218,7 @@ async def test_relay_keys_each_event_by_its_subject_not_its_stream(
         source="jobstream/test",
         bootstrap_servers=infra.bootstrap_servers,
         listen_dsn=libpq_dsn(store_db),
-        poll_interval_s=0.2,
+        pacing=RelayPacing(poll_interval_s=0.2),
     )
     relay_task = asyncio.create_task(relay.run())
     records = await topic_reader(topic, lambda recs: len(recs) >= 1, timeout=60)

@@ -31,8 +31,10 @@ def db_url(database_factory):
 
 
 class Recorder:
-    """A handler that refuses one work order until it is 'fixed'; records what it applied
-    in the database, in the transaction, as every handler must."""
+    """A handler that refuses one work order until it is 'fixed'.
+
+    It records what it applied in the database, in the transaction, as every handler must.
+    """
 
     def __init__(self, refuse: str) -> None:
         self.refuse = refuse
@@ -106,8 +108,10 @@ async def test_a_letter_that_still_fails_stays_with_its_new_error(infra, db_url,
 async def test_a_letter_already_applied_meanwhile_is_closed_as_a_duplicate(
     infra, db_url, topic_factory
 ):
-    """The same event arrived again (the relay re-sent it) and was applied: re-driving the
-    old letter must not apply it a second time."""
+    """The same event arrived again (the relay re-sent it) and was applied.
+
+    Re-driving the old letter must not apply it a second time.
+    """
     topic = await topic_factory("redrive", partitions=1)
     story = JobStory()
     [event] = envelopes([story.completed()])

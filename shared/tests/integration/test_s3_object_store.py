@@ -5,8 +5,12 @@ import uuid
 
 import pytest
 
-from jobstream.objectstore import ObjectNotFound, ObjectStoreSettings, object_store_from_settings
-from jobstream.objectstore.s3 import CorruptObject, S3ObjectStore
+from jobstream.objectstore import (
+    ObjectNotFoundError,
+    ObjectStoreSettings,
+    object_store_from_settings,
+)
+from jobstream.objectstore.s3 import CorruptObjectError, S3ObjectStore
 from jobstream.testing.s3_server import moto_s3_server
 
 
@@ -46,7 +50,7 @@ async def test_putting_the_same_key_again_replaces_the_bytes(store):
 
 async def test_a_missing_key_is_not_found(store):
     assert not await store.exists("attachments/none")
-    with pytest.raises(ObjectNotFound):
+    with pytest.raises(ObjectNotFoundError):
         await store.get("attachments/none")
 
 
@@ -60,7 +64,7 @@ async def test_bytes_that_no_longer_match_their_checksum_are_refused_on_read(sto
             Body=b"tampered",
             Metadata={"sha256": hashlib.sha256(b"original").hexdigest()},
         )
-    with pytest.raises(CorruptObject):
+    with pytest.raises(CorruptObjectError):
         await store.get("k/bad")
 
 

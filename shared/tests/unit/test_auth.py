@@ -6,15 +6,17 @@ import json
 import jwt
 import pytest
 
-from jobstream.auth import InvalidToken, KeysUnavailable, Role, TokenVerifier, mint_token
+from jobstream.auth import InvalidTokenError, KeysUnavailableError, Role, TokenVerifier, mint_token
 from jobstream.auth.keys import KeyFile, KeySetError, SigningKeys, write_private, write_public
 from jobstream.settings import AuthSettings
 
 
 @pytest.fixture
 def keys(tmp_path):
-    """A private set and its JWKS as files; settings that mint with one and verify with the
-    other; and a way to rewrite both."""
+    """A private set and its JWKS as files, with settings and a way to rewrite both.
+
+    The settings mint with the private set and verify with the JWKS.
+    """
     private, public = tmp_path / "signing-keys.json", tmp_path / "jwks.json"
 
     def save(signing: SigningKeys) -> None:
@@ -52,7 +54,7 @@ def test_the_token_names_its_key_and_is_rs256(keys):
 def test_an_expired_token_is_refused(keys):
     settings, _, _ = keys
     token = mint_token(settings, subject="a", role=Role.ADMIN, ttl_s=10, now=1_000_000)
-    with pytest.raises(InvalidToken, match="expired"):
+    with pytest.raises(InvalidTokenError, match="expired"):
         verify(settings, token)
 
 
@@ -63,7 +65,7 @@ def test_a_token_signed_with_a_key_not_published_is_refused(keys, tmp_path):
     token = mint_token(
         settings.model_copy(update={"signing_keys": str(stranger)}), subject="a", role=Role.ADMIN
     )
-    with pytest.raises(InvalidToken, match="unknown key"):
+    with pytest.raises(InvalidTokenError, match="unknown key"):
         verify(settings, token)
 
 
@@ -77,7 +79,7 @@ def test_a_token_whose_kid_is_published_but_signature_is_another_keys_is_refused
     token = mint_token(
         settings.model_copy(update={"signing_keys": str(forged)}), subject="a", role=Role.ADMIN
     )
-    with pytest.raises(InvalidToken, match="Signature verification failed"):
+    with pytest.raises(InvalidTokenError, match="Signature verification failed"):
         verify(settings, token)
 
 
@@ -97,14 +99,14 @@ def test_an_hs256_token_is_refused_even_with_the_public_key_as_secret(keys):
         algorithm="HS256",
         headers={"kid": jwk["kid"]},
     )
-    with pytest.raises(InvalidToken, match="algorithm must be RS256"):
+    with pytest.raises(InvalidTokenError, match="algorithm must be RS256"):
         verify(settings, token)
 
 
 def test_a_technician_token_without_technician_id_is_refused(keys):
     settings, _, _ = keys
     token = mint_token(settings, subject="a", role=Role.TECHNICIAN)
-    with pytest.raises(InvalidToken, match="technician_id"):
+    with pytest.raises(InvalidTokenError, match="technician_id"):
         verify(settings, token)
 
 
@@ -124,7 +126,7 @@ def test_a_rotated_key_verifies_without_a_restart_and_the_old_one_until_retired(
 
     save(SigningKeys.load(private).retire(SigningKeys.load(private).keys[0]["kid"]))
     fresh = TokenVerifier(settings)
-    with pytest.raises(InvalidToken, match="unknown key"):
+    with pytest.raises(InvalidTokenError, match="unknown key"):
         asyncio.run(fresh.verify(old))
 
 
@@ -146,7 +148,7 @@ def test_unknown_kids_do_not_refetch_more_often_than_the_minimum(keys, tmp_path)
     other = settings.model_copy(update={"signing_keys": str(stranger)})
     for _ in range(5):
         token = mint_token(other, subject="x", role=Role.ADMIN, now=now[0])
-        with pytest.raises(InvalidToken):
+        with pytest.raises(InvalidTokenError):
             asyncio.run(verifier.verify(token))
     assert len(fetches) == 1
 
@@ -154,7 +156,7 @@ def test_unknown_kids_do_not_refetch_more_often_than_the_minimum(keys, tmp_path)
 def test_without_a_jwks_url_nothing_verifies_and_says_why(keys):
     settings, _, _ = keys
     token = mint_token(settings, subject="a", role=Role.ADMIN)
-    with pytest.raises(KeysUnavailable, match="JOBSTREAM_JWKS_URL is not set"):
+    with pytest.raises(KeysUnavailableError, match="JOBSTREAM_JWKS_URL is not set"):
         verify(settings.model_copy(update={"jwks_url": ""}), token)
 
 

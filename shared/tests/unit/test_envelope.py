@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from jobstream.contracts.field import JobCompleted
-from jobstream.messaging.envelope import Envelope, MalformedMessage, from_kafka, to_kafka
+from jobstream.messaging.envelope import Envelope, MalformedMessageError, from_kafka, to_kafka
 
 
 def completed(work_order_id: str = "wo-1") -> JobCompleted:
@@ -71,7 +71,7 @@ def replace_header(headers, name, value):
 def test_malformed_messages_are_refused_with_the_reason(mutate, reason):
     _, key, value, headers = encoded()
     key, value, headers = mutate(key, value, headers)
-    with pytest.raises(MalformedMessage, match=reason):
+    with pytest.raises(MalformedMessageError, match=reason):
         from_kafka(key, value, headers)
 
 

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from jobstream.objectstore import LocalObjectStore, ObjectNotFound
+from jobstream.objectstore import LocalObjectStore, ObjectNotFoundError
 
 
 async def test_bytes_and_content_type_round_trip_with_their_checksum(tmp_path):
@@ -20,7 +20,7 @@ async def test_bytes_and_content_type_round_trip_with_their_checksum(tmp_path):
 async def test_a_missing_key_is_not_found(tmp_path):
     store = LocalObjectStore(tmp_path)
     assert not await store.exists("attachments/none")
-    with pytest.raises(ObjectNotFound):
+    with pytest.raises(ObjectNotFoundError):
         await store.get("attachments/none")
 
 

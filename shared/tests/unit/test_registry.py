@@ -4,7 +4,7 @@ from typing import ClassVar
 
 import pytest
 
-from jobstream.contracts.base import Event, EventRegistry, UnknownSchemaVersion
+from jobstream.contracts.base import Event, EventRegistry, UnknownSchemaVersionError
 
 
 def make_registry():
@@ -42,7 +42,7 @@ def test_old_versions_are_upcast_to_the_current_one():
 
 def test_a_newer_version_than_the_reader_knows_is_refused():
     reg, _ = make_registry()
-    with pytest.raises(UnknownSchemaVersion, match="unknown schema version 3"):
+    with pytest.raises(UnknownSchemaVersionError, match="unknown schema version 3"):
         reg.parse("ThingHappened", 3, {"work_order_id": "wo-1", "seconds": 1})
 
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -131,7 +132,7 @@ async def wait_until_ready(
     for service, url in urls.items():
         while True:
             try:
-                if (await client.get(f"{url}/readyz")).status_code == 200:
+                if (await client.get(f"{url}/readyz")).status_code == HTTPStatus.OK:
                     break
             except httpx.TransportError:
                 pass
@@ -144,6 +145,7 @@ class Stack:
     """HTTP clients for the five services, with tokens minted from the shared secret."""
 
     def __init__(self, urls: dict[str, str], auth: AuthSettings | None = None) -> None:
+        """Clients for the services at ``urls``, with the office's headers ready."""
         self.urls = urls
         self.auth = auth or AuthSettings()
         self.client = httpx.AsyncClient(timeout=10.0)
@@ -154,8 +156,10 @@ class Stack:
         """The five services on their default local ports."""
         return cls({s: f"{base_host}:{p}" for s, p in DEFAULT_PORTS.items()})
 
-    def _headers(self, role: Role, subject: str, **scope: str) -> dict[str, str]:
-        token = mint_token(self.auth, subject=subject, role=role, **scope)
+    def _headers(
+        self, role: Role, subject: str, *, technician_id: str | None = None
+    ) -> dict[str, str]:
+        token = mint_token(self.auth, subject=subject, role=role, technician_id=technician_id)
         return {"Authorization": f"Bearer {token}"}
 
     def technician(self, technician_id: str) -> dict[str, str]:
@@ -237,8 +241,10 @@ class Stack:
         return work_order_id
 
     async def fill_job_sheet(self, field: str, device: dict[str, str]) -> None:
-        """Answer every required item of the job pack's checklist, as the technician would:
-        a photo item gets a photo uploaded first, then referenced by its id."""
+        """Answer every required item of the job pack's checklist, as the technician would.
+
+        A photo item gets a photo uploaded first, then referenced by its id.
+        """
         view = _check(await self.client.get(field, headers=device)).json()
         checklist = (view["job_pack"] or {}).get("details", {}).get("checklist") or {}
         for item in checklist.get("items", []):
@@ -273,7 +279,9 @@ class Stack:
 
         async def dispatched() -> dict[str, Any] | None:
             r = await self.client.get(f"{self.urls['dispatch']}/jobs/{wo}", headers=self.office)
-            return r.json() if r.status_code == 200 and r.json()["technician_id"] else None
+            return (
+                r.json() if r.status_code == HTTPStatus.OK and r.json()["technician_id"] else None
+            )
 
         job = await self._poll(f"{wo} dispatched", dispatched, timeout_s)
         journey.technician_id = job["technician_id"]
@@ -281,7 +289,7 @@ class Stack:
 
         async def on_device() -> bool:
             r = await self.client.get(f"{self.urls['fieldupdates']}/jobs/{wo}", headers=device)
-            return r.status_code == 200
+            return r.status_code == HTTPStatus.OK
 
         await self._poll(f"{wo} on the technician's device", on_device, timeout_s)
         journey.seconds["request_to_device"] = time.perf_counter() - started
@@ -315,7 +323,7 @@ class Stack:
                 params={"work_order_id": wo},
                 headers=self.office,
             )
-            return r.json() if r.status_code == 200 else []
+            return r.json() if r.status_code == HTTPStatus.OK else []
 
         journey.invoice = (await self._poll(f"{wo} invoiced", invoiced, timeout_s))[0]
         journey.seconds["completion_to_invoice"] = time.perf_counter() - completed_at
@@ -325,7 +333,7 @@ class Stack:
             r = await self.client.get(
                 f"{self.urls['reporting']}/jobs/{wo}/timeline", headers=self.office
             )
-            if r.status_code != 200:
+            if r.status_code != HTTPStatus.OK:
                 return []
             events: list[dict[str, Any]] = r.json()["events"]
             return events if any(e["event_type"] == "InvoiceIssued" for e in events) else []

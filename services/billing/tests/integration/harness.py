@@ -1,5 +1,8 @@
-"""Real Kafka and PostgreSQL for billing's integration tests: a namespace of topics, a
-migrated database, the worker and the relay running, and job stories to publish."""
+"""Real Kafka and PostgreSQL for billing's integration tests.
+
+A namespace of topics, a migrated database, the worker and the relay running, and job
+stories to publish.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from jobstream.contracts.field import (
 )
 from jobstream.contracts.topics import namespaced
 from jobstream.db import async_engine, libpq_dsn
-from jobstream.eventstore.relay import OutboxRelay
+from jobstream.eventstore.relay import OutboxRelay, RelayPacing
 from jobstream.messaging.envelope import Envelope
 from jobstream.testing.builders import JobStory
 from jobstream.testing.contract_suite import publish
@@ -123,7 +126,7 @@ class Billing:
             bootstrap_servers=self.bootstrap,
             listen_dsn=libpq_dsn(self.url),
             namespace=self.namespace,
-            poll_interval_s=0.2,
+            pacing=RelayPacing(poll_interval_s=0.2),
         )
         self.tasks.append(asyncio.create_task(self.relay.run()))
 

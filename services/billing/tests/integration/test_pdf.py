@@ -1,5 +1,7 @@
-"""Printed invoices and credit notes over real Kafka and PostgreSQL: what they say, who may
-fetch them, and that a rebuilt projection prints the same bytes."""
+"""Printed invoices and credit notes over real Kafka and PostgreSQL.
+
+What they say, who may fetch them, and that a rebuilt projection prints the same bytes.
+"""
 
 import io
 from dataclasses import dataclass

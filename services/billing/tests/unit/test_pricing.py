@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 
 from jobstream.billing.domain.config import ContractTerms, FixedPrice, PriceBookEntry
 from jobstream.billing.domain.documents import Party, build_credit_note, build_invoice
-from jobstream.billing.domain.pricing import NotChargeable, PricedJob, PricingBlocked, price_job
+from jobstream.billing.domain.pricing import (
+    NotChargeable,
+    PricedJob,
+    PricingBlockedError,
+    price_job,
+)
 from jobstream.contracts.billing import LineKind
 from jobstream.contracts.common import Priority
 from jobstream.contracts.dispatch import Shift
@@ -143,7 +148,7 @@ def test_a_book_entry_may_carry_its_own_tax_rate():
 
 
 def test_a_part_with_no_price_and_no_cost_blocks_the_invoice():
-    with pytest.raises(PricingBlocked, match="MYSTERY"):
+    with pytest.raises(PricingBlockedError, match="MYSTERY"):
         price_job(facts(labour_entries=(labour(60),), materials=(material("MYSTERY"),)), config())
 
 

@@ -1,5 +1,7 @@
-"""A dispatch service under test: its consumer and relay on real Kafka and PostgreSQL, its
-API in process, and builders for the events other services would send."""
+"""A dispatch service under test, and builders for the events other services would send.
+
+Its consumer and relay run on real Kafka and PostgreSQL, its API in process.
+"""
 
 from __future__ import annotations
 
@@ -61,36 +63,40 @@ def technician(tid: str, at: GeoPoint, *, skills=("gas_boiler",), certs=None, **
     }
 
 
-def released(
-    at: datetime,
-    *,
-    place: GeoPoint = MANCHESTER,
-    priority: Priority = Priority.P3,
-    duration: int = 60,
-    skills: tuple[str, ...] = ("gas_boiler",),
-    certs: tuple[str, ...] = ("gas_safe",),
-    respond: timedelta = timedelta(hours=24),
-    resolve: timedelta = timedelta(days=3),
-    window: tuple[datetime, datetime] | None = None,
-    site_id: str | None = None,
-) -> WorkOrderReleased:
+@dataclass(frozen=True)
+class Asked:
+    """What a released test job asks for; ``respond`` and ``resolve`` count from release."""
+
+    place: GeoPoint = MANCHESTER
+    priority: Priority = Priority.P3
+    duration: int = 60
+    skills: tuple[str, ...] = ("gas_boiler",)
+    certs: tuple[str, ...] = ("gas_safe",)
+    respond: timedelta = timedelta(hours=24)
+    resolve: timedelta = timedelta(days=3)
+    window: tuple[datetime, datetime] | None = None
+    site_id: str | None = None
+
+
+def released(at: datetime, **asked: Any) -> WorkOrderReleased:
+    a = Asked(**asked)
     wo = f"wo-{uuid.uuid4().hex[:10]}"
     details = WorkOrderDetails(
         customer_id="cust-1",
         site=SiteAddress(
-            site_id=site_id or f"site-{wo}", address="1 Deansgate, Manchester", location=place
+            site_id=a.site_id or f"site-{wo}", address="1 Deansgate, Manchester", location=a.place
         ),
         contact=Contact(name="Ms Customer", phone="0161 000 0000"),
         job_type="boiler_service",
         description="Boiler fault",
-        priority=priority,
-        required_skills=skills,
-        required_certifications=certs,
-        estimated_duration_minutes=duration,
+        priority=a.priority,
+        required_skills=a.skills,
+        required_certifications=a.certs,
+        estimated_duration_minutes=a.duration,
         access_instructions="Key with concierge",
-        time_window=TimeWindow(start=window[0], end=window[1]) if window else None,
-        respond_by=at + respond,
-        resolve_by=at + resolve,
+        time_window=TimeWindow(start=a.window[0], end=a.window[1]) if a.window else None,
+        respond_by=at + a.respond,
+        resolve_by=at + a.resolve,
     )
     return WorkOrderReleased(
         work_order_id=wo, details=details, released_by="office", released_at=at

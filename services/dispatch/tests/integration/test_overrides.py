@@ -1,5 +1,8 @@
-"""Dispatcher overrides and technician changes through the API, checked against the same
-hard constraints as the engine; read models rebuild from dispatch's own events."""
+"""Dispatcher overrides and technician changes through the API.
+
+They are checked against the same hard constraints as the engine; read models rebuild
+from dispatch's own events.
+"""
 
 from datetime import UTC, datetime, timedelta
 
@@ -14,21 +17,10 @@ from .harness import (
     MANCHESTER,
     SALFORD,
     released,
-    start_dispatch,
-    stop_dispatch,
     technician,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def dispatch(infra, database_factory, namespace_factory):
-    d = await start_dispatch(infra, database_factory, namespace_factory)
-    try:
-        yield d
-    finally:
-        await stop_dispatch(d)
 
 
 def tomorrow(hour: int) -> datetime:

@@ -10,6 +10,7 @@ from jobstream.dispatch import handlers
 from jobstream.dispatch.app import consumers
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.db.tables import consumer_tables, events, jobs
+from jobstream.dispatch.domain.commands import RegisterTechnician
 from jobstream.testing.builders import JobStory, envelopes, rows_of
 from jobstream.testing.contract_suite import ConsumerContract
 
@@ -40,7 +41,8 @@ class TestSchedulerContract(ConsumerContract):
                 shifts=ROUND_THE_CLOCK,
             )
             await handlers.register_technician(
-                conn, DispatchSettings(), f"tech-{i}", profile, datetime(2026, 1, 1, tzinfo=UTC)
+                RegisterTechnician(f"tech-{i}", profile, datetime(2026, 1, 1, tzinfo=UTC)),
+                handlers.Context(conn, DispatchSettings()),
             )
 
     async def snapshot(self, conn):

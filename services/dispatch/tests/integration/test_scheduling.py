@@ -1,5 +1,8 @@
-"""The scheduler over real Kafka and PostgreSQL: released jobs are scheduled and dispatched,
-qualifications hold, urgent jobs displace routine ones, failures reach the office."""
+"""The scheduler over real Kafka and PostgreSQL.
+
+Released jobs are scheduled and dispatched, qualifications hold, urgent jobs displace
+routine ones, failures reach the office.
+"""
 
 from datetime import UTC, datetime, timedelta
 
@@ -26,8 +29,6 @@ from .harness import (
     SALFORD,
     released,
     shifts,
-    start_dispatch,
-    stop_dispatch,
     technician,
 )
 
@@ -38,15 +39,6 @@ MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
 
 def at(hour: int, minute: int = 0) -> datetime:
     return MONDAY + timedelta(hours=hour, minutes=minute)
-
-
-@pytest.fixture
-async def dispatch(infra, database_factory, namespace_factory):
-    d = await start_dispatch(infra, database_factory, namespace_factory)
-    try:
-        yield d
-    finally:
-        await stop_dispatch(d)
 
 
 async def test_a_released_job_is_scheduled_and_dispatched_with_its_job_pack(dispatch, topic_reader):

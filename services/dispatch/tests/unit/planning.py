@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from jobstream.dispatch.domain.plan import Crew, JobSpec, Period, Plan, Visit, to_minutes
 from jobstream.dispatch.domain.travel import GreatCircleTravel, Place
@@ -25,32 +27,37 @@ def crew(tid, skills=("gas_boiler",), certs=None, home=MANCHESTER, start=8, end=
     return Crew(tid, home, frozenset(skills), certs, periods)
 
 
-def job(
-    jid,
-    place=MANCHESTER,
-    priority=3,
-    duration=60,
-    release=None,
-    respond=None,
-    resolve=None,
-    window=None,
-    skills=("gas_boiler",),
-    certs=("gas_safe",),
-    site=None,
-):
-    release = at(8) if release is None else release
+@dataclass(frozen=True)
+class Asked:
+    """What a test job asks for; times are plan minutes (release defaults to 08:00)."""
+
+    place: Place = MANCHESTER
+    priority: int = 3
+    duration: int = 60
+    release: int | None = None
+    respond: int | None = None
+    resolve: int | None = None
+    window: tuple[int, int] | None = None
+    skills: tuple[str, ...] = ("gas_boiler",)
+    certs: tuple[str, ...] = ("gas_safe",)
+    site: str | None = None
+
+
+def job(jid: str, **asked: Any) -> JobSpec:
+    a = Asked(**asked)
+    release = at(8) if a.release is None else a.release
     return JobSpec(
         job_id=jid,
-        place=place,
-        site_id=site or f"site-{jid}",
-        duration=duration,
-        priority=priority,
+        place=a.place,
+        site_id=a.site or f"site-{jid}",
+        duration=a.duration,
+        priority=a.priority,
         release=release,
-        respond_by=respond if respond is not None else release + 24 * 60,
-        resolve_by=resolve if resolve is not None else release + 3 * 24 * 60,
-        window=window,
-        skills=frozenset(skills),
-        certifications=frozenset(certs),
+        respond_by=a.respond if a.respond is not None else release + 24 * 60,
+        resolve_by=a.resolve if a.resolve is not None else release + 3 * 24 * 60,
+        window=a.window,
+        skills=frozenset(a.skills),
+        certifications=frozenset(a.certs),
     )
 
 

@@ -14,7 +14,6 @@ from jobstream.contracts.dispatch import (
 )
 from jobstream.dispatch.domain.technicians import (
     Absence,
-    DomainError,
     Technician,
     decide_cancel_absence,
     decide_record_absence,
@@ -23,6 +22,7 @@ from jobstream.dispatch.domain.technicians import (
     evolve,
     working_periods,
 )
+from jobstream.errors import ConflictError, InvalidInputError
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday
 
@@ -51,13 +51,13 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def test_registering_twice_is_a_conflict():
-    with pytest.raises(DomainError) as err:
+    with pytest.raises(ConflictError) as err:
         decide_register(registered(), profile(), NOW)
-    assert err.value.status == 409
+    assert isinstance(err.value, ConflictError)
 
 
 def test_an_unknown_time_zone_is_refused_naming_the_field():
-    with pytest.raises(DomainError) as err:
+    with pytest.raises(InvalidInputError) as err:
         decide_register(Technician("t"), profile(time_zone="Mars/Olympus"), NOW)
     assert err.value.field == "time_zone"
 
@@ -75,7 +75,7 @@ def test_absences_are_recorded_and_cancelled():
     [recorded] = decide_record_absence(state, "a1", utc(24, 0), utc(25, 0), "Sick", "office", NOW)
     assert isinstance(recorded, TechnicianAbsenceRecorded)
     state = evolve(state, recorded)
-    with pytest.raises(DomainError):
+    with pytest.raises(ConflictError):
         decide_record_absence(state, "a1", utc(24, 0), utc(25, 0), "Sick", "office", NOW)
     [cancelled] = decide_cancel_absence(state, "a1", "office", NOW)
     assert isinstance(cancelled, TechnicianAbsenceCancelled)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def live(infra, database_factory, namespace_factory, tmp_path):
-    """fieldupdates with its consumer and relay running, in a namespace of its own."""
+    """The fieldupdates service with its consumer and relay running, in its own namespace."""
     namespace = await namespace_factory("fu", partitions=1)
     settings = ServiceSettings()
     settings.namespace = namespace

@@ -1,5 +1,7 @@
-"""Inputs that pass a loose check but cannot be stored are refused with a 4xx, not a 500
-(found by the schemathesis run in tests/security)."""
+"""Inputs that pass a loose check but cannot be stored are refused with a 4xx, not a 500.
+
+Found by the schemathesis run in tests/security.
+"""
 
 import pytest
 from sqlalchemy import func, select

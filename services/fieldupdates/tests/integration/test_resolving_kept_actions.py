@@ -1,6 +1,9 @@
-"""The office resolves device actions that could not be applied: a record of work (time,
-material, parts, note) is applied to the job as it stands, attributed to the technician
-who did it; anything may be discarded with a reason; each is resolved once, on record."""
+"""The office resolves device actions that could not be applied.
+
+A record of work (time, material, parts, note) is applied to the job as it stands,
+attributed to the technician who did it; anything may be discarded with a reason; each is
+resolved once, on record.
+"""
 
 import pytest
 

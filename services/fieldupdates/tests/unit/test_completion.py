@@ -11,7 +11,7 @@ from jobstream.contracts.field import (
     TimeLogged,
 )
 from jobstream.fieldupdates.domain import commands as c
-from jobstream.fieldupdates.domain.decide import Refused, decide
+from jobstream.fieldupdates.domain.decide import ActionRefusedError, decide
 from jobstream.fieldupdates.domain.state import FieldJob, evolve
 
 from .factories import CHECKLIST, act, assignment
@@ -50,12 +50,12 @@ DONE = c.Complete(work_done="Serviced", first_time_fix=True)
 
 def test_completion_is_refused_naming_the_missing_required_items():
     job = run(*TO_WORK, ALL_REQUIRED[0])
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(ActionRefusedError) as refused:
         decide(job, assignment(CHECKLIST), act(DONE))
-    assert "safe (Appliance safe)" in refused.value.reason
-    assert "photo (Photo of data plate)" in refused.value.reason
-    assert "flue" not in refused.value.reason
-    assert "remarks" not in refused.value.reason  # optional
+    assert "safe (Appliance safe)" in refused.value.message
+    assert "photo (Photo of data plate)" in refused.value.message
+    assert "flue" not in refused.value.message
+    assert "remarks" not in refused.value.message  # optional
 
 
 def test_completion_passes_once_every_required_item_is_answered():
@@ -72,13 +72,13 @@ def test_a_number_answer_takes_the_items_unit():
 def test_a_number_in_another_unit_is_refused():
     job = run(*TO_WORK)
     bad = answer("flue", answer_type=AnswerType.NUMBER, number=1, unit="%")
-    with pytest.raises(Refused, match="measured in ppm"):
+    with pytest.raises(ActionRefusedError, match="measured in ppm"):
         decide(job, assignment(CHECKLIST), act(bad))
 
 
 def test_an_answer_of_the_wrong_type_is_refused():
     job = run(*TO_WORK)
-    with pytest.raises(Refused, match="takes a yes_no answer"):
+    with pytest.raises(ActionRefusedError, match="takes a yes_no answer"):
         decide(
             job, assignment(CHECKLIST), act(answer("safe", answer_type=AnswerType.TEXT, text="ok"))
         )
@@ -86,7 +86,7 @@ def test_an_answer_of_the_wrong_type_is_refused():
 
 def test_a_photo_answer_needs_the_photo_uploaded_first():
     job = run(*TO_WORK)
-    with pytest.raises(Refused, match="has not been uploaded"):
+    with pytest.raises(ActionRefusedError, match="has not been uploaded"):
         decide(
             job,
             assignment(CHECKLIST),
@@ -96,7 +96,7 @@ def test_a_photo_answer_needs_the_photo_uploaded_first():
 
 def test_an_unknown_item_is_refused_naming_the_items():
     job = run(*TO_WORK)
-    with pytest.raises(Refused, match="items: flue, safe, photo, remarks"):
+    with pytest.raises(ActionRefusedError, match="items: flue, safe, photo, remarks"):
         decide(
             job, assignment(CHECKLIST), act(answer("nope", answer_type=AnswerType.TEXT, text="x"))
         )
@@ -122,7 +122,7 @@ def test_stated_labour_beyond_the_entries_logs_only_the_balance():
 
 def test_stated_labour_below_the_entries_is_refused():
     job = run(*TO_WORK, c.LogTime(kind="labour", minutes=90), a=assignment())
-    with pytest.raises(Refused, match="less than the 90 minutes"):
+    with pytest.raises(ActionRefusedError, match="less than the 90 minutes"):
         decide(
             job,
             assignment(),

@@ -13,7 +13,12 @@ from jobstream.contracts.field import (
     TimeLogged,
 )
 from jobstream.fieldupdates.domain import commands as c
-from jobstream.fieldupdates.domain.decide import TRANSITIONS, Refused, allowed_actions, decide
+from jobstream.fieldupdates.domain.decide import (
+    TRANSITIONS,
+    ActionRefusedError,
+    allowed_actions,
+    decide,
+)
 from jobstream.fieldupdates.domain.state import CLOSED, FieldJob, evolve, fold
 
 from .factories import act, assignment
@@ -46,7 +51,7 @@ def play(sequence):
         before = job.status
         try:
             events = decide(job, A, act(command))
-        except Refused as refused:
+        except ActionRefusedError as refused:
             trace.append((command, before, False, refused.allowed))
             continue
         for event in events:
@@ -64,7 +69,7 @@ def test_an_action_is_accepted_exactly_when_the_status_allows_it(sequence):
         allowed = allowed_actions(job, A)
         try:
             events = decide(job, A, act(command))
-        except Refused as refused:
+        except ActionRefusedError as refused:
             stated_too_little = (
                 isinstance(command, c.Complete) and command.labour_minutes is not None
             )

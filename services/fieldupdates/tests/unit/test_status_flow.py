@@ -15,7 +15,12 @@ from jobstream.contracts.field import (
     TravelStarted,
 )
 from jobstream.fieldupdates.domain import commands as c
-from jobstream.fieldupdates.domain.decide import Conflict, Refused, allowed_actions, decide
+from jobstream.fieldupdates.domain.decide import (
+    ActionRefusedError,
+    JobTakenAwayError,
+    allowed_actions,
+    decide,
+)
 from jobstream.fieldupdates.domain.state import FieldJob, FieldStatus, evolve, fold
 
 from .factories import T0, act, assignment
@@ -77,16 +82,16 @@ def test_a_hold_keeps_its_reason():
 
 def test_an_invalid_transition_is_refused_naming_the_allowed_ones():
     job = run(c.Acknowledge())
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(ActionRefusedError) as refused:
         decide(job, assignment(), act(DONE))
-    assert "cannot complete while the job is acknowledged" in refused.value.reason
+    assert "cannot complete while the job is acknowledged" in refused.value.message
     assert refused.value.allowed[0] == "start_travel"
-    assert "allowed now: start_travel" in refused.value.reason
+    assert "allowed now: start_travel" in refused.value.message
 
 
 def test_a_job_on_hold_must_resume_before_completing():
     job = run(*TO_WORK, c.PutOnHold(reason=HoldReason.PARTS_REQUIRED))
-    with pytest.raises(Refused, match="while the job is on_hold"):
+    with pytest.raises(ActionRefusedError, match="while the job is on_hold"):
         decide(job, assignment(), act(DONE))
 
 
@@ -107,18 +112,18 @@ def test_could_not_complete_ends_the_visit_with_its_reason_and_the_time_logged()
 
 def test_a_closed_visit_refuses_records():
     job = run(*TO_WORK, DONE)
-    with pytest.raises(Refused, match="nothing"):
+    with pytest.raises(ActionRefusedError, match="nothing"):
         decide(job, assignment(), act(c.AddNote(text="late")))
 
 
 def test_a_cancelled_job_is_a_conflict():
-    with pytest.raises(Conflict, match="cancelled"):
+    with pytest.raises(JobTakenAwayError, match="cancelled"):
         decide(FieldJob("wo-1"), assignment(cancelled=True), act(c.Acknowledge()))
 
 
 def test_a_reassigned_job_is_a_conflict_for_its_former_technician():
     moved = assignment(technician_id="t2", former_technicians=frozenset({"t1"}))
-    with pytest.raises(Conflict, match="reassigned"):
+    with pytest.raises(JobTakenAwayError, match="reassigned"):
         decide(FieldJob("wo-1"), moved, act(c.Acknowledge(), technician="t1"))
     assert moved.ever_had("t1") and not moved.may_see("t1")
 
@@ -175,5 +180,5 @@ def test_on_the_way_the_eta_can_be_revised_without_moving_the_status():
 @pytest.mark.parametrize("before", [(), (c.Acknowledge(),), TO_WORK])
 def test_an_eta_is_revised_only_while_on_the_way(before):
     job = run(*before)
-    with pytest.raises(Refused, match="cannot revise_eta"):
+    with pytest.raises(ActionRefusedError, match="cannot revise_eta"):
         decide(job, assignment(), act(c.ReviseEta(eta=T0 + timedelta(minutes=5))))

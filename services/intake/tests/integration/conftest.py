@@ -184,8 +184,10 @@ class Intake:
         return envelopes
 
     async def consumed(self, *envelopes: Envelope, table: Any = None) -> None:
-        """Until intake's consumer has handled these (``table``: processed_events, or
-        dead_letters for records it parked)."""
+        """Until intake's consumer has handled these.
+
+        ``table``: processed_events, or dead_letters for records it parked.
+        """
         from jobstream.intake.db.tables import consumer_tables
 
         table = consumer_tables.processed if table is None else table

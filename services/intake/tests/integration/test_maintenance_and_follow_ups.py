@@ -1,5 +1,7 @@
-"""Planned maintenance without duplicates; next service and follow-ups from field events,
-exactly once under redelivery."""
+"""Planned maintenance without duplicates; next service and follow-ups from field events.
+
+The field events are applied exactly once under redelivery.
+"""
 
 import asyncio
 import os

@@ -1,6 +1,8 @@
-"""intake.policies runs the shared consumer contract suite: appointments, completions,
-follow-ups and next services are applied exactly once, replay gives the same rows and the
-same derived ids."""
+"""intake.policies runs the shared consumer contract suite.
+
+Appointments, completions, follow-ups and next services are applied exactly once, replay
+gives the same rows and the same derived ids.
+"""
 
 from datetime import date, timedelta
 

@@ -1,6 +1,8 @@
-"""What the customer portal needs from intake, on real PostgreSQL and Kafka: the appointment
-and ETA from dispatch's decisions and the field's travel, the customer's rating of a
-completed visit, and photos sent with a request."""
+"""What the customer portal needs from intake, on real PostgreSQL and Kafka.
+
+The appointment and ETA from dispatch's decisions and the field's travel, the customer's
+rating of a completed visit, and photos sent with a request.
+"""
 
 import hashlib
 import os

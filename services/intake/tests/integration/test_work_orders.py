@@ -1,5 +1,7 @@
-"""Details, approvals, release, amend, cancel, priority, duplicates and concurrent edits,
-through the API, with the events checked on Kafka."""
+"""Details, approvals, release, amend, cancel, priority, duplicates and concurrent edits.
+
+All through the API, with the events checked on Kafka.
+"""
 
 import asyncio
 from datetime import UTC, datetime
@@ -12,6 +14,7 @@ from jobstream.eventstore.store import ConcurrencyError, EventStore
 from jobstream.intake import handlers
 from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db.tables import events
+from jobstream.intake.domain.commands import LogRequest
 
 pytestmark = pytest.mark.integration
 
@@ -279,7 +282,7 @@ async def test_a_made_up_id_that_exists_after_all_is_refused_not_overwritten(int
     logged = await intake.log()
     wo = logged["work_order_id"]
     engine = async_engine(intake.database_url)
-    request = handlers.NewRequest(
+    request = LogRequest(
         work_order_id=wo,
         customer_id="cust-dd",
         site_id="site-dd",
@@ -293,7 +296,9 @@ async def test_a_made_up_id_that_exists_after_all_is_refused_not_overwritten(int
         with pytest.raises(ConcurrencyError):
             async with engine.begin() as conn:
                 await handlers.log_request(
-                    conn, EventStore(events), IntakeSettings(), request, new_stream=True
+                    request,
+                    handlers.Context(conn, EventStore(events), IntakeSettings()),
+                    new_stream=True,
                 )
     finally:
         await engine.dispose()

@@ -1,5 +1,8 @@
-"""SLA deadlines: examples across DST changes, and properties over priorities, contracts,
-time zones and business hours checked against a minute-by-minute count of the site's clock."""
+"""SLA deadlines: examples across DST changes, and properties checked against the clock.
+
+The properties range over priorities, contracts, time zones and business hours, and are
+checked against a minute-by-minute count of the site's clock.
+"""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo

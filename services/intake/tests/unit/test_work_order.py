@@ -22,21 +22,25 @@ from jobstream.contracts.intake import (
     WorkOrderRejected,
     WorkOrderReleased,
 )
-from jobstream.intake.domain.sla import STANDARD_TERMS
-from jobstream.intake.domain.work_order import (
-    AlreadyExists,
+from jobstream.intake.domain.commands import (
     Cancel,
     ChangeDetails,
     ChangePriority,
     DecideApproval,
-    DomainError,
-    DuplicateCandidate,
-    InvalidTransition,
     LinkDuplicate,
     LogRequest,
     RateVisit,
     Release,
     RequestApproval,
+)
+from jobstream.intake.domain.sla import STANDARD_TERMS
+from jobstream.intake.domain.work_order import (
+    AlreadyExistsError,
+    DomainError,
+    DuplicateCandidate,
+    Facts,
+    InvalidTransitionError,
+    RequestRecords,
     Status,
     WorkOrder,
     current_details,
@@ -56,20 +60,23 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=30)
 SITE = SiteAddress(site_id="s1", address="1 Deansgate", location=GeoPoint(lat=53.48, lon=-2.24))
 LIMIT = 100_000
+# What the handler would have read from the records and the read model.
+RECORDS = RequestRecords(customer_name="Acme", site=SITE, terms=STANDARD_TERMS)
+FACTS = Facts(terms=STANDARD_TERMS, value_limit_minor=LIMIT)
+# The field reported the job completed, by tech-amir.
+COMPLETED = replace(FACTS, closed_by_field=True, completed_by_field=True, technician_id="tech-amir")
 
 
 def log(job_type="boiler_repair", priority=Priority.P2, **kw):
     return LogRequest(
         work_order_id="wo-1",
         customer_id="c1",
-        customer_name="Acme",
-        site=SITE,
+        site_id=SITE.site_id,
         channel=Channel.PHONE,
         description="No heat, boiler fault F28",
         priority=priority,
         logged_by="anna",
         logged_at=NOW,
-        terms=STANDARD_TERMS,
         job_type=job_type,
         **kw,
     )
@@ -83,29 +90,29 @@ def given_events(*events):
 
 
 def logged(job_type="boiler_repair", priority=Priority.P2):
-    return given_events(*decide_log_request(WorkOrder("wo-1"), log(job_type, priority)))
+    return given_events(*decide_log_request(WorkOrder("wo-1"), log(job_type, priority), RECORDS))
 
 
-def then(state, decide, cmd):
-    events = decide(state, cmd)
+def then(state, decide, cmd, facts=FACTS):
+    events = decide(state, cmd, facts)
     for event in events:
         state = evolve(state, event)
     return events, state
 
 
 def release(state):
-    return then(state, decide_release, Release("anna", LATER, LIMIT))
+    return then(state, decide_release, Release("wo-1", "anna", LATER))
 
 
 def change(**changes):
-    return ChangeDetails(changes=changes, changed_by="anna", changed_at=LATER)
+    return ChangeDetails("wo-1", changes, "anna", LATER)
 
 
 # -- logging ----------------------------------------------------------------------------
 
 
 def test_logging_records_the_request_with_its_sla_deadlines():
-    (event,) = decide_log_request(WorkOrder("wo-1"), log(priority=Priority.P1))
+    (event,) = decide_log_request(WorkOrder("wo-1"), log(priority=Priority.P1), RECORDS)
     assert isinstance(event, RequestLogged)
     assert (event.respond_by, event.resolve_by) == (
         NOW + timedelta(hours=1),
@@ -115,7 +122,7 @@ def test_logging_records_the_request_with_its_sla_deadlines():
 
 
 def test_a_similar_open_request_is_flagged_not_merged():
-    events = decide_log_request(WorkOrder("wo-1"), log(), DuplicateCandidate("wo-0", 0.91))
+    events = decide_log_request(WorkOrder("wo-1"), log(), RECORDS, DuplicateCandidate("wo-0", 0.91))
     assert [type(e) for e in events] == [RequestLogged, PossibleDuplicateFlagged]
     assert events[1].possible_duplicate_of == "wo-0"
     assert given_events(*events).status is Status.LOGGED
@@ -123,13 +130,13 @@ def test_a_similar_open_request_is_flagged_not_merged():
 
 def test_an_unknown_job_type_names_the_field():
     with pytest.raises(DomainError, match="unknown job type") as err:
-        decide_log_request(WorkOrder("wo-1"), log(job_type="nope"))
+        decide_log_request(WorkOrder("wo-1"), log(job_type="nope"), RECORDS)
     assert err.value.field == "job_type"
 
 
 def test_a_work_order_id_cannot_be_logged_twice():
-    with pytest.raises(AlreadyExists):
-        decide_log_request(logged(), log())
+    with pytest.raises(AlreadyExistsError):
+        decide_log_request(logged(), log(), RECORDS)
 
 
 # -- details and release ----------------------------------------------------------------
@@ -158,7 +165,7 @@ def test_a_gas_boiler_replacement_requires_gas_safe():
 
 def test_the_office_cannot_drop_a_required_certification():
     with pytest.raises(DomainError, match="gas_safe") as err:
-        decide_change_details(logged(), change(required_certifications=("f_gas",)))
+        decide_change_details(logged(), change(required_certifications=("f_gas",)), FACTS)
     assert err.value.field == "required_certifications"
 
 
@@ -193,7 +200,10 @@ def test_changing_the_job_type_applies_the_new_template():
 
 
 def test_an_edit_that_changes_nothing_records_nothing():
-    assert decide_change_details(logged(), change(description="No heat, boiler fault F28")) == []
+    assert (
+        decide_change_details(logged(), change(description="No heat, boiler fault F28"), FACTS)
+        == []
+    )
 
 
 def test_amending_after_release_sends_the_whole_details_and_what_changed():
@@ -207,38 +217,38 @@ def test_amending_after_release_sends_the_whole_details_and_what_changed():
 
 def test_the_request_itself_cannot_be_edited_through_the_details():
     with pytest.raises(DomainError) as err:
-        decide_change_details(logged(), change(customer_id="someone-else"))
+        decide_change_details(logged(), change(customer_id="someone-else"), FACTS)
     assert err.value.field == "customer_id"
 
 
 def test_a_finished_job_cannot_be_amended():
     _, state = release(logged())
-    with pytest.raises(InvalidTransition, match="finished"):
-        decide_change_details(state, replace(change(description="x"), closed_by_field=True))
+    with pytest.raises(InvalidTransitionError, match="finished"):
+        decide_change_details(state, change(description="x"), replace(FACTS, closed_by_field=True))
 
 
 # -- approval ---------------------------------------------------------------------------
 
 
 def test_a_job_type_that_needs_approval_cannot_be_released_without_it():
-    with pytest.raises(InvalidTransition, match="needs approval"):
+    with pytest.raises(InvalidTransitionError, match="needs approval"):
         release(logged("boiler_replacement"))
 
 
 def test_an_estimated_value_at_the_limit_needs_approval():
     _, state = then(logged(), decide_change_details, change(estimated_value_minor=LIMIT))
-    with pytest.raises(InvalidTransition, match="approval limit"):
+    with pytest.raises(InvalidTransitionError, match="approval limit"):
         release(state)
 
 
 def test_approval_then_release():
     state = logged("boiler_replacement")
-    (asked,), state = then(state, decide_request_approval, RequestApproval("anna", LATER, LIMIT))
+    (asked,), state = then(state, decide_request_approval, RequestApproval("wo-1", "anna", LATER))
     assert isinstance(asked, ApprovalRequested)
     assert "boiler_replacement needs approval" in asked.reason
-    with pytest.raises(InvalidTransition, match="awaiting approval"):
+    with pytest.raises(InvalidTransitionError, match="awaiting approval"):
         release(state)
-    (approved,), state = then(state, decide_approval, DecideApproval(True, "boss", LATER))
+    (approved,), state = then(state, decide_approval, DecideApproval("wo-1", True, "boss", LATER))
     assert isinstance(approved, WorkOrderApproved)
     (released,), _ = release(state)
     assert isinstance(released, WorkOrderReleased)
@@ -246,43 +256,43 @@ def test_approval_then_release():
 
 def test_a_rejected_work_order_is_never_released():
     state = logged("boiler_replacement")
-    _, state = then(state, decide_request_approval, RequestApproval("anna", LATER, LIMIT))
+    _, state = then(state, decide_request_approval, RequestApproval("wo-1", "anna", LATER))
     (rejected,), state = then(
-        state, decide_approval, DecideApproval(False, "boss", LATER, "no budget")
+        state, decide_approval, DecideApproval("wo-1", False, "boss", LATER, "no budget")
     )
     assert isinstance(rejected, WorkOrderRejected)
-    with pytest.raises(InvalidTransition, match="rejected"):
+    with pytest.raises(InvalidTransitionError, match="rejected"):
         release(state)
 
 
 def test_a_rejection_needs_a_reason():
     _, state = then(
-        logged("boiler_replacement"), decide_request_approval, RequestApproval("a", LATER, LIMIT)
+        logged("boiler_replacement"), decide_request_approval, RequestApproval("wo-1", "a", LATER)
     )
     with pytest.raises(DomainError, match="reason"):
-        decide_approval(state, DecideApproval(False, "boss", LATER, " "))
+        decide_approval(state, DecideApproval("wo-1", False, "boss", LATER, " "), FACTS)
 
 
 def test_approval_lapses_when_a_higher_value_is_drafted():
     state = logged()
     _, state = then(state, decide_change_details, change(estimated_value_minor=150_000))
-    _, state = then(state, decide_request_approval, RequestApproval("anna", LATER, LIMIT))
-    _, state = then(state, decide_approval, DecideApproval(True, "boss", LATER))
+    _, state = then(state, decide_request_approval, RequestApproval("wo-1", "anna", LATER))
+    _, state = then(state, decide_approval, DecideApproval("wo-1", True, "boss", LATER))
     _, state = then(state, decide_change_details, change(estimated_value_minor=400_000))
     assert state.status is Status.LOGGED
-    with pytest.raises(InvalidTransition, match="needs approval"):
+    with pytest.raises(InvalidTransitionError, match="needs approval"):
         release(state)
 
 
 def test_asking_for_approval_that_no_rule_needs_wants_a_note():
     with pytest.raises(DomainError, match="no approval") as err:
-        decide_request_approval(logged(), RequestApproval("anna", LATER, LIMIT))
+        decide_request_approval(logged(), RequestApproval("wo-1", "anna", LATER), FACTS)
     assert err.value.field == "note"
 
 
 def test_only_a_work_order_awaiting_approval_can_be_approved():
-    with pytest.raises(InvalidTransition, match="not awaiting approval"):
-        decide_approval(logged(), DecideApproval(True, "boss", LATER))
+    with pytest.raises(InvalidTransitionError, match="not awaiting approval"):
+        decide_approval(logged(), DecideApproval("wo-1", True, "boss", LATER), FACTS)
 
 
 # -- priority ---------------------------------------------------------------------------
@@ -292,7 +302,7 @@ def test_a_priority_change_recomputes_the_deadlines_from_logging_time():
     (changed,), state = then(
         logged(priority=Priority.P3),
         decide_change_priority,
-        ChangePriority(Priority.P1, "flooding", "anna", LATER, STANDARD_TERMS),
+        ChangePriority("wo-1", Priority.P1, "flooding", "anna", LATER),
     )
     assert isinstance(changed, RequestPriorityChanged)
     assert changed.previous_priority is Priority.P3
@@ -305,7 +315,7 @@ def test_a_priority_change_after_release_also_amends_the_work_order():
     events, _ = then(
         state,
         decide_change_priority,
-        ChangePriority(Priority.P1, "flood", "a", LATER, STANDARD_TERMS),
+        ChangePriority("wo-1", Priority.P1, "flood", "a", LATER),
     )
     assert [type(e) for e in events] == [RequestPriorityChanged, WorkOrderAmended]
     assert events[1].details.priority is Priority.P1
@@ -315,7 +325,7 @@ def test_a_priority_change_after_release_also_amends_the_work_order():
 def test_the_same_priority_is_no_change():
     with pytest.raises(DomainError, match="already P2"):
         decide_change_priority(
-            logged(), ChangePriority(Priority.P2, "x", "a", LATER, STANDARD_TERMS)
+            logged(), ChangePriority("wo-1", Priority.P2, "x", "a", LATER), FACTS
         )
 
 
@@ -324,62 +334,67 @@ def test_the_same_priority_is_no_change():
 
 def test_cancel_before_and_after_release():
     assert isinstance(
-        decide_cancel(logged(), Cancel("fixed", "anna", LATER))[0], WorkOrderCancelled
+        decide_cancel(logged(), Cancel("wo-1", "fixed", "anna", LATER), FACTS)[0],
+        WorkOrderCancelled,
     )
     _, state = release(logged())
-    assert isinstance(decide_cancel(state, Cancel("fixed", "anna", LATER))[0], WorkOrderCancelled)
+    assert isinstance(
+        decide_cancel(state, Cancel("wo-1", "fixed", "anna", LATER), FACTS)[0], WorkOrderCancelled
+    )
 
 
 def test_a_cancelled_work_order_refuses_everything():
-    _, state = then(logged(), decide_cancel, Cancel("fixed", "anna", LATER))
-    with pytest.raises(InvalidTransition, match="cancelled"):
-        decide_cancel(state, Cancel("again", "anna", LATER))
-    with pytest.raises(InvalidTransition, match="cancelled"):
+    _, state = then(logged(), decide_cancel, Cancel("wo-1", "fixed", "anna", LATER))
+    with pytest.raises(InvalidTransitionError, match="cancelled"):
+        decide_cancel(state, Cancel("wo-1", "again", "anna", LATER), FACTS)
+    with pytest.raises(InvalidTransitionError, match="cancelled"):
         release(state)
 
 
 def test_releasing_twice_is_refused():
     _, state = release(logged())
-    with pytest.raises(InvalidTransition, match="already released"):
+    with pytest.raises(InvalidTransitionError, match="already released"):
         release(state)
 
 
 def test_linking_a_duplicate_closes_it():
-    (linked,), state = then(logged(), decide_link_duplicate, LinkDuplicate("wo-0", "anna", LATER))
+    (linked,), state = then(
+        logged(), decide_link_duplicate, LinkDuplicate("wo-1", "wo-0", "anna", LATER)
+    )
     assert isinstance(linked, DuplicateLinked)
     assert state.status is Status.DUPLICATE
-    with pytest.raises(InvalidTransition, match="duplicate"):
+    with pytest.raises(InvalidTransitionError, match="duplicate"):
         release(state)
 
 
 def test_a_released_work_order_is_cancelled_rather_than_linked():
     _, state = release(logged())
-    with pytest.raises(InvalidTransition, match="cancel it instead"):
-        decide_link_duplicate(state, LinkDuplicate("wo-0", "anna", LATER))
+    with pytest.raises(InvalidTransitionError, match="cancel it instead"):
+        decide_link_duplicate(state, LinkDuplicate("wo-1", "wo-0", "anna", LATER), FACTS)
 
 
 def test_commands_on_a_work_order_that_does_not_exist_are_refused():
-    with pytest.raises(InvalidTransition, match="does not exist"):
-        decide_cancel(WorkOrder("wo-9"), Cancel("x", "anna", LATER))
+    with pytest.raises(InvalidTransitionError, match="does not exist"):
+        decide_cancel(WorkOrder("wo-9"), Cancel("wo-1", "x", "anna", LATER), FACTS)
 
 
 # -- the customer's rating ----------------------------------------------------------------
 
 
-def rate(score=5, comment="Quick and tidy", completed=True, technician_id="tech-amir"):
+def rate(score=5, comment="Quick and tidy"):
     return RateVisit(
+        work_order_id="wo-1",
+        customer_id="c1",
         score=score,
         comment=comment,
-        rated_by="portal-c1",
-        rated_at=LATER,
-        completed_by_field=completed,
-        technician_id=technician_id,
+        by="portal-c1",
+        at=LATER,
     )
 
 
 def test_the_customer_rates_a_completed_visit_for_its_technician():
     _, state = release(logged())
-    (rated,), state = then(state, decide_rate_visit, rate(4, "Fixed first time"))
+    (rated,), state = then(state, decide_rate_visit, rate(4, "Fixed first time"), COMPLETED)
     assert isinstance(rated, VisitRated)
     assert (rated.customer_id, rated.technician_id) == ("c1", "tech-amir")
     assert (rated.score, rated.comment, rated.rated_by, rated.rated_at) == (
@@ -393,63 +408,68 @@ def test_the_customer_rates_a_completed_visit_for_its_technician():
 
 def test_a_visit_not_yet_completed_cannot_be_rated():
     _, state = release(logged())
-    with pytest.raises(InvalidTransition, match="not completed"):
-        decide_rate_visit(state, rate(completed=False))
+    with pytest.raises(InvalidTransitionError, match="not completed"):
+        decide_rate_visit(state, rate(), FACTS)
 
 
 def test_a_visit_is_rated_once():
     _, state = release(logged())
-    _, state = then(state, decide_rate_visit, rate(5))
-    with pytest.raises(InvalidTransition, match="already rated"):
-        decide_rate_visit(state, rate(1, "Changed my mind"))
+    _, state = then(state, decide_rate_visit, rate(5), COMPLETED)
+    with pytest.raises(InvalidTransitionError, match="already rated"):
+        decide_rate_visit(state, rate(1, "Changed my mind"), COMPLETED)
 
 
 @pytest.mark.parametrize("score", [0, 6, -1])
 def test_a_score_is_from_one_to_five(score):
     _, state = release(logged())
     with pytest.raises(DomainError) as err:
-        decide_rate_visit(state, rate(score))
+        decide_rate_visit(state, rate(score), COMPLETED)
     assert err.value.field == "score"
 
 
 def test_a_comment_is_at_most_2000_characters():
     _, state = release(logged())
     with pytest.raises(DomainError) as err:
-        decide_rate_visit(state, rate(comment="x" * 2001))
+        decide_rate_visit(state, rate(comment="x" * 2001), COMPLETED)
     assert err.value.field == "comment"
 
 
 def test_a_cancelled_work_order_has_no_visit_to_rate():
-    (cancelled,) = decide_cancel(logged(), Cancel("fixed it themselves", "anna", LATER))
-    with pytest.raises(InvalidTransition, match="cancelled"):
-        decide_rate_visit(evolve(logged(), cancelled), rate())
+    (cancelled,) = decide_cancel(
+        logged(), Cancel("wo-1", "fixed it themselves", "anna", LATER), FACTS
+    )
+    with pytest.raises(InvalidTransitionError, match="cancelled"):
+        decide_rate_visit(evolve(logged(), cancelled), rate(), COMPLETED)
 
 
 def test_a_work_order_that_does_not_exist_cannot_be_rated():
-    with pytest.raises(InvalidTransition, match="does not exist"):
-        decide_rate_visit(WorkOrder("wo-9"), rate())
+    with pytest.raises(InvalidTransitionError, match="does not exist"):
+        decide_rate_visit(WorkOrder("wo-9"), rate(), COMPLETED)
 
 
 # -- a property over command sequences ---------------------------------------------------
 
 COMMANDS = {
-    "release": lambda s: decide_release(s, Release("a", LATER, LIMIT)),
-    "ask": lambda s: decide_request_approval(s, RequestApproval("a", LATER, LIMIT, note="check")),
-    "approve": lambda s: decide_approval(s, DecideApproval(True, "b", LATER)),
-    "reject": lambda s: decide_approval(s, DecideApproval(False, "b", LATER, "no")),
-    "cancel": lambda s: decide_cancel(s, Cancel("x", "a", LATER)),
-    "amend": lambda s: decide_change_details(s, change(estimated_duration_minutes=77)),
-    "link": lambda s: decide_link_duplicate(s, LinkDuplicate("wo-0", "a", LATER)),
-    "rate": lambda s: decide_rate_visit(s, rate()),
+    "release": lambda s: decide_release(s, Release("wo-1", "a", LATER), FACTS),
+    "ask": lambda s: decide_request_approval(
+        s, RequestApproval("wo-1", "a", LATER, note="check"), FACTS
+    ),
+    "approve": lambda s: decide_approval(s, DecideApproval("wo-1", True, "b", LATER), FACTS),
+    "reject": lambda s: decide_approval(s, DecideApproval("wo-1", False, "b", LATER, "no"), FACTS),
+    "cancel": lambda s: decide_cancel(s, Cancel("wo-1", "x", "a", LATER), FACTS),
+    "amend": lambda s: decide_change_details(s, change(estimated_duration_minutes=77), FACTS),
+    "link": lambda s: decide_link_duplicate(s, LinkDuplicate("wo-1", "wo-0", "a", LATER), FACTS),
+    "rate": lambda s: decide_rate_visit(s, rate(), COMPLETED),
     "priority": lambda s: decide_change_priority(
         s,
         ChangePriority(
+            "wo-1",
             Priority.P1 if s.priority is not Priority.P1 else Priority.P4,
             "r",
             "a",
             LATER,
-            STANDARD_TERMS,
         ),
+        FACTS,
     ),
 }
 
@@ -468,7 +488,7 @@ def test_no_command_sequence_releases_without_approval_or_acts_on_a_closed_order
         before = state.status
         try:
             events = COMMANDS[name](state)
-        except (DomainError, InvalidTransition):
+        except (DomainError, InvalidTransitionError):
             continue
         if before in (Status.CANCELLED, Status.REJECTED, Status.DUPLICATE):
             pytest.fail(f"{name} acted on a {before} work order")

@@ -1,6 +1,8 @@
-"""Customer satisfaction over real Kafka and PostgreSQL: jobs logged, worked, completed and
-rated, read back from the KPI API (now and as of an instant), and the same after rebuilding
-the projection from the log."""
+"""Customer satisfaction over real Kafka and PostgreSQL: rated jobs, read back from the API.
+
+Jobs logged, worked, completed and rated, read back from the KPI API (now and as of an
+instant), and the same after rebuilding the projection from the log.
+"""
 
 import uuid
 from dataclasses import dataclass, field
@@ -12,8 +14,8 @@ import pytest
 from jobstream.auth import Role, mint_token
 from jobstream.contracts.base import Event
 from jobstream.contracts.intake import VisitRated
-from jobstream.reporting import measured
 from jobstream.reporting.app import definition
+from jobstream.reporting.db import kpi_queries
 from jobstream.reporting.domain.kpis import Period
 from jobstream.reporting.rebuild import rebuild
 from jobstream.service import Role as ProcessRole
@@ -156,7 +158,7 @@ async def test_judged_at_an_instant_in_sql_only_ratings_made_by_then_count(rated
     engine, _week = rated_week
     period = Period(START.timestamp(), END.timestamp(), at(23, 0).timestamp())
     async with engine.connect() as conn:
-        result = await measured.compute(conn, period)
+        result = await kpi_queries.compute(conn, period)
     assert result["customer_satisfaction"] == {
         "all": {"ratings": 2, "mean_score": 4.0, "satisfied": 1, "rate": 0.5}
     }

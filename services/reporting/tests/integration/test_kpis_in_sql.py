@@ -1,5 +1,7 @@
-"""The KPIs aggregated in PostgreSQL over the per-job measures equal the pure KPI functions
-of domain/kpis.py, for any jobs, period, evaluation instant, breakdown and definition."""
+"""The KPIs aggregated in PostgreSQL over the per-job measures equal the pure KPI functions.
+
+Those of domain/kpis/, for any jobs, period, evaluation instant, breakdown and definition.
+"""
 
 import asyncio
 import math
@@ -15,8 +17,7 @@ from jobstream.contracts.common import Channel, Priority
 from jobstream.contracts.field import JobReopened
 from jobstream.contracts.intake import RequestLogged, VisitRated
 from jobstream.db import async_engine
-from jobstream.reporting import measured
-from jobstream.reporting.db import queries
+from jobstream.reporting.db import kpi_queries, queries
 from jobstream.reporting.db.tables import LIVE
 from jobstream.reporting.domain import kpis
 from jobstream.reporting.projections import (
@@ -123,16 +124,27 @@ def events_of(n: int, plan: JobPlan, run: str) -> list:
         resolve_within=timedelta(hours=HOURS[plan.priority] * 4),
         channel=Channel.PLANNED if plan.planned else Channel.PHONE,
     )
-
-    def at(offset: int) -> datetime:
-        return logged + timedelta(minutes=offset)
-
     request = story.request_logged()
     if plan.follow_up_of is not None and plan.follow_up_of < n:
         request = RequestLogged(
             **{**request.model_dump(), "follow_up_of": f"wo-{plan.follow_up_of}-{run}"}
         )
-    out: list = [request, story.released()]
+    return [
+        request,
+        story.released(),
+        *field_work(story, plan, logged),
+        *outcome(story, plan, logged),
+        *rating_of(story, plan, logged),
+    ]
+
+
+def field_work(story: JobStory, plan: JobPlan, logged: datetime) -> list:
+    """A priority change, scheduling, visits, labour and materials, in that order."""
+
+    def at(offset: int) -> datetime:
+        return logged + timedelta(minutes=offset)
+
+    out: list = []
     if plan.priority_change:
         when, priority = plan.priority_change
         hours = HOURS[priority]
@@ -154,8 +166,14 @@ def events_of(n: int, plan: JobPlan, run: str) -> list:
         out.append(story.material_used_at(at(i * 20), sku, quantity, entry=f"m{i}"))
         if corrected is not None:
             out.append(story.material_corrected(at(i * 20 + 5), corrected, entry=f"m{i}"))
+    return out
+
+
+def outcome(story: JobStory, plan: JobPlan, logged: datetime) -> list:
+    """The completion with what follows it (reopening, invoice, credit), or the cancellation."""
+    out: list = []
     if plan.completed is not None:
-        done = at(plan.completed)
+        done = logged + timedelta(minutes=plan.completed)
         out.append(story.completed_at(done, labour_minutes=45, first_time_fix=not plan.flagged))
         if plan.reopened is not None:
             out.append(
@@ -180,21 +198,26 @@ def events_of(n: int, plan: JobPlan, run: str) -> list:
                 later, amount = plan.credit
                 out.append(story.credited_at(done + timedelta(minutes=after + later), amount))
     elif plan.cancelled is not None:
-        out.append(story.cancelled(at(plan.cancelled)))
-    if plan.rating is not None:
-        after, score, named = plan.rating
-        since = at(plan.completed) if plan.completed is not None else logged
-        out.append(
-            VisitRated(
-                work_order_id=story.work_order_id,
-                customer_id=story.customer_id,
-                technician_id=TECHS[named] if named is not None else None,
-                score=score,
-                rated_by="portal",
-                rated_at=since + timedelta(minutes=after),
-            )
-        )
+        out.append(story.cancelled(logged + timedelta(minutes=plan.cancelled)))
     return out
+
+
+def rating_of(story: JobStory, plan: JobPlan, logged: datetime) -> list:
+    """The customer's rating, if the plan has one: after the completion, else the logging."""
+    if plan.rating is None:
+        return []
+    after, score, named = plan.rating
+    since = logged + timedelta(minutes=plan.completed) if plan.completed is not None else logged
+    return [
+        VisitRated(
+            work_order_id=story.work_order_id,
+            customer_id=story.customer_id,
+            technician_id=TECHS[named] if named is not None else None,
+            score=score,
+            rated_by="portal",
+            rated_at=since + timedelta(minutes=after),
+        )
+    ]
 
 
 def technician_events() -> list:
@@ -247,7 +270,7 @@ async def compare(url: str, plans: list[JobPlan], checks: list, stamp) -> None:
         async with engine.connect() as conn:
             for period, group_by, definition in checks:
                 in_python = kpis.compute(jobs, techs, period, group_by, definition)
-                in_sql = await measured.compute(conn, period, group_by, definition)
+                in_sql = await kpi_queries.compute(conn, period, group_by, definition)
                 for name in in_python:
                     assert close(in_sql[name], in_python[name]), (
                         name,

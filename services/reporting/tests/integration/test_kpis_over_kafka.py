@@ -1,5 +1,7 @@
-"""The hand-computed week, published to real Kafka and projected into real PostgreSQL:
-every KPI, the API, and the answers as of three instants."""
+"""The hand-computed week, published to real Kafka and projected into real PostgreSQL.
+
+Every KPI, the API, and the answers as of three instants.
+"""
 
 from datetime import UTC, datetime
 

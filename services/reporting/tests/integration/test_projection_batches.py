@@ -1,6 +1,8 @@
-"""However the projector's batches split and order the events, its rows equal one refold
-of the whole log (what `rebuild` does): replay determinism of the batch projection, on
-real PostgreSQL."""
+"""However the projector's batches split and order the events, its rows equal one refold.
+
+One refold of the whole log (what `rebuild` does): replay determinism of the batch
+projection, on real PostgreSQL.
+"""
 
 import random
 

@@ -1,6 +1,9 @@
-"""`rebuild --from-kafka`: every table of reporting, the event log included, refilled from
-the topics at offset zero into a new generation, then switched to while the live
-projector keeps going; over real Kafka and PostgreSQL."""
+"""`rebuild --from-kafka`: every table of reporting refilled from the topics, then switched to.
+
+Every table, the event log included, is refilled from the topics at offset zero into a new
+generation, then switched to while the live projector keeps going; over real Kafka and
+PostgreSQL.
+"""
 
 import asyncio
 import dataclasses
@@ -34,8 +37,10 @@ KEYS = {
 
 
 async def snapshot(engine, group=None):
-    """Every reporting table (the event log without arrival order and time), and the
-    group's processed ids."""
+    """Every reporting table, and the group's processed ids.
+
+    The event log is taken without arrival order and time.
+    """
     out = {}
     async with engine.connect() as conn:
         for name, table in LIVE.tables().items():

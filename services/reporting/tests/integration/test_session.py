@@ -1,5 +1,8 @@
-"""Signing in to the dashboard with a pasted token: the cookie it sets, where it is
-accepted (the dashboard and its charts only), and what is refused."""
+"""Signing in to the dashboard with a pasted token: the cookie, where it works, what is refused.
+
+The cookie it sets, where it is accepted (the dashboard and its charts only), and what is
+refused.
+"""
 
 import re
 import time

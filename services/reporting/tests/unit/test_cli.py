@@ -1,5 +1,7 @@
-"""`jobstream-reporting --help` lists every subcommand: the shared service roles and the
-analyst commands."""
+"""`jobstream-reporting --help` lists every subcommand.
+
+The shared service roles and the analyst commands.
+"""
 
 import re
 

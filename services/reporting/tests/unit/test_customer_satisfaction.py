@@ -1,5 +1,8 @@
-"""Customer satisfaction: a VisitRated folded into the job's facts and measures, and the KPI
-over the ratings of the jobs completed in a period (docs/kpis.md)."""
+"""Customer satisfaction: a rating in a job's facts and measures, and the KPI over ratings.
+
+A VisitRated is folded into the job's facts and measures; the KPI is over the ratings of
+the jobs completed in a period (docs/kpis.md).
+"""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,7 +10,7 @@ from jobstream.contracts.intake import VisitRated
 from jobstream.messaging.envelope import Envelope
 from jobstream.reporting.dashboard import satisfaction_tile
 from jobstream.reporting.domain import kpis
-from jobstream.reporting.domain.measures import measure
+from jobstream.reporting.domain.kpis.measures import measure
 from jobstream.reporting.projections import fold_job, log_values
 from jobstream.testing.builders import JobStory, business_time
 

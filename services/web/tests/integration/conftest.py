@@ -1,5 +1,7 @@
-"""Fixtures: the front door's handlers and app in process, on a fresh real PostgreSQL
-database, with a key set of its own."""
+"""Fixtures: the front door's handlers and app in process, with a key set of its own.
+
+They run on a fresh real PostgreSQL database.
+"""
 
 import asyncio
 import socket

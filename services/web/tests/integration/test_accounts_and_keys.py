@@ -1,15 +1,17 @@
-"""Accounts on real PostgreSQL (concurrent wrong passwords, edits at the version seen) and
-key rotation through the front door's published JWKS."""
+"""Accounts on real PostgreSQL, and key rotation through the front door's published JWKS.
+
+For accounts: concurrent wrong passwords, and edits at the version seen.
+"""
 
 import asyncio
 
 import pytest
 
-from jobstream.auth import InvalidToken, Role, TokenVerifier, mint_token
+from jobstream.auth import InvalidTokenError, Role, TokenVerifier, mint_token
 from jobstream.auth.keys import SigningKeys, write_private
 from jobstream.settings import AuthSettings
 from jobstream.web import handlers
-from jobstream.web.domain.accounts import Conflict
+from jobstream.web.domain.accounts import AccountConflictError
 from jobstream.web.domain.commands import CreateAccount, UpdateAccount
 
 pytestmark = pytest.mark.integration
@@ -33,14 +35,14 @@ async def test_parallel_wrong_passwords_are_each_counted_and_lock_the_account(ct
     await make(ctx)
     attempts = [handlers.check_password_sign_in("ann", "wrong guess", ctx) for _ in range(8)]
     results = await asyncio.gather(*attempts, return_exceptions=True)
-    assert all(isinstance(r, handlers.SignInRefused) for r in results)
-    with pytest.raises(handlers.SignInRefused, match="locked until"):
+    assert all(isinstance(r, handlers.SignInRefusedError) for r in results)
+    with pytest.raises(handlers.SignInRefusedError, match="locked until"):
         await handlers.check_password_sign_in("ann", "a long enough password", ctx)
 
 
 async def test_a_username_is_taken_once(ctx):
     await make(ctx)
-    with pytest.raises(Conflict, match="taken"):
+    with pytest.raises(AccountConflictError, match="taken"):
         await make(ctx, username="ANN ")
 
 
@@ -61,7 +63,7 @@ async def test_an_edit_made_on_an_old_version_is_a_conflict(ctx):
         expected_version=created.version,
         by="admin-2",
     )
-    with pytest.raises(Conflict, match="changed this account meanwhile"):
+    with pytest.raises(AccountConflictError, match="changed this account meanwhile"):
         await handlers.update_account(stale, ctx)
 
 
@@ -85,5 +87,5 @@ async def test_a_rotated_key_is_published_and_verified_without_a_restart(served_
     # Step 3: retire the old key; a fresh verifier no longer accepts its tokens.
     old = next(k["kid"] for k in SigningKeys.load(keys_file).keys if k["kid"] != kid)
     write_private(keys_file, SigningKeys.load(keys_file).retire(old))
-    with pytest.raises(InvalidToken, match="unknown key"):
+    with pytest.raises(InvalidTokenError, match="unknown key"):
         await TokenVerifier(verifier_settings).verify(before)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from jobstream.auth import Role
 from jobstream.web.domain.accounts import (
+    AccountRejectedError,
     LockoutPolicy,
-    Rejected,
     after_wrong_password,
     check_binding,
     check_password,
@@ -26,36 +26,36 @@ def test_usernames_are_compared_without_case_or_blanks():
 
 @pytest.mark.parametrize("bad", ["", "ab", "-dash-first", "has space", "x" * 65, "émile"])
 def test_a_bad_username_names_the_rule(bad):
-    with pytest.raises(Rejected) as refused:
+    with pytest.raises(AccountRejectedError) as refused:
         check_username(bad)
     assert refused.value.field == "username"
 
 
 def test_a_technician_must_be_bound_to_a_technician():
-    with pytest.raises(Rejected, match="must name its technician") as refused:
+    with pytest.raises(AccountRejectedError, match="must name its technician") as refused:
         check_binding(Role.TECHNICIAN, "", None)
     assert refused.value.field == "technician_id"
     assert check_binding(Role.TECHNICIAN, " tech-amir ", None) == ("tech-amir", None)
 
 
 def test_a_customer_contact_must_be_bound_to_a_customer_and_only_that():
-    with pytest.raises(Rejected, match="must name their customer"):
+    with pytest.raises(AccountRejectedError, match="must name their customer"):
         check_binding(Role.CUSTOMER, None, None)
-    with pytest.raises(Rejected, match="only technician accounts"):
+    with pytest.raises(AccountRejectedError, match="only technician accounts"):
         check_binding(Role.CUSTOMER, "tech-amir", "cust-1")
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.DISPATCHER, Role.ANALYST])
 def test_office_roles_are_not_bound(role):
-    with pytest.raises(Rejected):
+    with pytest.raises(AccountRejectedError):
         check_binding(role, "tech-amir", None)
     assert check_binding(role, None, "") == (None, None)
 
 
 def test_password_rules_name_what_is_wrong():
-    with pytest.raises(Rejected, match="at least 12"):
+    with pytest.raises(AccountRejectedError, match="at least 12"):
         check_password("short", min_length=12, username="dan")
-    with pytest.raises(Rejected, match="not be the username"):
+    with pytest.raises(AccountRejectedError, match="not be the username"):
         check_password("dan.dispatcher", min_length=12, username="dan.dispatcher")
     check_password("a sentence long enough", min_length=12, username="dan")
 

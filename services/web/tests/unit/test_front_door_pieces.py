@@ -1,5 +1,7 @@
-"""Pure pieces of the front door: redirects, the rate limit, OIDC claims, live changes,
-the content security policy."""
+"""Pure pieces of the front door.
+
+Redirects, the rate limit, OIDC claims, live changes, the content security policy.
+"""
 
 import json
 
@@ -8,7 +10,7 @@ import pytest
 from jobstream.auth import Role
 from jobstream.web.access import home_for, safe_next
 from jobstream.web.live import change_from_record, visible_to
-from jobstream.web.oidc import OidcRefused, claim, role_from_claims
+from jobstream.web.oidc import OidcRefusedError, claim, role_from_claims
 from jobstream.web.ratelimit import SlidingWindow
 from jobstream.web.security import content_security_policy
 
@@ -46,7 +48,7 @@ def test_a_role_claim_may_be_a_list_and_a_dotted_path():
 
 
 def test_no_known_role_refuses_the_sign_in_in_words():
-    with pytest.raises(OidcRefused, match="no Jobstream role"):
+    with pytest.raises(OidcRefusedError, match="no Jobstream role"):
         role_from_claims({"jobstream_role": "superuser"}, "jobstream_role")
 
 

@@ -1,11 +1,14 @@
-"""Who is calling: RS256 bearer tokens verified against published keys, roles, and the
-FastAPI dependencies every service's routes use (ADR 0006, ADR 0071)."""
+"""Who is calling: RS256 bearer tokens, roles, and the FastAPI dependencies for routes.
+
+Tokens are verified against published keys; every service's routes use the dependencies
+(ADR 0006, ADR 0071).
+"""
 
 from jobstream.auth.dependencies import authenticate, principal_for, require_roles
 from jobstream.auth.keys import KeySetError, SigningKeys
 from jobstream.auth.tokens import (
-    InvalidToken,
-    KeysUnavailable,
+    InvalidTokenError,
+    KeysUnavailableError,
     Principal,
     Role,
     TokenVerifier,
@@ -14,9 +17,9 @@ from jobstream.auth.tokens import (
 )
 
 __all__ = [
-    "InvalidToken",
+    "InvalidTokenError",
     "KeySetError",
-    "KeysUnavailable",
+    "KeysUnavailableError",
     "Principal",
     "Role",
     "SigningKeys",

@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jobstream.auth.tokens import InvalidToken, KeysUnavailable, Principal, Role, TokenVerifier
+from jobstream.auth.tokens import (
+    InvalidTokenError,
+    KeysUnavailableError,
+    Principal,
+    Role,
+    TokenVerifier,
+)
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -26,13 +32,13 @@ async def principal_for(request: Request, token: str) -> Principal:
     """The principal of ``token``, or the 401/503 a caller should get."""
     try:
         return await token_verifier(request).verify(token)
-    except InvalidToken as exc:
+    except InvalidTokenError as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail=str(exc),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from exc
-    except KeysUnavailable as exc:
+    except KeysUnavailableError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": "5"}
         ) from exc

@@ -158,6 +158,7 @@ class KeyFile:
     """A private key set file, re-read when it changes (rotation without a restart)."""
 
     def __init__(self, path: str | Path) -> None:
+        """Watch the key set file at ``path``; nothing is read before :meth:`current`."""
         self.path = Path(path)
         self._stamp: tuple[int, int] | None = None
         self._keys: SigningKeys | None = None
@@ -192,8 +193,11 @@ def ensure_key_files(directory: str | Path) -> tuple[Path, Path]:
 
 
 def use_key_files(directory: str | Path, environ: Any = os.environ) -> None:
-    """Point this process (and the services it starts) at the key files in ``directory``,
-    unless the environment already names some."""
+    """Point this process (and the services it starts) at the key files in ``directory``.
+
+    A variable the environment already sets (``JOBSTREAM_SIGNING_KEYS``,
+    ``JOBSTREAM_JWKS_URL``) is kept.
+    """
     private, public = ensure_key_files(directory)
     environ.setdefault("JOBSTREAM_SIGNING_KEYS", str(private))
     environ.setdefault("JOBSTREAM_JWKS_URL", public.resolve().as_uri())

@@ -1,5 +1,8 @@
-"""Bearer tokens: RS256 JWTs carrying a role, minted with a private key set and verified
-against the issuer's published keys (JWKS), never a shared secret (ADR 0071)."""
+"""Bearer tokens: RS256 JWTs carrying a role, minted with a private key set.
+
+They are verified against the issuer's published keys (JWKS), never a shared secret
+(ADR 0071).
+"""
 
 from __future__ import annotations
 
@@ -49,11 +52,11 @@ class Principal(BaseModel):
     customer_id: str | None = None
 
 
-class InvalidToken(Exception):
+class InvalidTokenError(Exception):
     """The token is missing, malformed, expired or signed with a key we do not trust."""
 
 
-class KeysUnavailable(Exception):
+class KeysUnavailableError(Exception):
     """The published keys cannot be fetched and none are cached: nobody can be verified."""
 
 
@@ -106,15 +109,15 @@ def mint_token(
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    """The caller a verified token names; InvalidToken if its role or scope is off."""
+    """The caller a verified token names; InvalidTokenError if its role or scope is off."""
     try:
         role = Role(str(claims.get("role")))
     except ValueError as exc:
-        raise InvalidToken("invalid token: unknown role") from exc
+        raise InvalidTokenError("invalid token: unknown role") from exc
     if role is Role.TECHNICIAN and not claims.get("technician_id"):
-        raise InvalidToken("invalid token: technician token without technician_id")
+        raise InvalidTokenError("invalid token: technician token without technician_id")
     if role is Role.CUSTOMER and not claims.get("customer_id"):
-        raise InvalidToken("invalid token: customer token without customer_id")
+        raise InvalidTokenError("invalid token: customer token without customer_id")
     return Principal(
         subject=claims["sub"],
         role=role,
@@ -131,7 +134,7 @@ async def _fetch_jwks(url: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(text)
         return data
     if parts.scheme not in {"http", "https"}:
-        raise KeysUnavailable(f"JOBSTREAM_JWKS_URL must be http(s):// or file://, not {url!r}")
+        raise KeysUnavailableError(f"JOBSTREAM_JWKS_URL must be http(s):// or file://, not {url!r}")
     async with httpx.AsyncClient(timeout=5.0) as client:
         response = await client.get(url)
         response.raise_for_status()
@@ -152,6 +155,7 @@ class TokenVerifier:
     MEMO_SIZE = 4096
 
     def __init__(self, settings: AuthSettings, clock: Any = time.time) -> None:
+        """Verify with ``settings``; ``clock`` (epoch seconds) ages the key cache and memo."""
         self.settings = settings
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -160,7 +164,7 @@ class TokenVerifier:
         self._memo: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
-        """The token's principal; InvalidToken naming what is wrong, or KeysUnavailable."""
+        """The token's principal; InvalidTokenError naming the fault, or KeysUnavailableError."""
         now = self._clock()
         remembered = self._memo.get(token)
         if remembered is not None and remembered[1] > now:
@@ -169,12 +173,12 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise InvalidToken(f"invalid token: {exc}") from exc
+            raise InvalidTokenError(f"invalid token: {exc}") from exc
         if header.get("alg") != ALGORITHM:
-            raise InvalidToken(f"invalid token: algorithm must be {ALGORITHM}")
+            raise InvalidTokenError(f"invalid token: algorithm must be {ALGORITHM}")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise InvalidToken("invalid token: no kid in its header")
+            raise InvalidTokenError("invalid token: no kid in its header")
         key = await self._key(kid)
         try:
             claims = jwt.decode(
@@ -186,9 +190,9 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise InvalidToken("token expired") from exc
+            raise InvalidTokenError("token expired") from exc
         except jwt.PyJWTError as exc:
-            raise InvalidToken(f"invalid token: {exc}") from exc
+            raise InvalidTokenError(f"invalid token: {exc}") from exc
         principal = principal_from_claims(claims)
         self._memo[token] = (principal, float(claims["exp"]))
         if len(self._memo) > self.MEMO_SIZE:
@@ -207,13 +211,13 @@ class TokenVerifier:
                     await self._refresh()
         key = self._keys.get(kid)
         if key is None:
-            raise InvalidToken(f"invalid token: signed with an unknown key ({kid})")
+            raise InvalidTokenError(f"invalid token: signed with an unknown key ({kid})")
         return key
 
     async def _refresh(self) -> None:
         url = self.settings.jwks_url
         if not url:
-            raise KeysUnavailable(
+            raise KeysUnavailableError(
                 "JOBSTREAM_JWKS_URL is not set: this service cannot verify any token"
             )
         try:
@@ -223,14 +227,16 @@ class TokenVerifier:
                 for jwk in data.get("keys", [])
                 if isinstance(jwk, dict) and jwk.get("kid") and jwk.get("kty") == "RSA"
             }
-        except KeysUnavailable:
+        except KeysUnavailableError:
             raise
         except (OSError, ValueError, httpx.HTTPError, jwt.PyJWTError) as exc:
             # Keep what we had: a brief outage of the issuer must not sign everybody out.
             self._fetched_at = self._clock()
             log.warning("jwks_fetch_failed", url=url, error=str(exc), cached_keys=len(self._keys))
             if not self._keys:
-                raise KeysUnavailable(f"cannot fetch the signing keys from {url}: {exc}") from exc
+                raise KeysUnavailableError(
+                    f"cannot fetch the signing keys from {url}: {exc}"
+                ) from exc
             return
         self._keys = keys
         self._fetched_at = self._clock()

@@ -42,11 +42,11 @@ class Event(Contract):
         return str(getattr(self, self.subject_field))
 
 
-class UnknownEventType(LookupError):
+class UnknownEventTypeError(LookupError):
     """No contract is registered under this type."""
 
 
-class UnknownSchemaVersion(LookupError):
+class UnknownSchemaVersionError(LookupError):
     """The type is known but this schema version is not (newer than this reader, or bogus)."""
 
 
@@ -58,6 +58,7 @@ class EventRegistry:
     """Maps (type, schema version) to contract classes, and upcasts old versions."""
 
     def __init__(self) -> None:
+        """An empty registry."""
         self._classes: dict[tuple[str, int], type[Event]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
@@ -82,7 +83,7 @@ class EventRegistry:
         """The newest schema version this reader knows for ``event_type``."""
         versions = [v for (t, v) in self._classes if t == event_type]
         if not versions:
-            raise UnknownEventType(f"unknown event type {event_type!r}")
+            raise UnknownEventTypeError(f"unknown event type {event_type!r}")
         return max(versions)
 
     def contract(self, event_type: str, schema_version: int) -> type[Event]:
@@ -90,8 +91,8 @@ class EventRegistry:
         try:
             return self._classes[(event_type, schema_version)]
         except KeyError:
-            self.current_version(event_type)  # raises UnknownEventType first when apt
-            raise UnknownSchemaVersion(
+            self.current_version(event_type)  # raises UnknownEventTypeError first when apt
+            raise UnknownSchemaVersionError(
                 f"unknown schema version {schema_version} for {event_type}"
             ) from None
 
@@ -100,12 +101,14 @@ class EventRegistry:
         current = self.current_version(event_type)
         self.contract(event_type, schema_version)
         if schema_version > current:
-            raise UnknownSchemaVersion(f"unknown schema version {schema_version} for {event_type}")
+            raise UnknownSchemaVersionError(
+                f"unknown schema version {schema_version} for {event_type}"
+            )
         version = schema_version
         while version < current:
             upcast = self._upcasters.get((event_type, version))
             if upcast is None:
-                raise UnknownSchemaVersion(f"no upcaster for {event_type} v{version}")
+                raise UnknownSchemaVersionError(f"no upcaster for {event_type} v{version}")
             data = upcast(data)
             version += 1
         return self._classes[(event_type, current)].model_validate(data)

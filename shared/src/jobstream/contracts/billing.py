@@ -98,8 +98,10 @@ class InvoiceIssuedV1(BillingEvent):
 
 @registry.register
 class CreditNoteIssuedV1(BillingEvent):
-    """An issued invoice was credited, in full or in part. Amounts are positive: the
-    amount credited."""
+    """An issued invoice was credited, in full or in part.
+
+    Amounts are positive: the amount credited.
+    """
 
     event_type: ClassVar[str] = "CreditNoteIssued"
 

@@ -1,5 +1,8 @@
-"""Events owned by dispatch: technicians on `technicians` (subject: technician id), scheduling
-decisions on `workorders.dispatch` (subject: work order id)."""
+"""Events owned by dispatch: technicians and scheduling decisions.
+
+Technicians are on `technicians` (subject: technician id), scheduling decisions on
+`workorders.dispatch` (subject: work order id).
+"""
 
 from __future__ import annotations
 

@@ -68,8 +68,10 @@ class TravelStartedV1(FieldAction):
 
 @registry.register
 class EtaRevisedV1(FieldAction):
-    """On the way, the technician expects to arrive at another time (traffic, a detour):
-    the customer's portal shows the new ETA. The status stays en route."""
+    """On the way, the technician expects to arrive at another time (traffic, a detour).
+
+    The customer's portal shows the new ETA. The status stays en route.
+    """
 
     event_type: ClassVar[str] = "EtaRevised"
 
@@ -335,8 +337,11 @@ class SignatureCapturedV1(FieldAction):
 
 @registry.register
 class DeviceActionRejectedV1(FieldEvent):
-    """An action synced from a device conflicted with the office (job cancelled or
-    reassigned meanwhile). Its data is kept here, whole, for the office to see."""
+    """An action synced from a device conflicted with the office.
+
+    The job was cancelled or reassigned meanwhile. Its data is kept here, whole, for the
+    office to see.
+    """
 
     event_type: ClassVar[str] = "DeviceActionRejected"
 
@@ -350,9 +355,12 @@ class DeviceActionRejectedV1(FieldEvent):
 
 @registry.register
 class RejectedActionAppliedV1(FieldEvent):
-    """The office applied a kept device action to the job as it now stands (a time entry,
-    material, parts request or note of a technician the job was taken from). The record it
-    makes follows in the same append, attributed to that technician (``technician_id``)."""
+    """The office applied a kept device action to the job as it now stands.
+
+    The action is a time entry, material, parts request or note of a technician the job
+    was taken from. The record it makes follows in the same append, attributed to that
+    technician (``technician_id``).
+    """
 
     event_type: ClassVar[str] = "RejectedActionApplied"
 

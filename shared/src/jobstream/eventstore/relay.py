@@ -14,7 +14,9 @@ import asyncio
 import json
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import structlog
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobstream.contracts.topics import namespaced
 from jobstream.eventstore.tables import NOTIFY_CHANNEL
-from jobstream.messaging.envelope import encode_headers
+from jobstream.messaging.envelope import CloudEventAttributes, encode_headers
 from jobstream.observability.metrics import RELAY_ERRORS, RELAY_PUBLISHED
 
 log = structlog.get_logger(__name__)
@@ -34,18 +36,22 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6A6F6273  # "jobs"
 
 
-def record_to_kafka(row: Row, source: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+def record_to_kafka(
+    row: Row[*tuple[Any, ...]], source: str
+) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(key, value, headers) for one events row."""
     headers = encode_headers(
-        event_id=str(row.event_id),
-        event_type=row.event_type,
-        source=source,
-        time=row.occurred_at,
-        subject=row.subject,
-        schema_version=row.schema_version,
-        sequence=row.stream_version,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
+        CloudEventAttributes(
+            event_id=str(row.event_id),
+            event_type=row.event_type,
+            source=source,
+            time=row.occurred_at,
+            subject=row.subject,
+            schema_version=row.schema_version,
+            sequence=row.stream_version,
+            correlation_id=row.correlation_id,
+            causation_id=row.causation_id,
+        )
     )
     value = json.dumps(row.data, separators=(",", ":"), sort_keys=True).encode()
     return row.subject.encode(), value, headers
@@ -63,6 +69,15 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
+@dataclass(frozen=True)
+class RelayPacing:
+    """How fast the relay works: rows per batch, polling when idle, backoff after errors."""
+
+    batch_size: int = 500
+    poll_interval_s: float = 2.0
+    max_backoff_s: float = 10.0
+
+
 class OutboxRelay:
     """Tails the events table and publishes unpublished rows, in order."""
 
@@ -75,20 +90,17 @@ class OutboxRelay:
         bootstrap_servers: str,
         listen_dsn: str,
         namespace: str = "",
-        batch_size: int = 500,
-        poll_interval_s: float = 2.0,
-        max_backoff_s: float = 10.0,
+        pacing: RelayPacing = RelayPacing(),
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
     ) -> None:
+        """A relay for ``source``'s ``events``; nothing is published before :meth:`run`."""
         self.engine = engine
         self.events = events
         self.source = source
         self.bootstrap_servers = bootstrap_servers
         self.listen_dsn = listen_dsn
         self.namespace = namespace
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        self.max_backoff_s = max_backoff_s
+        self.pacing = pacing
         self._producer_factory = producer_factory or (
             lambda: make_producer(bootstrap_servers, f"{source}-relay")
         )
@@ -120,7 +132,7 @@ class OutboxRelay:
                         text("SELECT pg_try_advisory_lock(:k)"), {"k": RELAY_LOCK_KEY}
                     )
                     if not got:
-                        await self._sleep(self.poll_interval_s)
+                        await self._sleep(self.pacing.poll_interval_s)
                         continue
                     try:
                         await self._publish_loop()
@@ -136,7 +148,7 @@ class OutboxRelay:
                 RELAY_ERRORS.labels(service=self.source).inc()
                 log.warning("relay_error", error=repr(exc), retry_in_s=backoff)
                 await self._sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff_s)
+                backoff = min(backoff * 2, self.pacing.max_backoff_s)
 
     async def _publish_loop(self) -> None:
         producer = self._producer_factory()
@@ -145,8 +157,8 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 published = await self.publish_pending(producer)
-                if published < self.batch_size:
-                    await self._sleep(self.poll_interval_s)
+                if published < self.pacing.batch_size:
+                    await self._sleep(self.pacing.poll_interval_s)
         finally:
             self.running = False
             with suppress(Exception):
@@ -161,7 +173,7 @@ class OutboxRelay:
                     select(t)
                     .where(t.c.published_at.is_(None))
                     .order_by(t.c.position)
-                    .limit(self.batch_size)
+                    .limit(self.pacing.batch_size)
                 )
             ).all()
         if not rows:

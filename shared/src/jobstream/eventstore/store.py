@@ -20,6 +20,7 @@ class ConcurrencyError(Exception):
     """The stream moved on since it was loaded: reload and decide again, or answer 409."""
 
     def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        """Stream ``stream_id`` is at version ``actual``; the caller expected ``expected``."""
         super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
         self.stream_id = stream_id
         self.expected = expected
@@ -47,6 +48,7 @@ class EventStore:
     """Event-sourced aggregates in one service's ``events`` table."""
 
     def __init__(self, events: Table, reader: EventRegistry = registry) -> None:
+        """Streams in the ``events`` table, read back through ``reader``'s contracts."""
         self.events = events
         self.reader = reader
 

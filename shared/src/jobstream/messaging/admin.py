@@ -57,8 +57,11 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
 
 
 async def delete_topics(bootstrap_servers: str, names: list[str]) -> None:
-    """Delete the named topics that exist (tests clean up after themselves with this: a
-    long-lived development broker would otherwise collect thousands of partitions)."""
+    """Delete the named topics that exist.
+
+    Tests clean up after themselves with this: a long-lived development broker would
+    otherwise collect thousands of partitions.
+    """
     if not names:
         return
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=60_000)

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jobstream.contracts.topics import dead_letter_topic
 from jobstream.eventstore.relay import make_producer
-from jobstream.messaging.envelope import Envelope, MalformedMessage, from_kafka
+from jobstream.messaging.envelope import Envelope, MalformedMessageError, from_kafka
 from jobstream.observability.metrics import BATCH_SECONDS, CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 
 log = structlog.get_logger(__name__)
@@ -105,7 +105,7 @@ class RunnerStats:
     assigned: set[TopicPartition] = field(default_factory=set)
 
 
-class _SeekToStoredOffsets(ConsumerRebalanceListener):
+class _SeekToStoredOffsets:
     def __init__(self, runner: ConsumerRunner) -> None:
         self.runner = runner
 
@@ -115,6 +115,11 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.runner.seek_to_stored(list(assigned))
         self.runner.stats.assigned.update(assigned)
+
+
+# A virtual subclass rather than a subclass: aiokafka ships no type information, so to the
+# type checker its ABC is Any, while subscribe() only checks isinstance (which this passes).
+ConsumerRebalanceListener.register(_SeekToStoredOffsets)
 
 
 class ConsumerRunner:
@@ -132,6 +137,7 @@ class ConsumerRunner:
         max_backoff_s: float = 10.0,
         client_id: str | None = None,
     ) -> None:
+        """A runner for ``spec``, recording in ``tables``; nothing is consumed before run()."""
         self.spec = spec
         self.engine = engine
         self.tables = tables
@@ -276,8 +282,10 @@ class ConsumerRunner:
     async def apply_batches(
         self, batches: Mapping[TopicPartition, list[ConsumerRecord]]
     ) -> dict[TopicPartition, int]:
-        """Apply the records of these partitions in one transaction together with each
-        partition's next offset; return the next offsets stored."""
+        """Apply the records of these partitions in one transaction; the next offsets stored.
+
+        Each partition's next offset is stored in that same transaction.
+        """
         t_off = self.tables.offsets
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -343,14 +351,15 @@ class ConsumerRunner:
             return None
         try:
             envelope = from_kafka(record.key, record.value, headers)
-        except MalformedMessage as exc:
+        except MalformedMessageError as exc:
             await self._dead_letter(conn, record, f"malformed: {exc}")
             return None
         return envelope
 
     async def _apply_together(self, conn: AsyncConnection, records: list[ConsumerRecord]) -> None:
-        """Apply a batch under one savepoint, recording its event ids in one statement, and
-        call the batch hook once if the consumer has one (see ConsumerSpec).
+        """Apply a batch under one savepoint, recording its event ids in one statement.
+
+        The batch hook, if the consumer has one, is called once (see ConsumerSpec).
 
         This is the fast path every batch takes. If any handler fails for a reason other
         than an outage, the savepoint rolls the whole batch back and it is applied again

@@ -35,8 +35,10 @@ FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
 @dataclass(frozen=True, slots=True)
 class Delivery(Generic[ContextT]):
-    """Where a reaction runs: the batch's connection, the envelope, and the ``context``
-    the service bound at start-up (its settings, its event store; None when it needs none).
+    """Where a reaction runs: the batch's connection, the envelope, and the ``context``.
+
+    The context is what the service bound at start-up (its settings, its event store; None
+    when it needs none).
 
     Every effect goes through ``conn`` (the consumer's batch transaction, which also
     records the event id and the offset), so a redelivered event changes nothing.
@@ -61,8 +63,10 @@ Reaction = Callable[[Any, Delivery[Any]], Awaitable[None]]
 
 
 def takes(*classes: type[Event]) -> Callable[[FunctionT], FunctionT]:
-    """Name the classes a function takes when its annotation cannot list them (one
-    function for a whole family of events, annotated with ``Event``)."""
+    """Name the classes a function takes when its annotation cannot list them.
+
+    For one function that takes a whole family of events, annotated with ``Event``.
+    """
 
     def mark(function: FunctionT) -> FunctionT:
         setattr(function, "__event_classes__", classes)  # noqa: B010 (a function attribute)
@@ -72,8 +76,10 @@ def takes(*classes: type[Event]) -> Callable[[FunctionT], FunctionT]:
 
 
 def event_classes(reaction: Callable[..., Any]) -> tuple[type[Event], ...]:
-    """The event classes ``reaction`` takes: those given to :func:`takes`, else those named
-    by the annotation of its first parameter."""
+    """The event classes ``reaction`` takes.
+
+    Those given to :func:`takes`, else those named by the annotation of its first parameter.
+    """
     marked: tuple[type[Event], ...] | None = getattr(reaction, "__event_classes__", None)
     if marked:
         return marked
@@ -124,8 +130,10 @@ def handlers_by_event(*reactions: Reaction, context: Any = None) -> Mapping[str,
 
 
 def by_event_type(*functions: FunctionT) -> dict[str, FunctionT]:
-    """Functions (projections of a service's own events) by the event types they take,
-    read from the annotation of each one's first parameter, as for reactions."""
+    """Functions (projections of a service's own events) by the event types they take.
+
+    The types are read from the annotation of each one's first parameter, as for reactions.
+    """
     found: dict[str, FunctionT] = {}
     for function in functions:
         for cls in event_classes(function):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobstream.messaging.consumer import ConsumerSpec, ConsumerTables, is_transient
-from jobstream.messaging.envelope import MalformedMessage, from_kafka
+from jobstream.messaging.envelope import MalformedMessageError, from_kafka
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,7 @@ class RedriveReport:
 
 async def list_dead_letters(
     engine: AsyncEngine, tables: ConsumerTables, group_id: str | None = None
-) -> list[Row]:
+) -> list[Row[*tuple[Any, ...]]]:
     """Open dead letters (not re-driven yet), oldest first."""
     t = tables.dead_letters
     query = select(t).where(t.c.redriven_at.is_(None)).order_by(t.c.id)
@@ -86,12 +87,12 @@ async def redrive(
 
 
 async def _redrive_one(
-    engine: AsyncEngine, spec: ConsumerSpec, tables: ConsumerTables, letter: Row
+    engine: AsyncEngine, spec: ConsumerSpec, tables: ConsumerTables, letter: Row[*tuple[Any, ...]]
 ) -> tuple[str, str]:
     headers = [(k, v.encode()) for k, v in (letter.headers or {}).items() if v is not None]
     try:
         envelope = from_kafka(letter.key, letter.value, headers)
-    except MalformedMessage as exc:
+    except MalformedMessageError as exc:
         return "failed", f"malformed: {exc}"
     handler = spec.handlers.get(envelope.type)
     if handler is None:

@@ -1,12 +1,13 @@
-"""Where attachments live: photos, signatures, email attachments. Events carry an
-attachment's id, content type, size and sha256, never its bytes.
+"""Where attachments live: photos, signatures, email attachments.
+
+Events carry an attachment's id, content type, size and sha256, never its bytes.
 
 ``ObjectStore`` is the interface; ``LocalObjectStore`` (a directory) is the default and
 ``object_store_from_settings`` picks the backend from ``ObjectStoreSettings``.
 """
 
 from jobstream.objectstore.base import (
-    ObjectNotFound,
+    ObjectNotFoundError,
     ObjectStore,
     StoredObject,
     object_store_from_settings,
@@ -16,7 +17,7 @@ from jobstream.objectstore.settings import ObjectStoreSettings
 
 __all__ = [
     "LocalObjectStore",
-    "ObjectNotFound",
+    "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreSettings",
     "StoredObject",

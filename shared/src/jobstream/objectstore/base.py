@@ -14,7 +14,7 @@ from jobstream.objectstore.settings import ObjectStoreSettings
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
 
-class ObjectNotFound(LookupError):
+class ObjectNotFoundError(LookupError):
     """No object under this key."""
 
 
@@ -48,7 +48,7 @@ class ObjectStore(Protocol):
         ...
 
     async def get(self, key: str) -> tuple[bytes, str]:
-        """(bytes, content type); raises ObjectNotFound."""
+        """(bytes, content type); raises ObjectNotFoundError."""
         ...
 
     async def exists(self, key: str) -> bool:

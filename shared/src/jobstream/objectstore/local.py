@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from jobstream.objectstore.base import ObjectNotFound, StoredObject, check_key, describe
+from jobstream.objectstore.base import ObjectNotFoundError, StoredObject, check_key, describe
 
 
 class LocalObjectStore:
@@ -19,6 +19,7 @@ class LocalObjectStore:
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
+        """Objects under the directory ``root``, made as objects are put in it."""
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
@@ -47,7 +48,7 @@ class LocalObjectStore:
             data = path.read_bytes()
             meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
         except FileNotFoundError as exc:
-            raise ObjectNotFound(key) from exc
+            raise ObjectNotFoundError(key) from exc
         return data, str(meta["content_type"])
 
     async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
@@ -55,7 +56,7 @@ class LocalObjectStore:
         return await asyncio.to_thread(self._put_sync, key, data, content_type)
 
     async def get(self, key: str) -> tuple[bytes, str]:
-        """(bytes, content type); raises ObjectNotFound."""
+        """(bytes, content type); raises ObjectNotFoundError."""
         return await asyncio.to_thread(self._get_sync, key)
 
     async def exists(self, key: str) -> bool:

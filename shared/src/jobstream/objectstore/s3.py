@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from jobstream.objectstore.base import ObjectNotFound, StoredObject, check_key, describe
+from jobstream.objectstore.base import ObjectNotFoundError, StoredObject, check_key, describe
 
 try:
     from aiobotocore.session import get_session
@@ -28,7 +28,7 @@ SHA256_METADATA = "sha256"
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
-class CorruptObject(IOError):
+class CorruptObjectError(IOError):
     """The bytes read back do not match the checksum recorded when they were stored."""
 
 
@@ -44,6 +44,7 @@ class S3ObjectStore:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
     ) -> None:
+        """Objects in ``bucket`` (required); the other arguments configure the S3 client."""
         if not bucket:
             raise ValueError("the s3 object store needs a bucket (JOBSTREAM_S3_BUCKET)")
         self.bucket = bucket
@@ -88,19 +89,19 @@ class S3ObjectStore:
         return stored
 
     async def get(self, key: str) -> tuple[bytes, str]:
-        """(bytes, content type); raises ObjectNotFound, or CorruptObject on a bad checksum."""
+        """(bytes, content type); ObjectNotFoundError, or CorruptObjectError on a bad checksum."""
         async with self._client() as client:
             try:
                 response = await client.get_object(Bucket=self.bucket, Key=check_key(key))
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
-                    raise ObjectNotFound(key) from exc
+                    raise ObjectNotFoundError(key) from exc
                 raise
             async with response["Body"] as stream:
                 data = await stream.read()
         expected = response.get("Metadata", {}).get(SHA256_METADATA)
         if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-            raise CorruptObject(f"object {key} does not match its recorded sha256")
+            raise CorruptObjectError(f"object {key} does not match its recorded sha256")
         return data, str(response.get("ContentType") or "application/octet-stream")
 
     async def exists(self, key: str) -> bool:

@@ -25,7 +25,7 @@ def redact_value(value: str) -> str:
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: no token, password or secret ever reaches a log line."""
+    """Structlog processor: no token, password or secret ever reaches a log line."""
     for key, value in list(event_dict.items()):
         if _SECRET_KEYS.search(key) and key != "event":
             event_dict[key] = REDACTED

@@ -1,6 +1,9 @@
-"""HTTP access to the five services as their users have it: bearer tokens, retries that are
-safe because every mutating call the simulation makes is idempotent (own ids, Idempotency-Key
-or device action ids), and a deadline so a dead stack fails the run instead of hanging it."""
+"""HTTP access to the five services as their users have it.
+
+Bearer tokens, retries that are safe because every mutating call the simulation makes is
+idempotent (own ids, Idempotency-Key or device action ids), and a deadline so a dead stack
+fails the run instead of hanging it.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ class ApiError(RuntimeError):
     """A call that failed for good: the status and the service's answer."""
 
     def __init__(self, response: httpx.Response) -> None:
+        """The error for ``response``: its request, status and the start of its body."""
         super().__init__(
             f"{response.request.method} {response.request.url} -> {response.status_code}: "
             f"{response.text[:600]}"
@@ -37,6 +41,7 @@ class Api:
     def __init__(
         self, urls: dict[str, str], auth: AuthSettings | None = None, retry_for_s: float = 180.0
     ) -> None:
+        """Clients for the services at ``urls``, retrying each call for ``retry_for_s``."""
         self.urls = urls
         self.auth = auth or AuthSettings()
         self.retry_for_s = retry_for_s
@@ -52,8 +57,22 @@ class Api:
         """The five services on the `make up` ports."""
         return cls({s: f"{base_host}:{p}" for s, p in DEFAULT_PORTS.items()}, **kwargs)
 
-    def _headers(self, role: Role, subject: str, **scope: str) -> dict[str, str]:
-        token = mint_token(self.auth, subject=subject, role=role, ttl_s=24 * 3600, **scope)
+    def _headers(
+        self,
+        role: Role,
+        subject: str,
+        *,
+        technician_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> dict[str, str]:
+        token = mint_token(
+            self.auth,
+            subject=subject,
+            role=role,
+            technician_id=technician_id,
+            customer_id=customer_id,
+            ttl_s=24 * 3600,
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def technician(self, technician_id: str) -> dict[str, str]:
@@ -78,8 +97,10 @@ class Api:
         ok: tuple[int, ...] = (200, 201, 202),
         **kwargs: Any,
     ) -> httpx.Response:
-        """One call, retried on connection errors and 5xx until the deadline; an answer not
-        in ``ok`` (a 4xx the caller did not expect) raises ApiError."""
+        """One call, retried on connection errors and 5xx until the deadline.
+
+        An answer not in ``ok`` (a 4xx the caller did not expect) raises ApiError.
+        """
         url = f"{self.urls[service]}{path}"
         deadline = time.monotonic() + self.retry_for_s
         delay = 0.1

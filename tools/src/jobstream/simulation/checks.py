@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,6 +94,7 @@ class Checker:
         exclusive: bool,
         timeout_s: float = 180.0,
     ) -> None:
+        """A checker of the run in ``ledger``; ``exclusive``: the stack holds only this run."""
         self.api = api
         self.sc = scenario
         self.ledger = ledger
@@ -166,9 +169,11 @@ class Checker:
             await poll(f"invoice of {job.work_order_id}", issued, self.timeout_s)
 
     async def settle(self) -> float:
-        """Until every service has caught up with everything the run did; answers seconds
-        waited. Reporting is last in every chain, so its timelines holding exactly the events
-        each job must have (and billing's invoices, intake's follow-ups) means it settled."""
+        """Until every service has caught up with everything the run did; answers seconds waited.
+
+        Reporting is last in every chain, so its timelines holding exactly the events each job
+        must have (and billing's invoices, intake's follow-ups) means it settled.
+        """
         started = time.monotonic()
         pending = dict(self.ledger.jobs)
         deadline = started + self.timeout_s
@@ -181,7 +186,7 @@ class Checker:
                     headers=self.api.office,
                     ok=(200, 404),
                 )
-                if response.status_code != 200:
+                if response.status_code != HTTPStatus.OK:
                     continue
                 have = Counter(e["event_type"] for e in response.json()["events"])
                 want = self.expected_counts(job)
@@ -201,7 +206,7 @@ class Checker:
             )
             have = (
                 Counter(e["event_type"] for e in response.json().get("events", []))
-                if response.status_code == 200
+                if response.status_code == HTTPStatus.OK
                 else Counter()
             )
             want = self.expected_counts(job)
@@ -214,7 +219,7 @@ class Checker:
         for tech in self.sc.technicians:
             await poll(
                 f"{tech.technician_id} known to reporting",
-                lambda t=tech.technician_id: self._known(t),
+                functools.partial(self._known, tech.technician_id),
                 self.timeout_s,
             )
         return time.monotonic() - started
@@ -227,14 +232,17 @@ class Checker:
             headers=self.api.office,
             ok=(200, 404),
         )
-        return response.status_code == 200 and bool(response.json().get("events"))
+        return response.status_code == HTTPStatus.OK and bool(response.json().get("events"))
 
     # -------------------------------------------------------------------------------------
     # invariants
 
     async def one_work_order_per_request(self) -> None:
-        """Every request has exactly one work order; every follow-up cause exactly one
-        follow-up; intake holds no work order for these customers that the run did not cause."""
+        """Intake holds exactly the work orders the run caused.
+
+        Every request has exactly one work order; every follow-up cause exactly one follow-up;
+        intake holds no work order for these customers that the run did not cause.
+        """
         r = self.report
         by_request = Counter(j.request.index for j in self.ledger.jobs.values() if j.request)
         for request in self.sc.requests:
@@ -276,8 +284,11 @@ class Checker:
             )
 
     async def qualified_assignments(self) -> None:
-        """Every assignment seen (and dispatch's final one) went to a technician holding the
-        required skills and certifications valid on the visit's local date."""
+        """Every assignment seen (and dispatch's final one) went to a qualified technician.
+
+        Qualified means holding the required skills and certifications valid on the visit's
+        local date.
+        """
         r = self.report
         own = {t.technician_id for t in self.sc.technicians}
         for job in self.ledger.jobs.values():
@@ -290,7 +301,7 @@ class Checker:
                 ok=(200, 404),
             )
             seen = list(job.assignments)
-            if response.status_code == 200 and response.json().get("technician_id"):
+            if response.status_code == HTTPStatus.OK and response.json().get("technician_id"):
                 view = response.json()
                 start = parse_time(view["window_start"]) if view.get("window_start") else None
                 seen.append((view["technician_id"], start))
@@ -311,8 +322,10 @@ class Checker:
                 )
 
     async def _registered(self, technician_id: str) -> Technician:
-        """A technician outside the run (a shared stack), as dispatch's registry holds them:
-        their assignments are checked against the same rules."""
+        """A technician outside the run (a shared stack), as dispatch's registry holds them.
+
+        Their assignments are checked against the same rules.
+        """
         row = await self.api.get("dispatch", f"/technicians/{technician_id}")
         profile = row["profile"]
         return Technician(
@@ -347,8 +360,10 @@ class Checker:
         return None
 
     async def invoiced_once_with_the_right_total(self) -> None:
-        """Every chargeable outcome has exactly one invoice with the expected totals; nothing
-        else was invoiced or credited; payments are on the invoices they were made to."""
+        """Every chargeable outcome has exactly one invoice with the expected totals.
+
+        Nothing else was invoiced or credited; payments are on the invoices they were made to.
+        """
         r = self.report
         for job in self.ledger.jobs.values():
             found = await self.api.get(
@@ -394,9 +409,11 @@ class Checker:
             r.expect("no credit note", not credits, f"{job.work_order_id}: {credits}")
 
     async def reporting_instants_match(self) -> None:
-        """Per job, reporting's logged and first-scheduled instants equal intake's and
-        dispatch's. The KPI groups below are means over many jobs; this names the job (and
-        shows reporting's scheduling events in its order) when one differs."""
+        """Per job, reporting's logged and first-scheduled instants equal intake's and dispatch's.
+
+        The KPI groups below are means over many jobs; this names the job (and shows
+        reporting's scheduling events in its order) when one differs.
+        """
         r = self.report
         scheduling = {"JobScheduled", "JobRescheduled", "JobUnscheduled", "SchedulingFailed"}
         for job in self.ledger.jobs.values():
@@ -422,8 +439,11 @@ class Checker:
             r.expect("reporting's job instants", not diff, detail)
 
     async def kpis_match(self) -> None:
-        """Reporting's KPIs (per customer, per technician, and the backlog when the stack
-        holds only this run) equal the simulator's."""
+        """Reporting's KPIs equal the simulator's.
+
+        That is per customer, per technician, and the backlog when the stack holds only this
+        run.
+        """
         r = self.report
         jobs = list(self.ledger.jobs.values())
         period = expect.evaluation_period(self.ledger)
@@ -506,8 +526,10 @@ class Checker:
         self.report.figures["kpi_groups_compared"] = compared
 
     async def prepare(self) -> None:
-        """Intake's final details, the expected invoices, and billing caught up with them
-        (so that customers can pay)."""
+        """Intake's final details, the expected invoices, and billing caught up with them.
+
+        Billing has to catch up so that customers can pay.
+        """
         await self.load_details()
         self.compute_invoices()
         await self.wait_for_invoices()

@@ -21,6 +21,9 @@ from jobstream.simulation.scenario import Sizes
 if TYPE_CHECKING:
     from jobstream.simulation.faults import FaultyDay
 
+# Faults come after office rounds 1 and 2, so a day with faults needs a third round after them.
+MIN_WAVES_WITH_FAULTS = 3
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options."""
@@ -156,9 +159,11 @@ async def _run_with_faults(args: argparse.Namespace, sizes: Sizes) -> FaultyDay:
 
 
 def _ensure_signing_keys(own_stack: bool) -> str | None:
-    """Tokens must be signed with a key the services trust: a fresh key set for a stack this
-    command starts (its processes inherit the public half), else the set `make up` made.
-    Answers an error."""
+    """Tokens must be signed with a key the services trust; answers an error.
+
+    The key set is a fresh one for a stack this command starts (its processes inherit the
+    public half), else the set `make up` made.
+    """
     if os.environ.get("JOBSTREAM_SIGNING_KEYS"):
         return None
     if own_stack:
@@ -190,8 +195,11 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
     if args.faults:
-        if args.waves < 3:
-            print("--faults needs --waves 3 or more (faults come after rounds 1 and 2)")
+        if args.waves < MIN_WAVES_WITH_FAULTS:
+            print(
+                f"--faults needs --waves {MIN_WAVES_WITH_FAULTS} or more "
+                "(faults come after rounds 1 and 2)"
+            )
             return 2
         day = asyncio.run(_run_with_faults(args, _sizes(args)))
         outcome = day.outcome

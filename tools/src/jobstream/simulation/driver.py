@@ -18,11 +18,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from http import HTTPStatus
 from typing import Any
 
 from jobstream.simulation.api import Api, ApiError
 from jobstream.simulation.ledger import Action, Job, Ledger
-from jobstream.simulation.scenario import Request, Scenario
+from jobstream.simulation.scenario import FieldPlan, Request, Scenario
 
 # The smallest valid PNG (1×1 pixel): what a device photographs or captures as a signature.
 PNG = bytes.fromhex(
@@ -84,9 +85,11 @@ async def poll(what: str, probe: Callable[[], Awaitable[Any]], timeout_s: float)
 
 
 async def wait_until_past(moment: datetime, timeout_s: float) -> None:
-    """Until the wall clock has passed ``moment``: the wait it needs, plus ``timeout_s`` of
-    slack. Devices' clocks run ahead of the wall clock by the compressed work they did,
-    which grows with the size of the day (minutes for a full-size one)."""
+    """Until the wall clock has passed ``moment``: the wait it needs, plus ``timeout_s`` of slack.
+
+    Devices' clocks run ahead of the wall clock by the compressed work they did, which grows
+    with the size of the day (minutes for a full-size one).
+    """
     lead = max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
     async def past() -> bool:
@@ -107,6 +110,7 @@ class Driver:
         between_waves: Callable[[int], Awaitable[None]] | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
+        """A driver of ``scenario``'s day; ``between_waves`` runs after each wave."""
         self.api = api
         self.sc = scenario
         self.timeout_s = timeout_s
@@ -457,7 +461,7 @@ class Driver:
                     headers=self.api.office,
                     ok=(200, 404),
                 )
-                if response.status_code == 404:
+                if response.status_code == HTTPStatus.NOT_FOUND:
                     return None
                 view = response.json()
                 if view["state"] in ("scheduled", "failed"):
@@ -491,7 +495,7 @@ class Driver:
                 headers=self.api.office,
                 ok=(200, 404),
             )
-            if response.status_code == 200 and response.json()["state"] == "scheduled":
+            if response.status_code == HTTPStatus.OK and response.json()["state"] == "scheduled":
                 self._observe(job, response.json())
 
     # -------------------------------------------------------------------------------------
@@ -537,7 +541,7 @@ class Driver:
                 headers=device,
                 ok=(200, 403, 404),
             )
-            return response.json() if response.status_code == 200 else None
+            return response.json() if response.status_code == HTTPStatus.OK else None
 
         view: dict[str, Any] = await poll(
             f"{job.work_order_id} on {technician_id}'s device", on_device, self.timeout_s
@@ -573,6 +577,25 @@ class Driver:
                 )
             )
             return out
+        out += self._plan_work(job, t, plan)
+        if plan.fate == "incomplete":
+            out.append(
+                self._action(
+                    job,
+                    t,
+                    "could_not_complete",
+                    self._tick(t, 3),
+                    reason=plan.incomplete_reason,
+                    detail="part on order",
+                )
+            )
+            return out
+        out += self._plan_finish(job, t, plan, pack)
+        return out
+
+    def _plan_work(self, job: Job, t: str, plan: FieldPlan) -> list[Action]:
+        """Work on site: started, travel time logged, labour (held once if planned), parts used."""
+        out: list[Action] = []
         out.append(self._action(job, t, "start_work", self._tick(t, 2)))
         out.append(
             self._action(
@@ -620,18 +643,11 @@ class Driver:
                     **material,
                 )
             )
-        if plan.fate == "incomplete":
-            out.append(
-                self._action(
-                    job,
-                    t,
-                    "could_not_complete",
-                    self._tick(t, 3),
-                    reason=plan.incomplete_reason,
-                    detail="part on order",
-                )
-            )
-            return out
+        return out
+
+    def _plan_finish(self, job: Job, t: str, plan: FieldPlan, pack: dict[str, Any]) -> list[Action]:
+        """A completed visit's last actions: note, checklist, signature, completion."""
+        out: list[Action] = []
         if plan.note:
             out.append(
                 self._action(
@@ -648,18 +664,7 @@ class Driver:
         for item in checklist.get("items", []):
             if not item.get("required", True):
                 continue
-            kind = item["answer_type"]
-            answer: dict[str, Any] = {"answer_type": kind}
-            if kind == "yes_no":
-                answer["yes_no"] = True
-            elif kind == "number":
-                answer |= {"number": round(self.rng.uniform(1, 30), 1), "unit": item.get("unit")}
-            elif kind == "text":
-                answer["text"] = "Checked and in order"
-            else:
-                photo = f"ph-{job.work_order_id}-{item['item_id']}"[:100]
-                job.photos.append(photo)
-                answer["attachment_id"] = photo
+            answer = self._checklist_answer(job, item)
             out.append(
                 self._action(
                     job,
@@ -698,6 +703,22 @@ class Driver:
             ).isoformat()
         out.append(self._action(job, t, "complete", self._tick(t, 3), **completion))
         return out
+
+    def _checklist_answer(self, job: Job, item: dict[str, Any]) -> dict[str, Any]:
+        """An answer to a checklist item; for a photo item, the photo joins ``job.photos``."""
+        kind = item["answer_type"]
+        answer: dict[str, Any] = {"answer_type": kind}
+        if kind == "yes_no":
+            answer["yes_no"] = True
+        elif kind == "number":
+            answer |= {"number": round(self.rng.uniform(1, 30), 1), "unit": item.get("unit")}
+        elif kind == "text":
+            answer["text"] = "Checked and in order"
+        else:
+            photo = f"ph-{job.work_order_id}-{item['item_id']}"[:100]
+            job.photos.append(photo)
+            answer["attachment_id"] = photo
+        return answer
 
     async def _upload(self, job: Job, technician_id: str, at: datetime) -> None:
         device = self.api.technician(technician_id)
@@ -756,8 +777,11 @@ class Driver:
             )
 
     async def _sync(self, technician_id: str, actions: list[Action]) -> None:
-        """An offline device comes back: it posts its queue in chunks, each chunk shuffled
-        and sent twice, and one chunk once more at the end (a lost answer)."""
+        """An offline device comes back and posts its queue in chunks.
+
+        Each chunk is shuffled and sent twice, and one chunk once more at the end (a lost
+        answer).
+        """
         if not actions:
             return
         device = self.api.technician(technician_id)
@@ -800,8 +824,11 @@ class Driver:
                 )
 
     async def _still_assigned(self, job: Job, technician_id: str) -> bool:
-        """An online device sees its job list as it is now, before it sets off: dispatch may
-        have moved the job since (a repair after another job's start, an urgent job)."""
+        """An online device sees its job list as it is now, before it sets off.
+
+        Dispatch may have moved the job since (a repair after another job's start, an urgent
+        job).
+        """
         view = await self.api.get("dispatch", f"/jobs/{job.work_order_id}")
         if view["state"] == "scheduled" and view["technician_id"] == technician_id:
             return True
@@ -812,11 +839,13 @@ class Driver:
         return False
 
     async def _claim(self, job: Job, own: set[str]) -> bool:
-        """Dispatch gave the job to a technician outside this run (on a shared stack: the
-        demo's crew, another run's). The simulator drives only its own devices, so the
-        office reassigns the job to one of the run's technicians — dispatch refuses any who
-        is unqualified or has no room (409). Answers whether one took it; a job none can
-        take stays where dispatch put it and is not worked."""
+        """Dispatch gave the job to a technician outside this run; answers whether one took it.
+
+        The outsider is on a shared stack (the demo's crew, another run's). The simulator
+        drives only its own devices, so the office reassigns the job to one of the run's
+        technicians — dispatch refuses any who is unqualified or has no room (409). A job
+        none can take stays where dispatch put it and is not worked.
+        """
         if job.work_order_id in self.ledger.left_with_others:
             return False
         for tech in self.sc.technicians:
@@ -828,7 +857,7 @@ class Driver:
                 headers=self.api.office,
                 ok=(200, 409),
             )
-            if response.status_code == 200:
+            if response.status_code == HTTPStatus.OK:
                 view = await self.api.get("dispatch", f"/jobs/{job.work_order_id}")
                 self._observe(job, view)
                 if job.technician_id in own:

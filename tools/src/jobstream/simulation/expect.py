@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobstream.simulation.ledger import Job, Ledger
-from jobstream.simulation.scenario import Scenario
+from jobstream.simulation.scenario import Scenario, Technician
 
 DAY = 86_400.0
 FTF_WINDOW = 30 * DAY
@@ -29,10 +29,12 @@ AGE_BUCKETS = (
     ("7-30d", 30 * DAY),
     ("30d+", math.inf),
 )
+# The job-based KPIs that are durations in minutes, reported as count, mean and p90.
+DURATION_KPIS = ("time_to_schedule", "time_to_arrive", "time_to_complete", "completion_to_invoice")
 
 
 def half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half up, with decimals (not billing's integer trick)."""
+    """Rounds numerator / denominator half up, with decimals (not billing's integer trick)."""
     return int((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), ROUND_HALF_UP))
 
 
@@ -93,12 +95,7 @@ def expected_invoice(
     card_version = in_force(pricing["rate_cards"], at)
     assert card_version is not None, "no rate card in force"
     card = card_version["document"]
-    terms: dict[str, Any] = {}
-    if details.get("contract_id"):
-        contract = in_force(
-            [c for c in pricing["contracts"] if c["contract_id"] == details["contract_id"]], at
-        )
-        terms = contract["document"] if contract else {}
+    terms = _contract_terms(details, pricing, at)
     if outcome.type == "could_not_complete":
         chargeable = terms.get("charge_incomplete_reasons") or card["charge_incomplete_reasons"]
         if outcome.payload["reason"] not in chargeable:
@@ -113,45 +110,80 @@ def expected_invoice(
         if fee and not terms.get("call_out_included"):
             invoice.add("call_out", 1000, fee, tax_bp)
         technician = scenario.technician(outcome.technician_id)
-        levels = [lvl for s, lvl in technician.skills.items() if s in details["required_skills"]]
-        level = max(levels) if levels else card["default_skill_level"]
-        rate = card["labour_rate_per_hour_by_level"][str(level)]
-        # Every entry is a stated duration, so every minute is in the normal band.
-        worked = sum(
-            a.payload["minutes"] for a in job.applied("log_time") if a.payload["kind"] == "labour"
-        )
-        included = min(worked, terms.get("included_labour_minutes", 0))
-        if included:
-            invoice.add("labour", half_up(included * 1000, 60), 0, tax_bp)
-            worked -= included
-        if worked:
-            step = card["labour_increment_minutes"]
-            billed = -(-worked // step) * step
-            invoice.add("labour", half_up(billed * 1000, 60), rate, tax_bp)
+        _add_labour(invoice, job, _skill_level(technician, details, card), card, terms)
     if fixed is None or not fixed.get("includes_parts"):
         for used in job.applied("use_material"):
-            p = used.payload
-            book = in_force([e for e in pricing["price_book"] if e["sku"] == p["sku"]], at)
-            line_tax = tax_bp
-            if book is not None:
-                entry = book["document"]
-                if entry.get("tax_rate_bp") is not None:
-                    line_tax = entry["tax_rate_bp"]
-                if entry["pricing"] == "fixed":
-                    unit = entry["unit_price_minor"]
-                else:
-                    cost = p.get("unit_cost_minor", entry.get("unit_cost_minor"))
-                    unit = half_up(cost * (10_000 + entry["markup_bp"]), 10_000)
-            else:
-                unit = half_up(
-                    p["unit_cost_minor"] * (10_000 + card["bought_in_markup_bp"]), 10_000
-                )
-            invoice.add("material", p["quantity_milli"], unit, line_tax)
+            unit, line_tax = _material_price(used.payload, pricing, card, at)
+            invoice.add("material", used.payload["quantity_milli"], unit, line_tax)
     inclusive = bool(terms.get("call_out_included")) or terms.get("included_labour_minutes", 0) > 0
     minimum = card["minimum_charge_net_minor"]
     if fixed is None and not inclusive and 0 < invoice.net < minimum:
         invoice.add("minimum_charge", 1000, minimum - invoice.net, tax_bp)
     return invoice
+
+
+def _contract_terms(
+    details: dict[str, Any], pricing: dict[str, Any], at: datetime
+) -> dict[str, Any]:
+    """The billing terms of the job's contract in force at ``at``; none without one."""
+    if not details.get("contract_id"):
+        return {}
+    contract = in_force(
+        [c for c in pricing["contracts"] if c["contract_id"] == details["contract_id"]], at
+    )
+    return contract["document"] if contract else {}
+
+
+def _skill_level(technician: Technician, details: dict[str, Any], card: dict[str, Any]) -> int:
+    """The grade labour is charged at: the technician's best required skill, else the card's."""
+    levels = [lvl for s, lvl in technician.skills.items() if s in details["required_skills"]]
+    return max(levels) if levels else card["default_skill_level"]
+
+
+def _add_labour(
+    invoice: Invoice, job: Job, level: int, card: dict[str, Any], terms: dict[str, Any]
+) -> None:
+    """The job's labour lines at the rate for ``level``.
+
+    The contract's included minutes come first, at no charge; the rest is rounded up to the
+    rate card's increment.
+    """
+    tax_bp = card["tax_rate_bp"]
+    rate = card["labour_rate_per_hour_by_level"][str(level)]
+    # Every entry is a stated duration, so every minute is in the normal band.
+    worked = sum(
+        a.payload["minutes"] for a in job.applied("log_time") if a.payload["kind"] == "labour"
+    )
+    included = min(worked, terms.get("included_labour_minutes", 0))
+    if included:
+        invoice.add("labour", half_up(included * 1000, 60), 0, tax_bp)
+        worked -= included
+    if worked:
+        step = card["labour_increment_minutes"]
+        billed = -(-worked // step) * step
+        invoice.add("labour", half_up(billed * 1000, 60), rate, tax_bp)
+
+
+def _material_price(
+    used: dict[str, Any], pricing: dict[str, Any], card: dict[str, Any], at: datetime
+) -> tuple[int, int]:
+    """(unit price, tax rate in basis points) of a part used, as billing prices it.
+
+    A part in the price book has its fixed price or its cost plus the book's markup, and the
+    book's tax rate if it names one; any other part is its cost plus the bought-in markup.
+    """
+    tax_bp = card["tax_rate_bp"]
+    book = in_force([e for e in pricing["price_book"] if e["sku"] == used["sku"]], at)
+    if book is None:
+        unit = half_up(used["unit_cost_minor"] * (10_000 + card["bought_in_markup_bp"]), 10_000)
+        return unit, tax_bp
+    entry = book["document"]
+    if entry.get("tax_rate_bp") is not None:
+        tax_bp = entry["tax_rate_bp"]
+    if entry["pricing"] == "fixed":
+        return entry["unit_price_minor"], tax_bp
+    cost = used.get("unit_cost_minor", entry.get("unit_cost_minor"))
+    return half_up(cost * (10_000 + entry["markup_bp"]), 10_000), tax_bp
 
 
 # ---------------------------------------------------------------------------------------
@@ -216,103 +248,155 @@ def job_kpis(
     jobs: list[Job], invoices: dict[str, list[dict[str, Any]]], period: Period
 ) -> dict[str, dict[str, Any]]:
     """Per customer: every job-based KPI of docs/kpis.md over ``jobs``."""
-    out: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {
-            "first_time_fix": {"completed": 0, "fixed": 0, "provisional": 0},
-            "sla_respond": {"met": 0, "breached": 0, "pending": 0},
-            "sla_resolve": {"met": 0, "breached": 0, "pending": 0},
-            "time_to_schedule": [],
-            "time_to_arrive": [],
-            "time_to_complete": [],
-            "completion_to_invoice": [],
-            "repeat_visits": {"completed": 0, "repeat": 0},
-            "parts_usage": {},
-            "revenue": 0,
-        }
-    )
-    places: dict[tuple[str, str | None], list[tuple[datetime, str]]] = defaultdict(list)
-    follow_ups: dict[str, list[datetime]] = defaultdict(list)
-    for job in jobs:
-        if job.channel != "planned":
-            places[(job.site_id, job.asset_id)].append((job.logged_at, job.work_order_id))
-        if job.follow_up_of:
-            follow_ups[job.follow_up_of].append(job.logged_at)
+    out: dict[str, dict[str, Any]] = defaultdict(_no_kpis)
+    later = _LaterWork.of(jobs)
     for job in jobs:
         k = out[job.customer_id]
         done = _completed(job)
         if period.holds(done):
             assert done is not None
-            horizon = min(done + timedelta(seconds=FTF_WINDOW), period.at)
-            complete = job.first("complete")
-            assert complete is not None
-            flagged = not complete.payload["first_time_fix"] or complete.payload.get(
-                "follow_up_needed", False
-            )
-            follow_up = any(done < t <= horizon for t in follow_ups[job.work_order_id]) or any(
-                done < t <= horizon and other != job.work_order_id
-                for t, other in places[(job.site_id, job.asset_id)]
-            )
-            fixed = not (_repeat(job) or flagged or follow_up)
-            k["first_time_fix"]["completed"] += 1
-            k["first_time_fix"]["fixed"] += fixed
-            k["first_time_fix"]["provisional"] += fixed and (
-                done + timedelta(seconds=FTF_WINDOW) > period.at
-            )
-            k["repeat_visits"]["completed"] += 1
-            k["repeat_visits"]["repeat"] += _repeat(job)
-            k["time_to_complete"].append((done - job.logged_at).total_seconds() / 60)
-        for which, met_at, deadline in (
-            ("sla_respond", _first_on_site(job), job.respond_by),
-            ("sla_resolve", done, job.resolve_by),
-        ):
-            if met_at is not None and met_at > period.at:
-                met_at = None
-            if not period.start <= deadline < period.end:
-                continue
-            if met_at is not None and met_at <= deadline:
-                k[which]["met"] += 1
-            elif met_at is not None or deadline <= period.at:
-                k[which]["breached"] += 1
-            else:
-                k[which]["pending"] += 1
-        if period.holds(job.scheduled_at):
-            assert job.scheduled_at is not None
-            k["time_to_schedule"].append((job.scheduled_at - job.logged_at).total_seconds() / 60)
-        on_site = _first_on_site(job)
-        if period.holds(on_site):
-            assert on_site is not None
-            k["time_to_arrive"].append((on_site - job.logged_at).total_seconds() / 60)
-        issued = [_at(i["issued_at"]) for i in invoices.get(job.work_order_id, [])]
-        if issued and done is not None and period.holds(min(issued)):
-            k["completion_to_invoice"].append((min(issued) - done).total_seconds() / 60)
-        for used in job.applied("use_material"):
-            if period.holds(used.device_time):
-                part = k["parts_usage"].setdefault(
-                    used.payload["sku"], {"quantity_milli": 0, "jobs": set()}
-                )
-                part["quantity_milli"] += used.payload["quantity_milli"]
-                part["jobs"].add(job.work_order_id)
-        for invoice in invoices.get(job.work_order_id, []):
-            if period.holds(_at(invoice["issued_at"])):
-                k["revenue"] += invoice["net_total_minor"]
+            _count_completed(k, job, done, period, later)
+        _count_slas(k, job, done, period)
+        _count_durations(k, job, done, invoices.get(job.work_order_id, []), period)
+        _count_parts_and_revenue(k, job, invoices.get(job.work_order_id, []), period)
     for k in out.values():
-        for name in (
-            "time_to_schedule",
-            "time_to_arrive",
-            "time_to_complete",
-            "completion_to_invoice",
-        ):
+        for name in DURATION_KPIS:
             k[name] = _durations(k[name])
         for part in k["parts_usage"].values():
             part["jobs"] = len(part["jobs"])
     return dict(out)
 
 
+def _no_kpis() -> dict[str, Any]:
+    """A customer's job-based KPIs before any job is counted."""
+    return {
+        "first_time_fix": {"completed": 0, "fixed": 0, "provisional": 0},
+        "sla_respond": {"met": 0, "breached": 0, "pending": 0},
+        "sla_resolve": {"met": 0, "breached": 0, "pending": 0},
+        "time_to_schedule": [],
+        "time_to_arrive": [],
+        "time_to_complete": [],
+        "completion_to_invoice": [],
+        "repeat_visits": {"completed": 0, "repeat": 0},
+        "parts_usage": {},
+        "revenue": 0,
+    }
+
+
+@dataclass
+class _LaterWork:
+    """What can make a completed job not a first-time fix after the fact.
+
+    ``places``: the reactive jobs logged per (site, asset), with their work order ids;
+    ``follow_ups``: when follow-ups of each job were logged.
+    """
+
+    places: dict[tuple[str, str | None], list[tuple[datetime, str]]]
+    follow_ups: dict[str, list[datetime]]
+
+    @classmethod
+    def of(cls, jobs: list[Job]) -> _LaterWork:
+        """The later work among ``jobs``."""
+        later = cls(defaultdict(list), defaultdict(list))
+        for job in jobs:
+            if job.channel != "planned":
+                later.places[(job.site_id, job.asset_id)].append((job.logged_at, job.work_order_id))
+            if job.follow_up_of:
+                later.follow_ups[job.follow_up_of].append(job.logged_at)
+        return later
+
+    def within(self, job: Job, done: datetime, horizon: datetime) -> bool:
+        """Whether a follow-up, or another reactive job at the place, came in (done, horizon]."""
+        return any(done < t <= horizon for t in self.follow_ups[job.work_order_id]) or any(
+            done < t <= horizon and other != job.work_order_id
+            for t, other in self.places[(job.site_id, job.asset_id)]
+        )
+
+
+def _count_completed(
+    k: dict[str, Any], job: Job, done: datetime, period: Period, later: _LaterWork
+) -> None:
+    """First-time fix, repeat visits and time to complete, for a job completed in the period."""
+    horizon = min(done + timedelta(seconds=FTF_WINDOW), period.at)
+    complete = job.first("complete")
+    assert complete is not None
+    flagged = not complete.payload["first_time_fix"] or complete.payload.get(
+        "follow_up_needed", False
+    )
+    follow_up = later.within(job, done, horizon)
+    fixed = not (_repeat(job) or flagged or follow_up)
+    k["first_time_fix"]["completed"] += 1
+    k["first_time_fix"]["fixed"] += fixed
+    k["first_time_fix"]["provisional"] += fixed and (
+        done + timedelta(seconds=FTF_WINDOW) > period.at
+    )
+    k["repeat_visits"]["completed"] += 1
+    k["repeat_visits"]["repeat"] += _repeat(job)
+    k["time_to_complete"].append((done - job.logged_at).total_seconds() / 60)
+
+
+def _count_slas(k: dict[str, Any], job: Job, done: datetime | None, period: Period) -> None:
+    """The job's response and resolution deadlines in the period: met, breached or pending."""
+    for which, met_at, deadline in (
+        ("sla_respond", _first_on_site(job), job.respond_by),
+        ("sla_resolve", done, job.resolve_by),
+    ):
+        if met_at is not None and met_at > period.at:
+            met_at = None
+        if not period.start <= deadline < period.end:
+            continue
+        if met_at is not None and met_at <= deadline:
+            k[which]["met"] += 1
+        elif met_at is not None or deadline <= period.at:
+            k[which]["breached"] += 1
+        else:
+            k[which]["pending"] += 1
+
+
+def _count_durations(
+    k: dict[str, Any],
+    job: Job,
+    done: datetime | None,
+    invoices: list[dict[str, Any]],
+    period: Period,
+) -> None:
+    """Minutes to schedule, to arrive and from completion to invoice, each when in the period."""
+    if period.holds(job.scheduled_at):
+        assert job.scheduled_at is not None
+        k["time_to_schedule"].append((job.scheduled_at - job.logged_at).total_seconds() / 60)
+    on_site = _first_on_site(job)
+    if period.holds(on_site):
+        assert on_site is not None
+        k["time_to_arrive"].append((on_site - job.logged_at).total_seconds() / 60)
+    issued = [_at(i["issued_at"]) for i in invoices]
+    if issued and done is not None and period.holds(min(issued)):
+        k["completion_to_invoice"].append((min(issued) - done).total_seconds() / 60)
+
+
+def _count_parts_and_revenue(
+    k: dict[str, Any], job: Job, invoices: list[dict[str, Any]], period: Period
+) -> None:
+    """Parts the job used and the net of its invoices issued, in the period."""
+    for used in job.applied("use_material"):
+        if period.holds(used.device_time):
+            part = k["parts_usage"].setdefault(
+                used.payload["sku"], {"quantity_milli": 0, "jobs": set()}
+            )
+            part["quantity_milli"] += used.payload["quantity_milli"]
+            part["jobs"].add(job.work_order_id)
+    for invoice in invoices:
+        if period.holds(_at(invoice["issued_at"])):
+            k["revenue"] += invoice["net_total_minor"]
+
+
 def shift_minutes(
     scenario: Scenario, technician_id: str, period: Period, registered_on: date
 ) -> dict[date, float]:
-    """Shift minutes per local day in the period; a profile is in force from the first
-    local day that starts after it was registered (docs/kpis.md)."""
+    """Shift minutes per local day in the period.
+
+    A profile is in force from the first local day that starts after it was registered
+    (docs/kpis.md).
+    """
     tech = scenario.technician(technician_id)
     zone = ZoneInfo(tech.body["time_zone"])
     day = period.start.astimezone(zone).date()
@@ -366,8 +450,10 @@ def technician_kpis(
 
 
 def backlog(jobs: list[Job], period: Period) -> dict[str, Any]:
-    """Open jobs at the evaluation instant by priority and age (only meaningful when the
-    stack holds nothing but this run)."""
+    """Open jobs at the evaluation instant by priority and age.
+
+    Only meaningful when the stack holds nothing but this run.
+    """
     at = min(period.end, period.at)
     by_priority: dict[str, dict[str, int]] = {}
     total = 0
@@ -382,8 +468,11 @@ def backlog(jobs: list[Job], period: Period) -> dict[str, Any]:
 
 
 def evaluation_period(ledger: Ledger) -> Period:
-    """From just before the first request to two weeks later (every P1–P3 deadline and the
-    contracts' P4 ones), judged as of just after the last thing that happened."""
+    """From just before the first request to two weeks later.
+
+    Two weeks covers every P1–P3 deadline and the contracts' P4 ones. The period is judged
+    as of just after the last thing that happened.
+    """
     last = max(
         [ledger.finished_at or ledger.started_at]
         + [a.device_time for j in ledger.jobs.values() for a in j.actions]

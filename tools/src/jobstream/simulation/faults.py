@@ -1,6 +1,9 @@
-"""Faults for a simulated day: a private Kafka and PostgreSQL (deploy/local/stack.sh with
-its instance variables) that can be restarted without touching anyone else's, SIGKILLed
-services, and duplicated or malformed messages written straight into the topics."""
+"""Faults for a simulated day.
+
+A private Kafka and PostgreSQL (deploy/local/stack.sh with its instance variables) that can
+be restarted without touching anyone else's, SIGKILLed services, and duplicated or malformed
+messages written straight into the topics.
+"""
 
 from __future__ import annotations
 
@@ -89,9 +92,11 @@ class Injected:
 
 
 async def inject(bootstrap: str, namespace: str, duplicates_per_topic: int = 15) -> Injected:
-    """Re-publish the first records of the intake and field topics as they were (a relay
-    that published twice), and one malformed record to each (bad JSON; no CloudEvents
-    headers)."""
+    """Re-publish the first records of the intake and field topics, and add malformed ones.
+
+    The records are re-published as they were (a relay that published twice); each topic
+    also gets one malformed record of each kind (bad JSON; no CloudEvents headers).
+    """
     injected = Injected()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
@@ -217,8 +222,10 @@ class FaultyDay:
 
     @property
     def ok(self) -> bool:
-        """Every invariant held, every fault was applied and recovered from, and the dead
-        letters are exactly the malformed records."""
+        """Every invariant held and every fault was applied and recovered from.
+
+        Also, the dead letters are exactly the malformed records.
+        """
         return (
             self.outcome.report.ok
             and set(self.recovery_seconds) == {*SERVICES, "kafka", "postgresql"}
@@ -245,10 +252,12 @@ async def day_with_faults(
     timeout_s: float,
     log: Callable[[str], None] = print,
 ) -> FaultyDay:
-    """On a private Kafka and PostgreSQL under ``home``: start five services, run the day,
-    and between its office rounds inject duplicated and malformed records and SIGKILL each
+    """On a private Kafka and PostgreSQL under ``home``: start five services, run the day.
+
+    Between its office rounds, inject duplicated and malformed records and SIGKILL each
     service in turn (after round one), then restart the broker and PostgreSQL (after round
-    two). The private instance is purged afterwards."""
+    two). The private instance is purged afterwards.
+    """
     private = PrivateInfra(home / "infra")
     recovery: dict[str, float] = {}
     injected: list[Injected] = []

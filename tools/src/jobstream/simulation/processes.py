@@ -1,6 +1,9 @@
-"""The five services as separate OS processes on a given broker and database server, with
-their own databases and topic namespace: what `jobstream simulate --start-stack` and the
-fault tests run against. Each service can be SIGKILLed and started again on its port."""
+"""The five services as separate OS processes on a given broker and database server.
+
+They have their own databases and topic namespace: this is what `jobstream simulate
+--start-stack` and the fault tests run against. Each service can be SIGKILLed and started
+again on its port.
+"""
 
 from __future__ import annotations
 
@@ -56,8 +59,10 @@ class ServiceStack:
         return [s.name for s in all_topic_specs(self.partitions, self.namespace)]
 
     def env(self, service: str) -> dict[str, str]:
-        """The environment a service process runs with (the front door is told where the
-        others listen)."""
+        """The environment a service process runs with.
+
+        The front door is told where the others listen.
+        """
         upstreams = (
             {f"WEB_{s.upper()}_URL": url for s, url in self.urls.items() if s != "web"}
             if service == "web"

@@ -45,6 +45,18 @@ REACTIVE = {
 }
 PRIORITY_MIX = (("P1", 10), ("P2", 25), ("P3", 40), ("P4", 25))
 CHANNEL_MIX = (("phone", 35), ("portal", 20), ("api", 20), ("email", 15), ("planned", 10))
+# How jobs go, as chances of one draw each. A job's fate is one roll: below COMPLETED it is
+# completed, below COMPLETED_OR_INCOMPLETE ended incomplete, else never touched.
+COMPLETED = 0.8
+COMPLETED_OR_INCOMPLETE = 0.9
+SECOND_LABOUR_ENTRY = 0.3
+BOUGHT_IN_PART = 0.2
+FOLLOW_UP = 0.12  # of completed jobs
+ON_HOLD = 0.15
+NOT_FIXED_FIRST_TIME = 0.05  # of jobs without a follow-up
+SIGNED = 0.6
+NOTED = 0.3
+NEEDS_VALUE_APPROVAL = 0.08  # of phone and portal requests other than boiler replacements
 # Materials a technician may fit: price-book parts (fixed and cost-plus) and one bought-in
 # part that is not in the book, priced from its cost.
 BOOK_PARTS = (
@@ -297,9 +309,15 @@ def _customers(rng: random.Random, tag: str, count: int) -> list[Customer]:
 def _field_plan(rng: random.Random, job_type: str, channel: str) -> FieldPlan:
     low, high = JOB_TYPES[job_type]["minutes"]
     roll = rng.random()
-    fate = "complete" if roll < 0.8 else "incomplete" if roll < 0.9 else "untouched"
+    fate = (
+        "complete"
+        if roll < COMPLETED
+        else "incomplete"
+        if roll < COMPLETED_OR_INCOMPLETE
+        else "untouched"
+    )
     entries = [rng.randint(low, high)]
-    if rng.random() < 0.3:
+    if rng.random() < SECOND_LABOUR_ENTRY:
         entries.append(rng.randint(10, 45))
     materials = []
     for _ in range(rng.choice((0, 1, 1, 2, 3))):
@@ -313,7 +331,7 @@ def _field_plan(rng: random.Random, job_type: str, channel: str) -> FieldPlan:
                 "source": "van_stock",
             }
         )
-    if rng.random() < 0.2:
+    if rng.random() < BOUGHT_IN_PART:
         sku, description, unit = BOUGHT_IN
         materials.append(
             {
@@ -325,21 +343,21 @@ def _field_plan(rng: random.Random, job_type: str, channel: str) -> FieldPlan:
                 "unit_cost_minor": rng.randint(300, 4000),
             }
         )
-    follow_up = fate == "complete" and rng.random() < 0.12
+    follow_up = fate == "complete" and rng.random() < FOLLOW_UP
     return FieldPlan(
         fate=fate,
         work_minutes=entries,
         travel_minutes=rng.randint(10, 40),
         materials=materials,
-        hold=rng.random() < 0.15,
-        first_time_fix=not follow_up and rng.random() > 0.05,
+        hold=rng.random() < ON_HOLD,
+        first_time_fix=not follow_up and rng.random() > NOT_FIXED_FIRST_TIME,
         follow_up=follow_up,
         next_service_in_days=365 if channel == "planned" and fate == "complete" else None,
         incomplete_reason=rng.choice(("no_access", "parts_unavailable", "customer_cancelled"))
         if fate == "incomplete"
         else None,
-        signature=rng.random() < 0.6,
-        note=rng.random() < 0.3,
+        signature=rng.random() < SIGNED,
+        note=rng.random() < NOTED,
     )
 
 
@@ -375,7 +393,7 @@ def build(seed: int, tag: str, today: date, sizes: Sizes) -> Scenario:
                 description=description,
                 needs_value_approval=channel in ("phone", "portal")
                 and job_type != "boiler_replacement"
-                and rng.random() < 0.08,
+                and rng.random() < NEEDS_VALUE_APPROVAL,
                 unmatched_sender=unmatched,
                 plan=_field_plan(rng, job_type, channel),
                 external_reference=f"HELPDESK-{seed}-{i}" if channel == "api" else None,

@@ -76,6 +76,7 @@ class JobStory:
 
     @property
     def site(self) -> SiteAddress:
+        """The job's site in Manchester (``site_id``, else one named after the customer)."""
         return SiteAddress(
             site_id=self.site_id or f"site-{self.customer_id}",
             address="1 Deansgate",
@@ -84,9 +85,11 @@ class JobStory:
 
     @property
     def asset(self) -> AssetInfo | None:
+        """The boiler at the site when the story has an ``asset_id``, else None."""
         return AssetInfo(asset_id=self.asset_id, asset_type="boiler") if self.asset_id else None
 
     def request_logged(self) -> RequestLogged:
+        """The request, logged by the office at ``start`` with its response deadlines."""
         return RequestLogged(
             work_order_id=self.work_order_id,
             customer_id=self.customer_id,
@@ -102,6 +105,7 @@ class JobStory:
         )
 
     def details(self) -> WorkOrderDetails:
+        """The work order's details: the job, its requirements, a 90-minute estimate."""
         return WorkOrderDetails(
             customer_id=self.customer_id,
             site=self.site,
@@ -117,6 +121,7 @@ class JobStory:
         )
 
     def released(self) -> WorkOrderReleased:
+        """The work order released to dispatch five minutes after ``start``."""
         return WorkOrderReleased(
             work_order_id=self.work_order_id,
             details=self.details(),
@@ -125,6 +130,7 @@ class JobStory:
         )
 
     def technician_registered(self) -> TechnicianRegistered:
+        """The story's technician, qualified for the job, registered 30 days before ``start``."""
         return TechnicianRegistered(
             technician_id=self.technician_id,
             profile=TechnicianProfile(
@@ -140,6 +146,7 @@ class JobStory:
         )
 
     def scheduled(self) -> JobScheduled:
+        """The job scheduled for the technician in a 90-minute window an hour after ``start``."""
         begin = self.start + timedelta(hours=1)
         return JobScheduled(
             work_order_id=self.work_order_id,
@@ -153,6 +160,7 @@ class JobStory:
         )
 
     def dispatched(self) -> JobDispatched:
+        """The job pack sent to the technician for the scheduled window."""
         begin = self.start + timedelta(hours=1)
         return JobDispatched(
             work_order_id=self.work_order_id,
@@ -168,6 +176,7 @@ class JobStory:
     def time_logged(
         self, minutes: int = 75, kind: TimeKind = TimeKind.LABOUR, entry: str = "t1"
     ) -> TimeLogged:
+        """A time entry of ``minutes`` logged on the device two hours after ``start``."""
         at = self.start + timedelta(hours=2)
         return TimeLogged(
             work_order_id=self.work_order_id,
@@ -183,6 +192,7 @@ class JobStory:
     def material_used(
         self, sku: str = "VALVE-15", quantity_milli: int = 1000, entry: str = "m1"
     ) -> MaterialUsed:
+        """A part from the van's stock used two and a half hours after ``start``."""
         at = self.start + timedelta(hours=2, minutes=30)
         return MaterialUsed(
             work_order_id=self.work_order_id,
@@ -198,6 +208,7 @@ class JobStory:
         )
 
     def completed(self, labour_minutes: int = 75) -> JobCompleted:
+        """The job completed and fixed first time, three hours after ``start``."""
         at = self.start + timedelta(hours=3)
         return JobCompleted(
             work_order_id=self.work_order_id,
@@ -215,6 +226,7 @@ class JobStory:
         )
 
     def invoiced(self) -> InvoiceIssued:
+        """The job's invoice: one call-out line, £80 net plus 20% tax."""
         line = InvoiceLine(
             kind=LineKind.CALL_OUT,
             description="Call-out",
@@ -239,6 +251,7 @@ class JobStory:
         )
 
     def lifecycle(self) -> list[Event]:
+        """The story's six events, from the request logged to the invoice issued."""
         return [
             self.request_logged(),
             self.released(),
@@ -251,6 +264,7 @@ class JobStory:
     # -- more of the lifecycle, each at a chosen time (for reporting's scenarios) --------
 
     def scheduled_at(self, at: datetime, technician_id: str | None = None) -> JobScheduled:
+        """The job scheduled at ``at`` for a 90-minute window starting then."""
         tech = technician_id or self.technician_id
         return JobScheduled(
             work_order_id=self.work_order_id,
@@ -264,6 +278,7 @@ class JobStory:
         )
 
     def arrived(self, at: datetime, technician_id: str | None = None) -> TechnicianArrived:
+        """The technician (the story's, unless given) arrived on site at ``at``."""
         return TechnicianArrived(
             work_order_id=self.work_order_id,
             technician_id=technician_id or self.technician_id,
@@ -272,6 +287,7 @@ class JobStory:
         )
 
     def started(self, at: datetime) -> JobStarted:
+        """The technician started work at ``at``."""
         return JobStarted(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -280,6 +296,7 @@ class JobStory:
         )
 
     def labour_logged(self, at: datetime, minutes: int, entry: str = "t1") -> TimeLogged:
+        """Labour of ``minutes`` starting at ``at``, as time entry ``entry``."""
         return TimeLogged(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -295,6 +312,7 @@ class JobStory:
     def material_used_at(
         self, at: datetime, sku: str, quantity_milli: int, entry: str = "m1"
     ) -> MaterialUsed:
+        """``quantity_milli`` thousandths of part ``sku`` used at ``at``, as entry ``entry``."""
         return MaterialUsed(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -309,6 +327,7 @@ class JobStory:
     def material_corrected(
         self, at: datetime, quantity_milli: int, entry: str = "m1"
     ) -> MaterialUsageCorrected:
+        """The office corrected material entry ``entry`` to ``quantity_milli`` at ``at``."""
         return MaterialUsageCorrected(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -320,6 +339,7 @@ class JobStory:
         )
 
     def incomplete(self, at: datetime, labour_minutes: int = 0) -> JobIncomplete:
+        """The visit ended at ``at`` without finishing the job: parts were unavailable."""
         return JobIncomplete(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -338,6 +358,7 @@ class JobStory:
     def completed_at(
         self, at: datetime, labour_minutes: int = 60, first_time_fix: bool = True
     ) -> JobCompleted:
+        """The job completed at ``at``; not fixed first time means a follow-up is needed."""
         return JobCompleted(
             work_order_id=self.work_order_id,
             technician_id=self.technician_id,
@@ -358,6 +379,7 @@ class JobStory:
     def priority_changed(
         self, at: datetime, priority: Priority, respond_by: datetime, resolve_by: datetime
     ) -> RequestPriorityChanged:
+        """The office changed the request's priority and deadlines at ``at``."""
         return RequestPriorityChanged(
             work_order_id=self.work_order_id,
             priority=priority,
@@ -370,6 +392,7 @@ class JobStory:
         )
 
     def cancelled(self, at: datetime) -> WorkOrderCancelled:
+        """The office cancelled the work order at ``at``."""
         return WorkOrderCancelled(
             work_order_id=self.work_order_id,
             reason="Customer fixed it",
@@ -380,6 +403,7 @@ class JobStory:
     def invoiced_at(
         self, at: datetime, net_minor: int, technician_id: str | None = None, number: int = 1
     ) -> InvoiceIssued:
+        """An invoice issued at ``at`` with one labour line of ``net_minor`` plus 20% tax."""
         line = InvoiceLine(
             kind=LineKind.LABOUR,
             description="Labour",
@@ -405,6 +429,7 @@ class JobStory:
         )
 
     def credited_at(self, at: datetime, net_minor: int, number: int = 1) -> CreditNoteIssued:
+        """A goodwill credit note on the job's invoice, ``net_minor`` plus 20% tax, at ``at``."""
         line = InvoiceLine(
             kind=LineKind.ADJUSTMENT,
             description="Goodwill",

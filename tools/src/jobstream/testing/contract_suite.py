@@ -62,6 +62,7 @@ class RunningConsumer:
     """A ConsumerRunner on its own task, stoppable or killable."""
 
     def __init__(self, runner: ConsumerRunner) -> None:
+        """Start ``runner`` on a task of its own."""
         self.runner = runner
         self.task = asyncio.create_task(runner.run())
 
@@ -156,6 +157,7 @@ class ConsumerContract:
     async def test_replaying_the_log_twice_gives_the_same_state(
         self, infra: Infra, database_factory: Any, topic_factory: Any
     ) -> None:
+        """Two projections of the same log into fresh databases hold the same rows."""
         topic = await topic_factory("contract", partitions=1)
         story = self.scenario()
         await publish(infra.bootstrap_servers, topic, story)
@@ -179,6 +181,7 @@ class ConsumerContract:
     async def test_a_duplicate_delivery_changes_nothing(
         self, infra: Infra, database_factory: Any, topic_factory: Any
     ) -> None:
+        """The story delivered twice projects to the same rows as the story delivered once."""
         story = self.scenario()
         once_topic, twice_topic = (
             await topic_factory("contract", partitions=1),
@@ -199,6 +202,7 @@ class ConsumerContract:
     async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(
         self, infra: Infra, database_factory: Any, topic_factory: Any, topic_reader: Any
     ) -> None:
+        """A record that is not JSON goes to the dead-letter topic; the rest is projected."""
         story = self.scenario()
         topic = await topic_factory("contract", partitions=1)
         first_type = story[0].type
@@ -232,6 +236,7 @@ class ConsumerContract:
     async def test_a_consumer_killed_mid_batch_loses_and_doubles_nothing(
         self, infra: Infra, database_factory: Any, topic_factory: Any
     ) -> None:
+        """A consumer killed mid-batch and started again ends with the rows of a clean run."""
         story = self.scenario()
         topic = await topic_factory("contract", partitions=1)
         await publish(infra.bootstrap_servers, topic, story)

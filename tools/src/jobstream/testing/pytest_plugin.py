@@ -29,8 +29,10 @@ T = TypeVar("T")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests mint their own tokens: give the run a signing key set (and the services it
-    starts its public JWKS as a file) if the environment names none."""
+    """Tests mint their own tokens: give the run a signing key set if the environment has none.
+
+    The services the run starts get its public JWKS as a file.
+    """
     if not os.environ.get("JOBSTREAM_SIGNING_KEYS"):
         use_key_files(tempfile.mkdtemp(prefix="jobstream-test-keys-"))
 
@@ -61,8 +63,10 @@ def database_factory(infra: Infra) -> Iterator[Callable[[str | None], str]]:
 
 @pytest_asyncio.fixture
 async def topic_factory(infra: Infra) -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Create uniquely named topics (and their dead-letter topics) for one test; they are
-    deleted afterwards."""
+    """Create uniquely named topics (and their dead-letter topics) for one test.
+
+    They are deleted afterwards.
+    """
     created: list[str] = []
 
     async def make(prefix: str = "test", partitions: int = 3) -> str:
@@ -82,8 +86,10 @@ async def topic_factory(infra: Infra) -> AsyncIterator[Callable[..., Awaitable[s
 
 @pytest_asyncio.fixture
 async def namespace_factory(infra: Infra) -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """A fresh JOBSTREAM_NAMESPACE with every event and dead-letter topic created in it, for
-    tests that run services; the topics are deleted afterwards."""
+    """A fresh JOBSTREAM_NAMESPACE with every event and dead-letter topic created in it.
+
+    For tests that run services; the topics are deleted afterwards.
+    """
     created: list[str] = []
 
     async def make(prefix: str = "it", partitions: int = 3) -> str:

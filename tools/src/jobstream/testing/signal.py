@@ -1,7 +1,10 @@
-"""A phone's signal for browser tests: a TCP relay between the browser and the front door
-that can be lost and regained. Losing it closes every open connection and stops listening,
-so the page, its live stream and its service worker all meet a real refused connection —
-not an emulation that a service worker's own requests would slip past."""
+"""A phone's signal for browser tests: a TCP relay that can be lost and regained.
+
+The relay sits between the browser and the front door. Losing it closes every open
+connection and stops listening, so the page, its live stream and its service worker all meet
+a real refused connection — not an emulation that a service worker's own requests would slip
+past.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ class PhoneSignal:
     """``url`` reaches ``target`` while the signal is up."""
 
     def __init__(self, target: str) -> None:
+        """A relay to ``target`` on a free local port; the signal is down until ``regain``."""
         parts = urlsplit(target)
         self._target = (parts.hostname or "127.0.0.1", parts.port or 80)
         with socket.socket() as probe:
@@ -32,6 +36,7 @@ class PhoneSignal:
 
     @property
     def up(self) -> bool:
+        """Whether the signal is up (the relay is listening)."""
         return self._server is not None
 
     async def regain(self) -> None:

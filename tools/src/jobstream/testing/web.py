@@ -1,6 +1,9 @@
-"""Browser tests of the web front door: the six processes (five services and the front
-door) on real Kafka and PostgreSQL with the demo's technicians and customers and one
-account per role, Debian's Chromium, sign-in through the form, and axe-core."""
+"""Browser tests of the web front door.
+
+The six processes (five services and the front door) on real Kafka and PostgreSQL with the
+demo's technicians and customers and one account per role, Debian's Chromium, sign-in
+through the form, and axe-core.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -79,8 +83,10 @@ class WebStack:
 async def web_stack(
     infra: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[WebStack]:
-    """One stack for every browser test, made once when first asked for (starting six
-    processes is the slow part)."""
+    """One stack for every browser test, made once when first asked for.
+
+    Starting six processes is the slow part.
+    """
     services = ServiceStack(
         infra,
         tmp_path_factory.mktemp("web-logs"),
@@ -106,7 +112,7 @@ async def web_stack(
             async def ready() -> bool:
                 for url in services.urls.values():
                     try:
-                        if (await client.get(f"{url}/readyz")).status_code != 200:
+                        if (await client.get(f"{url}/readyz")).status_code != HTTPStatus.OK:
                             return False
                     except httpx.HTTPError:
                         return False
@@ -193,8 +199,10 @@ def watch() -> Iterator[Any]:
 async def signed_in_page(
     browser: Any, stack: WebStack, username: str, *, through: str | None = None, **context: Any
 ) -> Any:
-    """A new browser context signed in through the form as ``username``; its page. With
-    ``through``, the browser reaches the front door at that origin (a relay)."""
+    """A new browser context signed in through the form as ``username``; its page.
+
+    With ``through``, the browser reaches the front door at that origin (a relay).
+    """
     ctx = await browser.new_context(**context)
     page = await ctx.new_page()
     await page.goto(f"{through or stack.web}/sign-in")
@@ -229,8 +237,11 @@ async def says(page: Any, text: str) -> None:
 
 
 async def _box(locator: Any) -> dict[str, float]:
-    """The element's box; the live board redraws its rows when an event arrives, so the
-    element found a moment ago may be between two renders: look again briefly."""
+    """The element's box, looked for again briefly while the board redraws.
+
+    The live board redraws its rows when an event arrives, so the element found a moment ago
+    may be between two renders: look again briefly.
+    """
     for _ in range(50):
         await locator.wait_for()
         box: dict[str, float] | None = await locator.bounding_box()
@@ -260,16 +271,18 @@ async def drag_visit(page: Any, work_order_id: str, technician_id: str, at: date
 
 
 async def dispatch_scheduled(stack: WebStack, work_order_id: str) -> dict[str, Any] | None:
+    """Dispatch's view of the job once it has a planned window; None before, or if not found."""
     response = await stack.api.client.get(
         f"{stack.url('dispatch')}/jobs/{work_order_id}", headers=stack.api.office
     )
-    if response.status_code != 200 or not response.json().get("window_start"):
+    if response.status_code != HTTPStatus.OK or not response.json().get("window_start"):
         return None
     job: dict[str, Any] = response.json()
     return job
 
 
 async def dispatch_job(stack: WebStack, work_order_id: str) -> dict[str, Any]:
+    """Dispatch's view of the job; an error answer raises."""
     response = await stack.api.client.get(
         f"{stack.url('dispatch')}/jobs/{work_order_id}", headers=stack.api.office
     )

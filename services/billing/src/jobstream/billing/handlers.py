@@ -1,16 +1,22 @@
-"""Billing's one decision: answer a job's latest trigger with documents.
+"""Billing's decision and its commands: documents for a job's trigger, payments, pricing.
 
 A trigger (a completion, a chargeable incomplete visit, a later correction) is answered
 by pricing the job on the facts and configuration in force at it, then appending what
 ``domain.documents.decide_documents`` plans: an invoice, or a credit note plus a
 replacing invoice (docs/adr/0042), numbered and projected in the caller's transaction.
 Only the active generation decides (docs/adr/0043); a building one only gathers facts.
+
+The HTTP commands (``domain.commands``) are ``verb(command, ctx)``: a payment is decided by
+``domain.documents.decide_payment`` and appended to its work order's stream; a pricing
+version is stored unless it would reprice work already priced. Refusals are the shared
+ones (``jobstream.errors``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -20,6 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.billing.db import queries
 from jobstream.billing.db.tables import events, generations
+from jobstream.billing.domain.commands import (
+    AddContractVersion,
+    AddPriceBookEntry,
+    AddRateCard,
+    RecordPayment,
+    require_not_retroactive,
+)
 from jobstream.billing.domain.documents import (
     CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
@@ -29,6 +42,7 @@ from jobstream.billing.domain.documents import (
     build_credit_note,
     build_invoice,
     decide_documents,
+    decide_payment,
     evolve,
     stream_id,
 )
@@ -37,7 +51,7 @@ from jobstream.billing.domain.pricing import (
     JobFacts,
     NotChargeable,
     PricedJob,
-    PricingBlocked,
+    PricingBlockedError,
     PricingConfig,
     Technician,
     Trigger,
@@ -47,6 +61,7 @@ from jobstream.billing.projections import apply_document
 from jobstream.contracts.base import Event, registry
 from jobstream.contracts.common import WorkOrderDetails
 from jobstream.contracts.dispatch import TechnicianProfile
+from jobstream.errors import NotFoundError
 from jobstream.eventstore.store import EventStore
 from jobstream.ids import derived_id
 
@@ -77,8 +92,10 @@ class Waiting:
 async def load_pricing(
     conn: AsyncConnection, work_order_id: str, trigger_seq: int
 ) -> tuple[JobFacts, PricingConfig] | Waiting | NotChargeable | None:
-    """Facts and configuration in force at a trigger; None when nothing is to be charged
-    (the job is open again)."""
+    """Facts and configuration in force at a trigger.
+
+    None when nothing is to be charged (the job is open again).
+    """
     rows = await queries.field_facts_until(conn, work_order_id, trigger_seq)
     parsed = [(event_id, _field_event(kind, data)) for event_id, kind, data in rows]
     trigger_id, trigger_event = parsed[-1]
@@ -111,26 +128,14 @@ async def load_pricing(
     )
     card = await queries.rate_card_in_force(conn, trigger.at)
     if card is None:
-        raise PricingBlocked("no rate card in force")
+        raise PricingBlockedError("no rate card in force")
     contract = None
     if facts.details.contract_id:
         contract = await queries.contract_in_force(conn, facts.details.contract_id, trigger.at)
         if contract is None:
-            raise PricingBlocked(f"contract {facts.details.contract_id} is not on file")
+            raise PricingBlockedError(f"contract {facts.details.contract_id} is not on file")
     book = await queries.price_book_in_force(conn, (m.sku for m in facts.materials), trigger.at)
     return facts, PricingConfig(rate_card=card, contract=contract, price_book=book)
-
-
-def _party(facts: JobFacts) -> Party:
-    details = facts.details
-    return Party(
-        work_order_id=facts.work_order_id,
-        customer_id=details.customer_id,
-        customer_name=details.customer_name,
-        technician_id=facts.outcome.technician_id,
-        contract_id=details.contract_id,
-        site_time_zone=details.site.time_zone,
-    )
 
 
 def _credit_reason(trigger: Trigger, priced: PricedJob | NotChargeable) -> str:
@@ -178,7 +183,7 @@ async def _issue(
         new.append(
             build_invoice(
                 plan.invoice,
-                _party(facts),
+                Party.of(facts),
                 number=await queries.next_number(conn, INVOICE_SERIES),
                 issued_at=trigger.at,
                 replaces_invoice_id=plan.credit.invoice_id if plan.credit else None,
@@ -209,18 +214,24 @@ async def is_active(conn: AsyncConnection, generation: int) -> bool:
     return state == "active"
 
 
-async def evaluate(
-    conn: AsyncConnection, work_order_id: str, generation: int, correlation_id: str | None = None
-) -> list[Event]:
-    """Answer the job's latest trigger if this generation decides; returns what was issued."""
-    job = await queries.lock_job(conn, work_order_id)
+async def _to_answer(conn: AsyncConnection, job: Mapping[str, Any], generation: int) -> bool:
+    """Whether the job has a trigger not yet answered, and ``generation`` decides."""
     trigger_id = job["trigger_event_id"]
     if trigger_id is None or job["trigger_event_type"] == "JobReopened":
-        return []
+        return False
     if job["evaluated_trigger_id"] == trigger_id:
-        return []
-    if not await is_active(conn, generation):
-        return []  # building: the activation sweep answers whatever the log has not
+        return False
+    # A building generation does not: the activation sweep answers whatever the log has not.
+    return await is_active(conn, generation)
+
+
+async def _priced(
+    conn: AsyncConnection, work_order_id: str, job: Mapping[str, Any]
+) -> tuple[JobFacts, PricedJob | NotChargeable] | None:
+    """The job priced at its trigger; None once the job records why it is not.
+
+    Not priced: it waits for inputs, its configuration blocks it, or nothing is charged.
+    """
     try:
         loaded = await load_pricing(conn, work_order_id, job["trigger_seq"])
         if isinstance(loaded, Waiting):
@@ -231,19 +242,35 @@ async def evaluate(
                 waiting_for=list(loaded.keys),
                 blocked_reason=None,
             )
-            return []
+            return None
         if loaded is None or isinstance(loaded, NotChargeable):
-            await queries.update_job(conn, work_order_id, evaluated_trigger_id=trigger_id)
-            return []
+            await queries.update_job(
+                conn, work_order_id, evaluated_trigger_id=job["trigger_event_id"]
+            )
+            return None
         facts, config = loaded
-        priced = price_job(facts, config)
-    except PricingBlocked as exc:
+        return facts, price_job(facts, config)
+    except PricingBlockedError as exc:
         BLOCKED.labels(reason=str(exc).split(" ")[0]).inc()
         log.warning("pricing_blocked", work_order_id=work_order_id, reason=str(exc))
         await queries.update_job(
             conn, work_order_id, status="blocked", blocked_reason=str(exc), waiting_for=None
         )
+        return None
+
+
+async def evaluate(
+    conn: AsyncConnection, work_order_id: str, generation: int, correlation_id: str | None = None
+) -> list[Event]:
+    """Answer the job's latest trigger if this generation decides; returns what was issued."""
+    job = await queries.lock_job(conn, work_order_id)
+    if not await _to_answer(conn, job, generation):
         return []
+    found = await _priced(conn, work_order_id, job)
+    if found is None:
+        return []
+    facts, priced = found
+    trigger_id = job["trigger_event_id"]
     state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
     plan = decide_documents(state, trigger_id, priced)
     issued = await _issue(conn, facts, priced, state, version, plan, correlation_id)
@@ -256,3 +283,78 @@ async def evaluate(
         waiting_for=None,
     )
     return issued
+
+
+# --------------------------------------------------------------------------------------
+# HTTP commands
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a command runs in: its transaction, and the time it arrived.
+
+    A payment's transaction is on the active generation's tables (its invoice is read from
+    the projection); a pricing command's is on the configuration tables.
+    """
+
+    conn: AsyncConnection
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+async def record_payment(cmd: RecordPayment, ctx: Context) -> str:
+    """Record a payment against an invoice (``InvoicePaid``); the id of the invoice paid.
+
+    Raises:
+        NotFoundError: no invoice has that id or number.
+        ConflictError: the invoice was credited or is paid (``decide_payment``).
+        InvalidInputError: the amount or the date does not fit the invoice.
+    """
+    found = await queries.get_invoice(ctx.conn, cmd.invoice)
+    if found is None:
+        raise NotFoundError("no such invoice")
+    stream = stream_id(found["work_order_id"])
+    state, version = await store.fold(ctx.conn, stream, BillingState(), evolve)
+    paid = decide_payment(state, found["invoice_id"], cmd)
+    [recorded] = await store.append(ctx.conn, stream, version, [paid], occurred_at=paid.paid_at)
+    await apply_document(ctx.conn, paid, recorded.event_id)
+    return paid.invoice_id
+
+
+async def add_rate_card(cmd: AddRateCard, ctx: Context) -> int:
+    """Store a rate card version; the version number it got.
+
+    Raises:
+        InvalidInputError: it would take effect in the past.
+    """
+    require_not_retroactive(cmd.effective_from, ctx.now)
+    return await queries.add_rate_card(ctx.conn, cmd.rate_card, cmd.effective_from, cmd.note)
+
+
+async def add_price_book_entry(cmd: AddPriceBookEntry, ctx: Context) -> int:
+    """Store a version of a part's price; the version number it got.
+
+    A part never priced before may take effect in the past (jobs blocked on it are then
+    priced); a change of price may not.
+
+    Raises:
+        InvalidInputError: a change of price would take effect in the past.
+    """
+    if await queries.has_price_book_entry(ctx.conn, cmd.sku):
+        require_not_retroactive(cmd.effective_from, ctx.now)
+    return await queries.add_price_book_entry(ctx.conn, cmd.sku, cmd.entry, cmd.effective_from)
+
+
+async def add_contract_version(cmd: AddContractVersion, ctx: Context) -> int:
+    """Store a version of a contract's terms; the version number it got.
+
+    A contract on file for the first time may take effect in the past (jobs blocked on it
+    are then priced); a change of terms may not.
+
+    Raises:
+        InvalidInputError: a change of terms would take effect in the past.
+    """
+    if await queries.has_contract(ctx.conn, cmd.contract_id):
+        require_not_retroactive(cmd.effective_from, ctx.now)
+    return await queries.add_contract_version(
+        ctx.conn, cmd.contract_id, cmd.terms, cmd.effective_from
+    )

@@ -9,6 +9,7 @@ any name a customer has prints and the file looks the same on every machine.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 from xml.sax.saxutils import escape
@@ -34,8 +35,10 @@ SHADE = colors.HexColor("#eef2f6")
 
 
 def _fonts() -> None:
-    """Register the embedded faces once per process (ReportLab finds Vera.ttf in its
-    own fonts folder)."""
+    """Register the embedded faces once per process.
+
+    ReportLab finds Vera.ttf in its own fonts folder.
+    """
     if REGULAR not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(REGULAR, "Vera.ttf"))
         pdfmetrics.registerFont(TTFont(BOLD, "VeraBd.ttf"))
@@ -110,34 +113,26 @@ def _grid(rows: list[list[Any]], widths: list[float], *, total_rows: int = 0) ->
     return table
 
 
-def _lines(doc: PrintedDocument) -> Table:
-    head = ["Description", "Qty", "Unit price", "VAT", "Net"]
+def _figures(head: list[str], body: Iterable[tuple[str, ...]]) -> list[list[Any]]:
+    """A grid's heading and rows: the first column in words, the others figures on the right."""
     rows: list[list[Any]] = [[_text(h, 8, bold=True, right=i > 0) for i, h in enumerate(head)]]
-    for line in doc.lines:
-        rows.append(
-            [
-                _text(line.description),
-                _text(line.quantity, right=True),
-                _text(line.unit_price, right=True),
-                _text(line.vat_rate, right=True),
-                _text(line.net, right=True),
-            ]
-        )
+    rows += [[_text(cell, right=i > 0) for i, cell in enumerate(row)] for row in body]
+    return rows
+
+
+def _lines(doc: PrintedDocument) -> Table:
+    rows = _figures(
+        ["Description", "Qty", "Unit price", "VAT", "Net"],
+        ((x.description, x.quantity, x.unit_price, x.vat_rate, x.net) for x in doc.lines),
+    )
     return _grid(rows, [0.5, 0.1, 0.15, 0.1, 0.15])
 
 
 def _summary(doc: PrintedDocument) -> Table:
-    head = ["VAT rate", "Net", "VAT", "Gross"]
-    rows: list[list[Any]] = [[_text(h, 8, bold=True, right=i > 0) for i, h in enumerate(head)]]
-    for band in doc.bands:
-        rows.append(
-            [
-                _text(band.rate),
-                _text(band.net, right=True),
-                _text(band.vat, right=True),
-                _text(band.gross, right=True),
-            ]
-        )
+    rows = _figures(
+        ["VAT rate", "Net", "VAT", "Gross"],
+        ((band.rate, band.net, band.vat, band.gross) for band in doc.bands),
+    )
     for label, value in doc.totals:
         rows.append([_text(label, bold=True), "", "", _text(value, bold=True, right=True)])
     table = _grid(rows, [0.22, 0.16, 0.16, 0.16], total_rows=len(doc.totals))

@@ -23,8 +23,11 @@ from jobstream.messaging.reactions import Delivery, takes
 
 @dataclass(frozen=True)
 class BillingRun:
-    """Which generation the reactions write into, and whether it decides: a rebuild runs
-    them with ``decide`` off, gathering facts and documents and answering nothing."""
+    """Which generation the reactions write into, and whether it decides.
+
+    A rebuild runs them with ``decide`` off, gathering facts and documents and answering
+    nothing.
+    """
 
     generation: int
     decide: bool = True

@@ -74,8 +74,10 @@ async def project_technician(
 async def project_field_event(
     conn: AsyncConnection, work_order_id: str, event: Event, event_id: str
 ) -> bool:
-    """Keep a field event in the job's log order; answers whether it is the job's new
-    trigger (an outcome, a reopening, or a priced correction after an outcome)."""
+    """Keep a field event in the job's log order; whether it is the job's new trigger.
+
+    A trigger is an outcome, a reopening, or a priced correction after an outcome.
+    """
     job = await queries.lock_job(conn, work_order_id)
     seq = await queries.append_field_fact(
         conn, work_order_id, event_id, event.event_type, event.model_dump(mode="json")

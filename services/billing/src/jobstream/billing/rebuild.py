@@ -30,7 +30,7 @@ from jobstream.billing.domain.history import fold_history, trigger_of
 from jobstream.billing.domain.pricing import (
     JobFacts,
     NotChargeable,
-    PricingBlocked,
+    PricingBlockedError,
     PricingConfig,
     Technician,
     price_job,
@@ -156,17 +156,17 @@ async def reprice(conn: AsyncConnection, recorded: InvoiceIssued) -> InvoiceIssu
     """The invoice priced again from the generation's facts and the versions it names."""
     basis = recorded.pricing_basis
     if basis is None:
-        raise PricingBlocked("no pricing basis recorded")
+        raise PricingBlockedError("no pricing basis recorded")
     seq = await queries.field_fact_seq(conn, basis.trigger_event_id)
     if seq is None:
-        raise PricingBlocked(f"trigger {basis.trigger_event_id} not in the log")
+        raise PricingBlockedError(f"trigger {basis.trigger_event_id} not in the log")
     rows = await queries.field_facts_until(conn, recorded.work_order_id, seq)
     parsed = [(i, registry.parse(k, registry.current_version(k), dict(d))) for i, k, d in rows]
     history = fold_history(parsed)
     details = await queries.details_by_event(conn, basis.details_event_id)
     card = await queries.rate_card_version(conn, basis.rate_card_version)
     if history.outcome is None or details is None or card is None:
-        raise PricingBlocked("outcome, details or rate card missing")
+        raise PricingBlockedError("outcome, details or rate card missing")
     profiles = await queries.profiles_by_event(conn, list(basis.technician_profile_event_ids))
     contract = None
     if basis.contract_id and basis.contract_version:
@@ -192,18 +192,10 @@ async def reprice(conn: AsyncConnection, recorded: InvoiceIssued) -> InvoiceIssu
     )
     priced = price_job(facts, config)
     if isinstance(priced, NotChargeable):
-        raise PricingBlocked(priced.reason)
-    party = Party(
-        work_order_id=recorded.work_order_id,
-        customer_id=facts.details.customer_id,
-        customer_name=facts.details.customer_name,
-        technician_id=facts.outcome.technician_id,
-        contract_id=facts.details.contract_id,
-        site_time_zone=facts.details.site.time_zone,
-    )
+        raise PricingBlockedError(priced.reason)
     return build_invoice(
         priced,
-        party,
+        Party.of(facts),
         number=int(recorded.invoice_number.rsplit("-", 1)[1]),
         issued_at=facts.trigger.at,
         replaces_invoice_id=recorded.replaces_invoice_id,
@@ -220,7 +212,7 @@ async def verify(engine: AsyncEngine, generation: Generation) -> tuple[int, list
             recorded = InvoiceIssued.model_validate(document)
             try:
                 again = await reprice(conn, recorded)
-            except (PricingBlocked, KeyError, ValueError) as exc:
+            except (PricingBlockedError, KeyError, ValueError) as exc:
                 drift.append({"invoice": recorded.invoice_number, "problem": str(exc)})
                 continue
             if canonical(again.model_dump(mode="json")) != canonical(document):

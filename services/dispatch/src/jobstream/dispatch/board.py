@@ -79,8 +79,10 @@ def build(
     at_risk: timedelta,
     absences: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The board: tiers, timelines (with each technician's working time and absences on
-    the day), unscheduled and failed lanes."""
+    """The board: tiers, timelines, unscheduled and failed lanes.
+
+    Each timeline carries its technician's working time and absences on the day.
+    """
     start, end = day_bounds(day, zone)
     cards = [job_card(r, now, at_risk) for r in rows]
     on_day = [
@@ -168,8 +170,11 @@ def build(
 def _availability(
     technician: dict[str, Any], absences: list[dict[str, Any]], start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """A technician's skills, home base, working time (shift less absences, with the
-    overtime they may work) and absences within the day (nothing known without a profile)."""
+    """A technician's skills, home base, working time and absences within the day.
+
+    Working time is the shift less absences, with the overtime they may work; nothing is
+    known without a profile.
+    """
     if technician.get("profile") is None:
         return {"skills": [], "home_base": None, "working": [], "absences": []}
     profile = TechnicianProfile.model_validate(technician["profile"])

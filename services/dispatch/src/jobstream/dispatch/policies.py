@@ -242,15 +242,20 @@ async def _hold(conn: AsyncConnection, e: JobPutOnHold | JobResumed, status: str
 
 
 async def on_job_put_on_hold(e: JobPutOnHold, delivery: Delivery[DispatchSettings]) -> None:
-    """Paused on site: the technician is still busy there (the board shows why the day
-    slips; the visit's expected end keeps moving with the clock until it ends)."""
+    """Paused on site: the technician is still busy there.
+
+    The board shows why the day slips; the visit's expected end keeps moving with the
+    clock until it ends.
+    """
     conn = delivery.conn
     await _hold(conn, e, "on_hold")
 
 
 async def on_job_resumed(e: JobResumed, delivery: Delivery[DispatchSettings]) -> None:
-    """Work goes on after a hold: the job ends no earlier than now plus what is left,
-    so the technician's next visits are re-timed from it."""
+    """Work goes on after a hold: the technician's next visits are re-timed from it.
+
+    The job ends no earlier than now plus what is left.
+    """
     conn = delivery.conn
     if not await _hold(conn, e, "in_progress"):
         return
@@ -264,10 +269,13 @@ async def on_job_resumed(e: JobResumed, delivery: Delivery[DispatchSettings]) ->
 
 
 async def on_job_reopened(e: JobReopened, delivery: Delivery[DispatchSettings]) -> None:
-    """The office reopened a finished job on the same visit (fieldupdates puts it back in
-    progress with the same technician): it is open again and occupies that technician
-    from now for its estimated duration, so the rest of their day is re-timed; when the
-    job is completed again, the technician is free as after any completion."""
+    """The office reopened a finished job on the same visit: the rest of the day is re-timed.
+
+    Fieldupdates puts it back in progress with the same technician: it is open again and
+    occupies that technician from now for its estimated duration, so the rest of their day
+    is re-timed; when the job is completed again, the technician is free as after any
+    completion.
+    """
     conn = delivery.conn
     row = await queries.work_order(conn, e.work_order_id)
     if row is None or row["status"] != "done":

@@ -86,6 +86,17 @@ async def project_technician_absence_cancelled(
     await _bump_version(conn, e.technician_id, rec)
 
 
+# A job off the plan has no technician, no window and no travel.
+_OFF_PLAN: dict[str, object] = {
+    "technician_id": None,
+    "window_start": None,
+    "window_end": None,
+    "eta": None,
+    "travel_minutes": None,
+    "travel_km": None,
+}
+
+
 def _decision(e: JobScheduled | JobRescheduled) -> dict[str, object]:
     return {
         "state": "scheduled",
@@ -126,12 +137,7 @@ async def project_job_unscheduled(
         conn,
         e.work_order_id,
         state="unscheduled",
-        technician_id=None,
-        window_start=None,
-        window_end=None,
-        eta=None,
-        travel_minutes=None,
-        travel_km=None,
+        **_OFF_PLAN,
         decided_by=e.decided_by,
         forced=e.forced,
         force_reason=e.force_reason,
@@ -151,12 +157,7 @@ async def project_scheduling_failed(
         conn,
         e.work_order_id,
         state="failed",
-        technician_id=None,
-        window_start=None,
-        window_end=None,
-        eta=None,
-        travel_minutes=None,
-        travel_km=None,
+        **_OFF_PLAN,
         decided_by="engine",
         forced=False,
         force_reason=None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,26 +12,36 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jobstream.contracts.base import Event
-from jobstream.contracts.common import GeoPoint
 from jobstream.contracts.dispatch import JobPack
 from jobstream.contracts.field import (
     DeviceActionRejected,
     TechnicianLocated,
 )
+from jobstream.errors import NotFoundError
 from jobstream.eventstore.store import EventStore
+from jobstream.fieldupdates.config import FieldSettings
 from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain.commands import (
     SYNCABLE,
     AddAttachment,
+    ApplyDeviceActions,
     ApplyRejected,
     Command,
+    CorrectMaterial,
     DeviceAction,
+    DiscardRejected,
+    IncomingAction,
+    RecordLocation,
+    Reopen,
 )
 from jobstream.fieldupdates.domain.decide import (
-    Conflict,
-    Refused,
+    ActionRefusedError,
+    JobTakenAwayError,
     decide,
     decide_apply_rejected,
+    decide_correct_material,
+    decide_discard_rejected,
+    decide_reopen,
     kept_action,
     reject,
 )
@@ -44,33 +52,16 @@ from jobstream.ids import derived_id
 
 ACTIONS: dict[str, type[Command]] = {**SYNCABLE, AddAttachment.action_type: AddAttachment}
 Outcome = Literal["applied", "duplicate", "rejected"]
+NO_SUCH_JOB = "no such job"
 
 
 @dataclass(frozen=True)
-class IncomingAction:
-    """A device action as received, its payload not yet checked."""
+class Context:
+    """What a handler needs: the database, the job streams, the field's limits."""
 
-    action_id: str
-    work_order_id: str
-    action_type: str
-    device_time: datetime
-    device_seq: int
-    payload: dict[str, Any]
-
-    @property
-    def digest(self) -> str:
-        """What makes a re-sent action the same action."""
-        content = {
-            "type": self.action_type,
-            "work_order_id": self.work_order_id,
-            "payload": self.payload,
-        }
-        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-
-    @property
-    def order(self) -> tuple[datetime, int, str]:
-        """Device order: device time, then the device's sequence number, then the id."""
-        return (self.device_time, self.device_seq, self.action_id)
+    engine: AsyncEngine
+    store: EventStore
+    settings: FieldSettings
 
 
 @dataclass
@@ -90,8 +81,31 @@ class ActionResult:
     event_ids: list[str] = field(default_factory=list)
 
 
-class JobNotFound(LookupError):
+@dataclass(frozen=True)
+class Loaded:
+    """A job as a command finds it: its row, its assignment, its record, its version."""
+
+    row: dict[str, Any]
+    assignment: Assignment
+    job: FieldJob
+    version: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Where a job stands after an office command."""
+
+    work_order_id: str
+    status: str
+    version: int
+
+
+class JobNotFoundError(NotFoundError):
     """No such job in fieldupdates."""
+
+    def __init__(self) -> None:
+        """Refuse with the one message every unknown job gets."""
+        super().__init__(NO_SUCH_JOB)
 
 
 def assignment_from(row: dict[str, Any], technicians: frozenset[str]) -> Assignment:
@@ -108,26 +122,17 @@ def assignment_from(row: dict[str, Any], technicians: frozenset[str]) -> Assignm
     )
 
 
-async def load(
-    conn: AsyncConnection, store: EventStore, row: dict[str, Any]
-) -> tuple[Assignment, FieldJob, int]:
-    """(assignment, job, stream version) of a job's row."""
+async def load(conn: AsyncConnection, store: EventStore, row: dict[str, Any]) -> Loaded:
+    """The job of a row, folded from its stream, with its assignment and stream version."""
     wo = row["work_order_id"]
     recorded = await store.load(conn, wo)
     job = fold(wo, ((r.stream_version, r.data) for r in recorded), row["visit_started_version"])
     version = recorded[-1].stream_version if recorded else 0
-    return assignment_from(row, await queries.technicians_of(conn, wo)), job, version
+    assignment = assignment_from(row, await queries.technicians_of(conn, wo))
+    return Loaded(row, assignment, job, version)
 
 
-async def apply_device_actions(
-    engine: AsyncEngine,
-    store: EventStore,
-    technician_id: str,
-    actions: list[IncomingAction],
-    received_at: datetime,
-    *,
-    keep_refusals: bool = True,
-) -> list[ActionResult]:
+async def apply_device_actions(cmd: ApplyDeviceActions, ctx: Context) -> list[ActionResult]:
     """Apply a technician's actions, each exactly once, in device order per job.
 
     Each job is one transaction. A refused or conflicting action is kept as
@@ -136,20 +141,26 @@ async def apply_device_actions(
     state the earlier ones left (docs/adr/0031-offline-sync.md).
     """
     by_job: dict[str, list[IncomingAction]] = {}
-    for action in actions:
+    for action in cmd.actions:
         by_job.setdefault(action.work_order_id, []).append(action)
     results: dict[tuple[str, int], ActionResult] = {}
     # Jobs in a fixed order: two devices of one technician syncing at once queue on each
     # job's row lock in the same order.
     for wo in sorted(by_job):
-        async with engine.begin() as conn:
+        async with ctx.engine.begin() as conn:
             outcomes = await _apply_to_job(
-                conn, store, technician_id, wo, by_job[wo], received_at, keep_refusals
+                conn,
+                ctx.store,
+                cmd.technician_id,
+                wo,
+                by_job[wo],
+                cmd.received_at,
+                cmd.keep_refusals,
             )
         for action, result in zip(by_job[wo], outcomes, strict=True):
             results[(wo, id(action))] = result
             DEVICE_ACTIONS.labels(result.status, str(result.kept).lower()).inc()
-    return [results[(a.work_order_id, id(a))] for a in actions]
+    return [results[(a.work_order_id, id(a))] for a in cmd.actions]
 
 
 async def _apply_to_job(
@@ -161,21 +172,47 @@ async def _apply_to_job(
     received_at: datetime,
     keep_refusals: bool,
 ) -> list[ActionResult]:
+    """The results of one job's actions, decided and recorded in the caller's transaction."""
     row = await queries.lock_job(conn, wo)
     if row is None:
-        return [
-            ActionResult(a.action_id, wo, "rejected", "no such job", forbidden=True)
-            for a in actions
-        ]
+        return _forbidden(wo, actions, NO_SUCH_JOB)
     assignment = assignment_from(row, await queries.technicians_of(conn, wo))
     if not assignment.ever_had(technician_id):
-        return [
-            ActionResult(
-                a.action_id, wo, "rejected", "this job is not assigned to you", forbidden=True
-            )
-            for a in actions
-        ]
+        return _forbidden(wo, actions, "this job is not assigned to you")
     seen = await queries.seen_actions(conn, technician_id, [a.action_id for a in actions])
+    results, fresh = _sort_out_repeats(wo, actions, seen)
+    if fresh:
+        # Only now fold the stream: a batch of duplicates never needs it.
+        loaded = await load(conn, store, row)
+        decided = _decide_fresh(
+            loaded, technician_id, fresh, received_at, keep_refusals=keep_refusals
+        )
+        results |= decided.results
+        for action in fresh:
+            result = decided.results[id(action)]
+            seen[action.action_id].update(outcome=result.status, reason=result.reason)
+        # ce_time is when it happened: on the device, perhaps offline, hours ago.
+        occurred_at = [getattr(e, "device_time", None) or received_at for e in decided.events]
+        await _append(conn, store, loaded, decided, updated_at=received_at, occurred_at=occurred_at)
+        await queries.record_actions(conn, decided.ledger)
+        await queries.insert_rows(conn, "attachments", decided.attachments)
+    _report_duplicates(actions, results, seen)
+    return [results[id(a)] for a in actions]
+
+
+def _forbidden(wo: str, actions: list[IncomingAction], reason: str) -> list[ActionResult]:
+    """Every action of a job the technician may not act on, refused for ``reason``."""
+    return [ActionResult(a.action_id, wo, "rejected", reason, forbidden=True) for a in actions]
+
+
+def _sort_out_repeats(
+    wo: str, actions: list[IncomingAction], seen: dict[str, dict[str, Any]]
+) -> tuple[dict[int, ActionResult], list[IncomingAction]]:
+    """The results of actions seen before (by ``id()``), and the fresh actions to decide.
+
+    A fresh action is added to ``seen`` as pending, so that a second copy of it in the same
+    batch is a duplicate of it.
+    """
     results: dict[int, ActionResult] = {}
     fresh: list[IncomingAction] = []
     for action in actions:
@@ -193,57 +230,87 @@ async def _apply_to_job(
             )
         else:
             results[id(action)] = ActionResult(action.action_id, wo, "duplicate")
+    return results, fresh
 
-    if not fresh:
-        _report_duplicates(actions, results, seen)
-        return [results[id(a)] for a in actions]
-    # Only now fold the stream: a batch of duplicates never needs it.
-    _, job, version = await load(conn, store, row)
-    new_events: list[Event] = []
-    event_ids: list[str] = []
-    ledger: list[dict[str, Any]] = []
-    attachment_rows: list[dict[str, Any]] = []
+
+@dataclass
+class Decided:
+    """What one job's fresh actions decided: their results, and what to write for them."""
+
+    results: dict[int, ActionResult] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _decide_fresh(
+    loaded: Loaded,
+    technician_id: str,
+    fresh: list[IncomingAction],
+    received_at: datetime,
+    *,
+    keep_refusals: bool,
+) -> Decided:
+    """Decide fresh actions in device order, each against the job the earlier ones left."""
+    decided = Decided()
+    job = loaded.job
     for action in sorted(fresh, key=lambda a: a.order):
-        result, events = _decide_one(job, assignment, technician_id, action, received_at)
+        result, events = _decide_one(job, loaded.assignment, technician_id, action, received_at)
         if result.status == "rejected" and not result.conflict and not keep_refusals:
             events = []
         else:
-            ledger.append(_ledger_row(technician_id, action, received_at, result))
+            decided.ledger.append(_ledger_row(technician_id, action, received_at, result))
         result.kept = any(isinstance(e, DeviceActionRejected) for e in events)
         for index, event in enumerate(events):
             job = evolve(job, event)
             result.event_ids.append(derived_id(technician_id, action.action_id, str(index)))
-        new_events += events
-        event_ids += result.event_ids
+        decided.events += events
+        decided.event_ids += result.event_ids
         if action.action_type == AddAttachment.action_type and events:
-            attachment_rows.append(_attachment_row(wo, technician_id, action, received_at))
-        results[id(action)] = result
-        seen[action.action_id].update(outcome=result.status, reason=result.reason)
+            row = _attachment_row(action.work_order_id, technician_id, action, received_at)
+            decided.attachments.append(row)
+        decided.results[id(action)] = result
+    return decided
 
-    _report_duplicates(actions, results, seen)
 
-    if new_events:
-        await store.append(
-            conn,
-            wo,
-            version,
-            new_events,
-            event_ids=event_ids,
-            correlation_id=row["correlation_id"],
-            # ce_time is when it happened: on the device, perhaps offline, hours ago.
-            occurred_at=[getattr(e, "device_time", None) or received_at for e in new_events],
-        )
-        await project(conn, wo, new_events, event_ids)
-        await queries.update_job(
-            conn,
-            wo,
-            status=job.status.value,
-            stream_version=version + len(new_events),
-            updated_at=received_at,
-        )
-    await queries.record_actions(conn, ledger)
-    await queries.insert_rows(conn, "attachments", attachment_rows)
-    return [results[id(a)] for a in actions]
+async def _append(
+    conn: AsyncConnection,
+    store: EventStore,
+    loaded: Loaded,
+    decided: Decided,
+    *,
+    updated_at: datetime,
+    occurred_at: list[datetime] | None = None,
+) -> FieldJob:
+    """Append what was decided to the job's stream, its read models and its row.
+
+    The job after the events; no events, nothing written.
+    """
+    job = loaded.job
+    for event in decided.events:
+        job = evolve(job, event)
+    if not decided.events:
+        return job
+    wo = loaded.row["work_order_id"]
+    await store.append(
+        conn,
+        wo,
+        loaded.version,
+        decided.events,
+        event_ids=decided.event_ids,
+        correlation_id=loaded.row["correlation_id"],
+        occurred_at=occurred_at,
+    )
+    await project(conn, wo, decided.events, decided.event_ids)
+    await queries.update_job(
+        conn,
+        wo,
+        status=job.status.value,
+        stream_version=loaded.version + len(decided.events),
+        updated_at=updated_at,
+    )
+    return job
 
 
 def _report_duplicates(
@@ -312,10 +379,10 @@ def _decide_one(
         return ActionResult(action.action_id, action.work_order_id, "applied"), decide(
             job, assignment, device_action
         )
-    except Conflict as exc:
-        return rejected(exc.reason, True)
-    except Refused as exc:
-        return rejected(exc.reason, False, exc.allowed)
+    except JobTakenAwayError as exc:
+        return rejected(exc.message, True)
+    except ActionRefusedError as exc:
+        return rejected(exc.message, False, exc.allowed)
 
 
 def _ledger_row(
@@ -358,40 +425,51 @@ def _attachment_row(
     }
 
 
-async def office_command(
-    engine: AsyncEngine,
-    store: EventStore,
+async def reopen(cmd: Reopen, ctx: Context) -> Recorded:
+    """Reopen a completed job: back to in progress on its technician's device."""
+    return await _office_command(
+        ctx, cmd.work_order_id, cmd.at, lambda job, a: decide_reopen(job, a, cmd)
+    )
+
+
+async def correct_material(cmd: CorrectMaterial, ctx: Context) -> Recorded:
+    """Correct a material entry's quantity (billing re-prices from the correction)."""
+    return await _office_command(
+        ctx, cmd.work_order_id, cmd.at, lambda job, a: decide_correct_material(job, a, cmd)
+    )
+
+
+async def apply_rejected(cmd: ApplyRejected, ctx: Context) -> Recorded:
+    """Apply a kept device action to the job as it now stands."""
+    return await _office_command(ctx, cmd.work_order_id, cmd.at, applying(cmd))
+
+
+async def discard_rejected(cmd: DiscardRejected, ctx: Context) -> Recorded:
+    """Discard a kept device action, with the office's reason."""
+    return await _office_command(
+        ctx, cmd.work_order_id, cmd.at, lambda job, _a: decide_discard_rejected(job, cmd)
+    )
+
+
+async def _office_command(
+    ctx: Context,
     work_order_id: str,
+    at: datetime,
     decide_fn: Callable[[FieldJob, Assignment], list[Event]],
-    now: datetime,
-) -> None:
-    """Apply an office command (reopen, correct a material, resolve a kept device action) to
-    a job; Refused propagates."""
-    async with engine.begin() as conn:
+) -> Recorded:
+    """Decide an office command on the job and append its events, in one transaction.
+
+    JobNotFoundError for an unknown job; the decider's ActionRefusedError propagates.
+    """
+    async with ctx.engine.begin() as conn:
         row = await queries.lock_job(conn, work_order_id)
         if row is None:
-            raise JobNotFound(work_order_id)
-        assignment, job, version = await load(conn, store, row)
-        new_events = decide_fn(job, assignment)
-        ids = [str(uuid.uuid4()) for _ in new_events]
-        await store.append(
-            conn,
-            work_order_id,
-            version,
-            new_events,
-            event_ids=ids,
-            correlation_id=row["correlation_id"],
-        )
-        for event in new_events:
-            job = evolve(job, event)
-        await project(conn, work_order_id, new_events, ids)
-        await queries.update_job(
-            conn,
-            work_order_id,
-            status=job.status.value,
-            stream_version=version + len(new_events),
-            updated_at=now,
-        )
+            raise JobNotFoundError
+        loaded = await load(conn, ctx.store, row)
+        events = decide_fn(loaded.job, loaded.assignment)
+        decided = Decided(events=events, event_ids=[str(uuid.uuid4()) for _ in events])
+        job = await _append(conn, ctx.store, loaded, decided, updated_at=at)
+    return Recorded(work_order_id, job.status.value, loaded.version + len(events))
 
 
 def applying(cmd: ApplyRejected) -> Callable[[FieldJob, Assignment], list[Event]]:
@@ -401,56 +479,54 @@ def applying(cmd: ApplyRejected) -> Callable[[FieldJob, Assignment], list[Event]
         kept = kept_action(job, cmd.action_id)
         command_type = ACTIONS.get(kept.action_type)
         if command_type is None:
-            raise Refused(f"unknown action type {kept.action_type}")
+            raise ActionRefusedError(f"unknown action type {kept.action_type}")
         try:
             command = command_type.model_validate(kept.payload)
         except ValidationError as exc:
-            raise Refused(f"the kept payload is not a valid {kept.action_type}: {exc}") from exc
+            raise ActionRefusedError(
+                f"the kept payload is not a valid {kept.action_type}: {exc}"
+            ) from exc
         return decide_apply_rejected(job, assignment, cmd, command)
 
     return decide_fn
 
 
-async def record_location(
-    engine: AsyncEngine,
-    store: EventStore,
-    technician_id: str,
-    location: GeoPoint,
-    accuracy_m: float | None,
-    device_time: datetime,
-    received_at: datetime,
-    min_interval: timedelta,
-) -> bool:
-    """Publish a ping as TechnicianLocated unless one was kept less than ``min_interval``
-    (device time) before it; returns whether it was kept."""
-    async with engine.begin() as conn:
+async def record_location(cmd: RecordLocation, ctx: Context) -> bool:
+    """Publish a ping as TechnicianLocated unless it comes too soon; whether it was kept.
+
+    A ping less than the settings' minimum interval (device time) after the last kept one
+    is counted and dropped.
+    """
+    min_interval = timedelta(seconds=ctx.settings.location_min_interval_s)
+    technician_id = cmd.technician_id
+    async with ctx.engine.begin() as conn:
         # The first ping of a technician has no row to lock yet: serialise on the id.
         await queries.lock_technician_pings(conn, technician_id)
         last = await queries.lock_location(conn, technician_id)
-        if last is not None and device_time < last["device_time"] + min_interval:
+        if last is not None and cmd.device_time < last["device_time"] + min_interval:
             await queries.count_dropped_ping(conn, technician_id)
             LOCATION_PINGS.labels("false").inc()
             return False
         version = last["stream_version"] if last else 0
         event = TechnicianLocated(
             technician_id=technician_id,
-            location=location,
-            accuracy_m=accuracy_m,
-            device_time=device_time,
-            received_at=received_at,
+            location=cmd.location,
+            accuracy_m=cmd.accuracy_m,
+            device_time=cmd.device_time,
+            received_at=cmd.received_at,
         )
-        await store.append(
-            conn, f"location-{technician_id}", version, [event], occurred_at=device_time
+        await ctx.store.append(
+            conn, f"location-{technician_id}", version, [event], occurred_at=cmd.device_time
         )
         await queries.save_location(
             conn,
             {
                 "technician_id": technician_id,
-                "lat": location.lat,
-                "lon": location.lon,
-                "accuracy_m": accuracy_m,
-                "device_time": device_time,
-                "received_at": received_at,
+                "lat": cmd.location.lat,
+                "lon": cmd.location.lon,
+                "accuracy_m": cmd.accuracy_m,
+                "device_time": cmd.device_time,
+                "received_at": cmd.received_at,
                 "stream_version": version + 1,
                 "dropped": last["dropped"] if last else 0,
             },

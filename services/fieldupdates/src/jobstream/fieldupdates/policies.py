@@ -1,5 +1,7 @@
-"""Fieldupdates' reactions: job packs arrive on devices, and leave them when the office
-reassigns, unschedules or cancels the job."""
+"""Fieldupdates' reactions: job packs arrive on devices, and leave them again.
+
+A pack leaves its device when the office reassigns, unschedules or cancels the job.
+"""
 
 from __future__ import annotations
 
@@ -56,8 +58,11 @@ async def on_job_dispatched(event: JobDispatched, delivery: Delivery[None]) -> N
 
 
 async def on_job_rescheduled(event: JobRescheduled, delivery: Delivery[None]) -> None:
-    """Another time (a return visit after an incomplete one) or another technician (the
-    old one loses access at once; the new pack follows as JobDispatched)."""
+    """Another time (a return visit after an incomplete one), or another technician.
+
+    Another technician: the old one loses access at once; the new pack follows as
+    JobDispatched.
+    """
     conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.rescheduled_at)
     values = await _hand_over(conn, row, event.technician_id, event.rescheduled_at)
@@ -92,8 +97,11 @@ async def on_job_unscheduled(event: JobUnscheduled, delivery: Delivery[None]) ->
 
 
 async def on_work_order_cancelled(event: WorkOrderCancelled, delivery: Delivery[None]) -> None:
-    """The job stays visible to its technician, marked cancelled; every later action from
-    a device is rejected and kept. Cancellation is final, whatever arrives after it."""
+    """The job stays visible to its technician, marked cancelled.
+
+    Every later action from a device is rejected and kept. Cancellation is final, whatever
+    arrives after it.
+    """
     conn = delivery.conn
     row = await queries.lock_or_create_job(conn, event.work_order_id, event.cancelled_at)
     if row["cancelled_at"] is not None:

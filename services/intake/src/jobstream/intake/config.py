@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobstream.contracts.common import Priority
+from jobstream.intake.domain.work_order import APPROVAL_VALUE_LIMIT_MINOR
 
 
 class IntakeSettings(BaseSettings):
@@ -14,7 +15,7 @@ class IntakeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     approval_value_limit_minor: int = Field(
-        default=100_000,
+        default=APPROVAL_VALUE_LIMIT_MINOR,
         ge=0,
         description="Work orders estimated at or above this value (minor units, i.e. pence) "
         "need approval before release.",

@@ -13,15 +13,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from jobstream.contracts.common import AttachmentRef, Channel, Priority
+from jobstream.contracts.common import AttachmentRef, Channel
+from jobstream.errors import NotFoundError
 from jobstream.eventstore.store import EventStore
 from jobstream.idempotency import lock_key
 from jobstream.ids import derived_id
 from jobstream.intake import handlers
 from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db import queries
+from jobstream.intake.domain.commands import AssignEmail, DismissEmail, LogRequest
 from jobstream.intake.domain.email_message import InboundEmail, parse_email, route
-from jobstream.intake.domain.work_order import DomainError, InvalidTransition
+from jobstream.intake.domain.work_order import DomainError, InvalidTransitionError
 from jobstream.objectstore import ObjectStore
 
 EMAIL_LOGGER = "inbound-email"
@@ -104,22 +106,13 @@ async def receive(
         }
         if where.triage_reason is None:
             assert where.customer_id and where.site_id
+            ctx = handlers.Context(conn, store, settings)
+            filed = AssignEmail(
+                parsed.email_id, where.customer_id, where.site_id, by=EMAIL_LOGGER, at=now
+            )
             try:
                 async with conn.begin_nested():
-                    outcome = await _log(
-                        conn,
-                        store,
-                        settings,
-                        row,
-                        customer_id=where.customer_id,
-                        site_id=where.site_id,
-                        contact_id=where.contact_id,
-                        asset_id=None,
-                        priority=settings.email_priority,
-                        job_type=None,
-                        by=EMAIL_LOGGER,
-                        at=now,
-                    )
+                    outcome = await _log(ctx, row, filed, contact_id=where.contact_id)
                 row |= {"status": "logged", "work_order_id": outcome.state.id}
             except DomainError as exc:
                 row["triage_reason"] = f"could not be logged automatically: {exc}"
@@ -128,99 +121,70 @@ async def receive(
 
 
 async def _log(
-    conn: AsyncConnection,
-    store: EventStore,
-    settings: IntakeSettings,
+    ctx: handlers.Context,
     email: dict[str, Any],
-    *,
-    customer_id: str,
-    site_id: str,
-    contact_id: str | None,
-    asset_id: str | None,
-    priority: Priority,
-    job_type: str | None,
-    by: str,
-    at: datetime,
+    filed: AssignEmail,
+    contact_id: str | None = None,
 ) -> handlers.Outcome:
+    """Log the request ``email`` becomes where ``filed`` puts it (``contact_id``: its sender)."""
     description = f"{email['subject']}\n\n{email['body']}".strip() or "(empty email)"
     return await handlers.log_request(
-        conn,
-        store,
-        settings,
-        handlers.NewRequest(
+        LogRequest(
             work_order_id=email_work_order_id(email["email_id"]),
-            customer_id=customer_id,
-            site_id=site_id,
-            asset_id=asset_id,
+            customer_id=filed.customer_id,
+            site_id=filed.site_id,
+            asset_id=filed.asset_id,
             contact_id=contact_id,
             channel=Channel.EMAIL,
             description=description[:5000],
-            priority=priority,
-            job_type=job_type,
-            logged_by=by,
-            logged_at=at,
+            priority=filed.priority or ctx.settings.email_priority,
+            job_type=filed.job_type,
+            logged_by=filed.by,
+            logged_at=filed.at,
             external_reference=email["message_id"],
             attachments=tuple(AttachmentRef.model_validate(a) for a in email["attachments"]),
         ),
+        ctx,
     )
 
 
-async def assign(
-    conn: AsyncConnection,
-    store: EventStore,
-    settings: IntakeSettings,
-    email_id: str,
-    *,
-    customer_id: str,
-    site_id: str,
-    asset_id: str | None,
-    priority: Priority | None,
-    job_type: str | None,
-    by: str,
-    at: datetime,
-) -> dict[str, Any]:
-    """The office turns a triaged email into a request for the customer and site it chose."""
+async def _in_triage(conn: AsyncConnection, email_id: str) -> dict[str, Any]:
+    """The email, locked until the transaction ends, if it is waiting in triage."""
     email = await queries.lock_email(conn, email_id)
     if email is None:
-        raise handlers.NotFound(f"no inbound email {email_id}")
+        raise NotFoundError(f"no inbound email {email_id}")
     if email["status"] != "triage":
-        raise InvalidTransition(f"email {email_id} is {email['status']}, not waiting in triage")
-    outcome = await _log(
-        conn,
-        store,
-        settings,
-        email,
-        customer_id=customer_id,
-        site_id=site_id,
-        contact_id=None,
-        asset_id=asset_id,
-        priority=priority or settings.email_priority,
-        job_type=job_type,
-        by=by,
-        at=at,
-    )
+        raise InvalidTransitionError(
+            f"email {email_id} is {email['status']}, not waiting in triage"
+        )
+    return email
+
+
+async def assign(cmd: AssignEmail, ctx: handlers.Context) -> dict[str, Any]:
+    """The office turns a triaged email into a request for the customer and site it chose."""
+    email = await _in_triage(ctx.conn, cmd.email_id)
+    outcome = await _log(ctx, email, cmd)
     values = {
         "status": "assigned",
-        "customer_id": customer_id,
+        "customer_id": cmd.customer_id,
         "work_order_id": outcome.state.id,
-        "handled_by": by,
-        "handled_at": at,
+        "handled_by": cmd.by,
+        "handled_at": cmd.at,
     }
-    await queries.update_email(conn, email_id, values)
+    await queries.update_email(ctx.conn, cmd.email_id, values)
     return email | values
 
 
-async def dismiss(
-    conn: AsyncConnection, email_id: str, *, reason: str, by: str, at: datetime
-) -> dict[str, Any]:
+async def dismiss(cmd: DismissEmail, conn: AsyncConnection) -> dict[str, Any]:
     """The office decides a triaged email is no request (spam, a thank-you); it stays recorded."""
-    email = await queries.lock_email(conn, email_id)
-    if email is None:
-        raise handlers.NotFound(f"no inbound email {email_id}")
-    if email["status"] != "triage":
-        raise InvalidTransition(f"email {email_id} is {email['status']}, not waiting in triage")
-    if not reason.strip():
+    email = await _in_triage(conn, cmd.email_id)
+    if not cmd.reason.strip():
         raise DomainError("say why the email is dismissed", field="reason")
-    values = {"status": "dismissed", "triage_reason": reason, "handled_by": by, "handled_at": at}
-    await queries.update_email(conn, email_id, values)
+    values = {
+        "status": "dismissed",
+        "triage_reason": cmd.reason,
+        "handled_by": cmd.by,
+        "handled_at": cmd.at,
+    }
+    await queries.update_email(conn, cmd.email_id, values)
     return email | values

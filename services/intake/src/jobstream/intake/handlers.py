@@ -1,10 +1,12 @@
-"""Intake's command handlers: resolve records, load, fold, decide, append, project — all in the
-caller's one transaction."""
+"""Intake's command handlers: resolve records, load, fold, decide, append, project.
+
+All in the caller's one transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,32 +15,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jobstream.contracts.base import Event
 from jobstream.contracts.common import (
     AssetInfo,
-    AttachmentRef,
-    Channel,
     Contact,
     GeoPoint,
-    Priority,
     SiteAddress,
 )
+from jobstream.errors import NotFoundError
 from jobstream.eventstore.store import ConcurrencyError, EventStore, RecordedEvent
 from jobstream.intake import projections
 from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db import queries
 from jobstream.intake.db.tables import assets, contacts, customers, service_contracts, sites
-from jobstream.intake.domain.duplicates import OpenRequest, most_similar_open_request
-from jobstream.intake.domain.sla import STANDARD_TERMS, SlaError, SlaTerms, terms_from_record
-from jobstream.intake.domain.work_order import (
+from jobstream.intake.domain.commands import (
     Cancel,
     ChangeDetails,
     ChangePriority,
     DecideApproval,
-    DomainError,
-    DuplicateCandidate,
     LinkDuplicate,
     LogRequest,
     RateVisit,
     Release,
     RequestApproval,
+    WorkOrderCommand,
+)
+from jobstream.intake.domain.duplicates import OpenRequest, most_similar_open_request
+from jobstream.intake.domain.sla import STANDARD_TERMS, SlaError, SlaTerms, terms_from_record
+from jobstream.intake.domain.work_order import (
+    DomainError,
+    DuplicateCandidate,
+    Facts,
+    RequestRecords,
     WorkOrder,
     decide_approval,
     decide_cancel,
@@ -53,8 +58,25 @@ from jobstream.intake.domain.work_order import (
 )
 
 
-class NotFound(LookupError):
-    """The work order (or record) does not exist (→ 404)."""
+@dataclass(frozen=True)
+class Context:
+    """What a command handler works with: the caller's one transaction, the store, settings."""
+
+    conn: AsyncConnection
+    store: EventStore
+    settings: IntakeSettings
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The event a derived command answers (a follow-up, an email).
+
+    For the trace, and for event ids derived from it so that a redelivery appends nothing twice.
+    """
+
+    correlation_id: str | None
+    causation_id: str
+    event_ids: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -67,69 +89,47 @@ class Outcome:
 
 
 async def execute(
-    conn: AsyncConnection,
-    store: EventStore,
+    ctx: Context,
     work_order_id: str,
     decide: Callable[[WorkOrder], Sequence[Event]],
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-    event_ids: Sequence[str] | None = None,
+    cause: Cause | None = None,
     occurred_at: datetime | None = None,
     new_stream: bool = False,
 ) -> Outcome:
     """Load and fold the stream, decide, append with the expected version, project.
 
     ``new_stream``: the caller made the id up just now, so there is nothing to load (the
-    append still refuses, as a concurrent edit, a stream that exists after all)."""
+    append still refuses, as a concurrent edit, a stream that exists after all).
+    """
     if new_stream:
         state, version = WorkOrder(work_order_id), 0
     else:
-        state, version = await store.fold(conn, work_order_id, WorkOrder(work_order_id), evolve)
+        state, version = await ctx.store.fold(
+            ctx.conn, work_order_id, WorkOrder(work_order_id), evolve
+        )
     if expected_version is not None and expected_version != version:
         # The caller edited what it saw at ``expected_version``: someone changed it since.
         raise ConcurrencyError(work_order_id, expected_version, version)
     new_events = list(decide(state))
-    recorded = await store.append(
-        conn,
+    recorded = await ctx.store.append(
+        ctx.conn,
         work_order_id,
         version,
         new_events,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_ids=event_ids[: len(new_events)] if event_ids else None,
+        correlation_id=cause.correlation_id if cause else None,
+        causation_id=cause.causation_id if cause else None,
+        event_ids=cause.event_ids[: len(new_events)] if cause else None,
         occurred_at=occurred_at,
     )
     for event in recorded:
         state = evolve(state, event.data)
-        await projections.project(conn, event, state)
+        await projections.project(ctx.conn, event, state)
     return Outcome(state, recorded[-1].stream_version if recorded else version, recorded)
 
 
 # -- logging ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewRequest:
-    """A request as a channel hands it over: ids of records, not their contents."""
-
-    work_order_id: str
-    customer_id: str
-    site_id: str
-    channel: Channel
-    description: str
-    priority: Priority
-    logged_by: str
-    logged_at: datetime
-    asset_id: str | None = None
-    contact_id: str | None = None
-    contract_id: str | None = None
-    job_type: str | None = None
-    external_reference: str | None = None
-    follow_up_of: str | None = None
-    maintenance_plan_id: str | None = None
-    attachments: tuple[AttachmentRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,18 @@ def site_address(row: Mapping[str, Any]) -> SiteAddress:
         address=row["address"],
         location=GeoPoint(lat=row["lat"], lon=row["lon"]),
         time_zone=row["time_zone"],
+    )
+
+
+def asset_info(row: Mapping[str, Any]) -> AssetInfo:
+    """An asset record as the events carry it."""
+    return AssetInfo(
+        asset_id=row["asset_id"],
+        asset_type=row["asset_type"],
+        make=row["make"],
+        model=row["model"],
+        serial_number=row["serial_number"],
+        installed_on=row["installed_on"],
     )
 
 
@@ -183,14 +195,7 @@ async def resolve_context(
         row = await queries.get_record(conn, assets, asset_id)
         if row is None or row["site_id"] != site_id:
             raise DomainError(f"site {site_id} has no asset {asset_id}", field="asset_id")
-        asset = AssetInfo(
-            asset_id=row["asset_id"],
-            asset_type=row["asset_type"],
-            make=row["make"],
-            model=row["model"],
-            serial_number=row["serial_number"],
-            installed_on=row["installed_on"],
-        )
+        asset = asset_info(row)
     contact = None
     if contact_id is not None:
         row = await queries.get_record(conn, contacts, contact_id)
@@ -234,68 +239,48 @@ async def _contract(
 
 
 async def log_request(
-    conn: AsyncConnection,
-    store: EventStore,
-    settings: IntakeSettings,
-    request: NewRequest,
-    *,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-    event_ids: Sequence[str] | None = None,
-    new_stream: bool = False,
+    cmd: LogRequest, ctx: Context, *, cause: Cause | None = None, new_stream: bool = False
 ) -> Outcome:
     """Log a request from any channel: RequestLogged, and PossibleDuplicateFlagged if apt.
-    ``new_stream`` when ``request.work_order_id`` was freshly made up (see ``execute``)."""
-    ctx = await resolve_context(
-        conn,
-        customer_id=request.customer_id,
-        site_id=request.site_id,
-        asset_id=request.asset_id,
-        contact_id=request.contact_id,
-        contract_id=request.contract_id,
-        at=request.logged_at,
+
+    ``cause``: the event this request derives from (its id makes the events' ids);
+    ``new_stream`` when ``cmd.work_order_id`` was freshly made up (see ``execute``).
+    """
+    found = await resolve_context(
+        ctx.conn,
+        customer_id=cmd.customer_id,
+        site_id=cmd.site_id,
+        asset_id=cmd.asset_id,
+        contact_id=cmd.contact_id,
+        contract_id=cmd.contract_id,
+        at=cmd.logged_at,
     )
     candidates = [
-        OpenRequest(**row) for row in await queries.open_requests_at(conn, request.site_id)
+        OpenRequest(**row) for row in await queries.open_requests_at(ctx.conn, cmd.site_id)
     ]
-    found = most_similar_open_request(
-        request.site_id,
-        request.asset_id,
-        request.description,
+    similar = most_similar_open_request(
+        cmd.site_id,
+        cmd.asset_id,
+        cmd.description,
         candidates,
-        threshold=settings.duplicate_threshold,
+        threshold=ctx.settings.duplicate_threshold,
     )
-    duplicate = DuplicateCandidate(found[0].work_order_id, found[1]) if found else None
-    cmd = LogRequest(
-        work_order_id=request.work_order_id,
-        customer_id=request.customer_id,
-        customer_name=ctx.customer["name"],
-        site=ctx.site,
-        channel=request.channel,
-        description=request.description,
-        priority=request.priority,
-        logged_by=request.logged_by,
-        logged_at=request.logged_at,
-        terms=ctx.terms,
-        asset=ctx.asset,
-        contact=ctx.contact,
-        contract_id=ctx.contract_id,
-        job_type=request.job_type,
-        external_reference=request.external_reference,
-        follow_up_of=request.follow_up_of,
-        maintenance_plan_id=request.maintenance_plan_id,
-        attachments=request.attachments,
+    duplicate = DuplicateCandidate(similar[0].work_order_id, similar[1]) if similar else None
+    records = RequestRecords(
+        customer_name=found.customer["name"],
+        site=found.site,
+        terms=found.terms,
+        asset=found.asset,
+        contact=found.contact,
+        contract_id=found.contract_id,
     )
     try:
         return await execute(
-            conn,
-            store,
-            request.work_order_id,
-            lambda state: decide_log_request(state, cmd, duplicate),
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            event_ids=event_ids,
-            occurred_at=request.logged_at if causation_id else None,
+            ctx,
+            cmd.work_order_id,
+            lambda state: decide_log_request(state, cmd, records, duplicate),
+            cause=cause,
+            occurred_at=cmd.logged_at if cause else None,
             new_stream=new_stream,
         )
     except SlaError as exc:
@@ -306,90 +291,78 @@ async def log_request(
 
 
 @dataclass(frozen=True)
-class Facts:
-    """What the handler knows beyond the stream: from the read model and the records."""
+class ReadModelFacts:
+    """What the read model knows of a work order beyond its stream."""
 
-    closed_by_field: bool
-    site_access: str
     customer_id: str
+    site_id: str
     contract: Mapping[str, Any] | None
-    # The field's last word was "completed" (not incomplete, not reopened since), and by whom.
-    completed_by_field: bool = False
-    technician_id: str | None = None
+    decision: Facts
 
 
-async def _facts(conn: AsyncConnection, work_order_id: str) -> Facts:
-    row = await queries.get_work_order(conn, work_order_id)
+async def _facts(ctx: Context, work_order_id: str) -> ReadModelFacts:
+    row = await queries.get_work_order(ctx.conn, work_order_id)
     if row is None:
-        raise NotFound(f"no work order {work_order_id}")
-    site = await queries.get_record(conn, sites, row["site_id"])
+        raise NotFoundError(f"no work order {work_order_id}")
+    site = await queries.get_record(ctx.conn, sites, row["site_id"])
     contract = (
-        await queries.get_record(conn, service_contracts, row["contract_id"])
+        await queries.get_record(ctx.conn, service_contracts, row["contract_id"])
         if row["contract_id"]
         else None
     )
-    return Facts(
-        closed_by_field=row["completed_at"] is not None,
+    finished = row["completed_at"] is not None
+    decision = Facts(
+        terms=contract_terms(contract) if contract else STANDARD_TERMS,
         site_access=site["access_instructions"] if site else "",
-        customer_id=row["customer_id"],
-        contract=contract,
-        completed_by_field=row["completed_at"] is not None and row["outcome"] == "completed",
+        value_limit_minor=ctx.settings.approval_value_limit_minor,
+        closed_by_field=finished,
+        # The field's last word was "completed" (not incomplete, not reopened since).
+        completed_by_field=finished and row["outcome"] == "completed",
         technician_id=row["technician_id"],
     )
+    return ReadModelFacts(row["customer_id"], row["site_id"], contract, decision)
 
 
-async def change_details(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    changes: Mapping[str, Any],
-    *,
-    by: str,
-    at: datetime,
-    reason: str = "",
-    expected_version: int | None = None,
+async def _decided(
+    ctx: Context, cmd: WorkOrderCommand, decide: Callable[[WorkOrder, Facts], Sequence[Event]]
 ) -> Outcome:
-    """Draft the details before release, amend them after."""
-    facts = await _facts(conn, work_order_id)
-    resolved = dict(changes)
-    if "asset_id" in resolved:
-        resolved["asset"] = await _asset_of(conn, work_order_id, resolved.pop("asset_id"))
-    if "contact_id" in resolved:
-        resolved["contact"] = await _contact_of(conn, facts.customer_id, resolved.pop("contact_id"))
-    cmd = ChangeDetails(
-        changes=resolved,
-        changed_by=by,
-        changed_at=at,
-        reason=reason,
-        site_access=facts.site_access,
-        closed_by_field=facts.closed_by_field,
-    )
+    """Run a decider on the work order ``cmd`` names, with the read model's facts."""
+    facts = await _facts(ctx, cmd.work_order_id)
     return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_change_details(s, cmd),
-        expected_version=expected_version,
+        ctx,
+        cmd.work_order_id,
+        lambda state: decide(state, facts.decision),
+        expected_version=cmd.expected_version,
     )
 
 
-async def _asset_of(
-    conn: AsyncConnection, work_order_id: str, asset_id: str | None
-) -> AssetInfo | None:
+async def change_details(cmd: ChangeDetails, ctx: Context) -> Outcome:
+    """Draft the details before release, amend them after."""
+    facts = await _facts(ctx, cmd.work_order_id)
+    resolved = dict(cmd.changes)
+    if "asset_id" in resolved:
+        resolved["asset"] = await _asset_of(ctx.conn, facts.site_id, resolved.pop("asset_id"))
+    if "contact_id" in resolved:
+        resolved["contact"] = await _contact_of(
+            ctx.conn, facts.customer_id, resolved.pop("contact_id")
+        )
+    with_records = replace(cmd, changes=resolved)
+    return await execute(
+        ctx,
+        cmd.work_order_id,
+        lambda state: decide_change_details(state, with_records, facts.decision),
+        expected_version=cmd.expected_version,
+    )
+
+
+async def _asset_of(conn: AsyncConnection, site_id: str, asset_id: str | None) -> AssetInfo | None:
+    """The asset at the work order's site, as the details carry it (None: no asset)."""
     if asset_id is None:
         return None
-    row = await queries.get_work_order(conn, work_order_id)
     asset = await queries.get_record(conn, assets, asset_id)
-    if asset is None or row is None or asset["site_id"] != row["site_id"]:
+    if asset is None or asset["site_id"] != site_id:
         raise DomainError(f"the work order's site has no asset {asset_id}", field="asset_id")
-    return AssetInfo(
-        asset_id=asset["asset_id"],
-        asset_type=asset["asset_type"],
-        make=asset["make"],
-        model=asset["model"],
-        serial_number=asset["serial_number"],
-        installed_on=asset["installed_on"],
-    )
+    return asset_info(asset)
 
 
 async def _contact_of(
@@ -403,176 +376,75 @@ async def _contact_of(
     return Contact(name=row["name"], phone=row["phone"], email=row["email"])
 
 
-async def change_priority(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    priority: Priority,
-    *,
-    reason: str,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def change_priority(cmd: ChangePriority, ctx: Context) -> Outcome:
     """New priority and deadlines (and an amendment if already released)."""
-    facts = await _facts(conn, work_order_id)
-    terms = contract_terms(facts.contract) if facts.contract else STANDARD_TERMS
-    cmd = ChangePriority(priority, reason, by, at, terms, facts.closed_by_field)
-    return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_change_priority(s, cmd),
-        expected_version=expected_version,
-    )
+    return await _decided(ctx, cmd, lambda state, facts: decide_change_priority(state, cmd, facts))
 
 
-async def request_approval(
-    conn: AsyncConnection,
-    store: EventStore,
-    settings: IntakeSettings,
-    work_order_id: str,
-    *,
-    note: str,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def request_approval(cmd: RequestApproval, ctx: Context) -> Outcome:
     """ApprovalRequested."""
-    facts = await _facts(conn, work_order_id)
-    cmd = RequestApproval(by, at, settings.approval_value_limit_minor, note, facts.site_access)
-    return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_request_approval(s, cmd),
-        expected_version=expected_version,
-    )
+    return await _decided(ctx, cmd, lambda state, facts: decide_request_approval(state, cmd, facts))
 
 
-async def decide_on_approval(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    *,
-    approve: bool,
-    note: str,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def decide_on_approval(cmd: DecideApproval, ctx: Context) -> Outcome:
     """WorkOrderApproved or WorkOrderRejected."""
-    await _facts(conn, work_order_id)
-    cmd = DecideApproval(approve, by, at, note)
-    return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_approval(s, cmd),
-        expected_version=expected_version,
-    )
+    return await _decided(ctx, cmd, lambda state, facts: decide_approval(state, cmd, facts))
 
 
-async def release(
-    conn: AsyncConnection,
-    store: EventStore,
-    settings: IntakeSettings,
-    work_order_id: str,
-    *,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def release(cmd: Release, ctx: Context) -> Outcome:
     """WorkOrderReleased with the whole details."""
-    facts = await _facts(conn, work_order_id)
-    cmd = Release(by, at, settings.approval_value_limit_minor, facts.site_access)
-    return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_release(s, cmd),
-        expected_version=expected_version,
-    )
+    return await _decided(ctx, cmd, lambda state, facts: decide_release(state, cmd, facts))
 
 
-async def cancel(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    *,
-    reason: str,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def cancel(cmd: Cancel, ctx: Context) -> Outcome:
     """WorkOrderCancelled."""
-    facts = await _facts(conn, work_order_id)
-    cmd = Cancel(reason, by, at, facts.closed_by_field)
-    return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_cancel(s, cmd),
-        expected_version=expected_version,
-    )
+    return await _decided(ctx, cmd, lambda state, facts: decide_cancel(state, cmd, facts))
 
 
-async def link_duplicate(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    duplicate_of: str,
-    *,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def link_duplicate(cmd: LinkDuplicate, ctx: Context) -> Outcome:
     """DuplicateLinked, to a request of the same customer."""
-    facts = await _facts(conn, work_order_id)
-    other = await queries.get_work_order(conn, duplicate_of)
+    facts = await _facts(ctx, cmd.work_order_id)
+    other = await queries.get_work_order(ctx.conn, cmd.duplicate_of)
     if other is None or other["customer_id"] != facts.customer_id:
         raise DomainError(
-            f"{duplicate_of} is not a request of the same customer", field="duplicate_of"
+            f"{cmd.duplicate_of} is not a request of the same customer", field="duplicate_of"
         )
-    cmd = LinkDuplicate(duplicate_of, by, at)
     return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_link_duplicate(s, cmd),
-        expected_version=expected_version,
+        ctx,
+        cmd.work_order_id,
+        lambda state: decide_link_duplicate(state, cmd, facts.decision),
+        expected_version=cmd.expected_version,
     )
 
 
-async def rate_visit(
-    conn: AsyncConnection,
-    store: EventStore,
-    work_order_id: str,
-    *,
-    customer_id: str,
-    score: int,
-    comment: str,
-    by: str,
-    at: datetime,
-    expected_version: int | None = None,
-) -> Outcome:
+async def rate_visit(cmd: RateVisit, ctx: Context) -> Outcome:
     """VisitRated: the customer's own work order, once the field completed it."""
-    facts = await _facts(conn, work_order_id)
-    if facts.customer_id != customer_id:
+    facts = await _facts(ctx, cmd.work_order_id)
+    if facts.customer_id != cmd.customer_id:
         # Another customer's work order is as unknown as one that does not exist.
-        raise NotFound(f"no work order {work_order_id}")
-    cmd = RateVisit(
-        score=score,
-        comment=comment,
-        rated_by=by,
-        rated_at=at,
-        completed_by_field=facts.completed_by_field,
-        technician_id=facts.technician_id,
-    )
+        raise NotFoundError(f"no work order {cmd.work_order_id}")
     return await execute(
-        conn,
-        store,
-        work_order_id,
-        lambda s: decide_rate_visit(s, cmd),
-        expected_version=expected_version,
+        ctx,
+        cmd.work_order_id,
+        lambda state: decide_rate_visit(state, cmd, facts.decision),
+        expected_version=cmd.expected_version,
     )
+
+
+# What each command type runs: ``handle`` looks the handler up by the command's class.
+HANDLERS: dict[type[Any], Callable[[Any, Context], Awaitable[Outcome]]] = {
+    LogRequest: log_request,
+    ChangeDetails: change_details,
+    ChangePriority: change_priority,
+    RequestApproval: request_approval,
+    DecideApproval: decide_on_approval,
+    Release: release,
+    Cancel: cancel,
+    LinkDuplicate: link_duplicate,
+    RateVisit: rate_visit,
+}
+
+
+async def handle(cmd: LogRequest | WorkOrderCommand, ctx: Context) -> Outcome:
+    """Run ``cmd`` with the handler registered for its type."""
+    return await HANDLERS[type(cmd)](cmd, ctx)

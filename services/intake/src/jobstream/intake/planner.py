@@ -18,8 +18,9 @@ from jobstream.eventstore.store import EventStore
 from jobstream.intake import handlers
 from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db import queries
+from jobstream.intake.domain.commands import LogRequest
 from jobstream.intake.domain.maintenance import Recurrence, is_due, occurrence_work_order_id
-from jobstream.intake.domain.work_order import AlreadyExists
+from jobstream.intake.domain.work_order import AlreadyExistsError
 
 log = structlog.get_logger(__name__)
 
@@ -63,10 +64,7 @@ async def raise_due(
                 try:
                     async with conn.begin_nested():
                         await handlers.log_request(
-                            conn,
-                            store,
-                            settings,
-                            handlers.NewRequest(
+                            LogRequest(
                                 work_order_id=work_order_id,
                                 customer_id=plan["customer_id"],
                                 site_id=plan["site_id"],
@@ -80,8 +78,9 @@ async def raise_due(
                                 maintenance_plan_id=pid,
                                 external_reference=f"{pid}@{due.isoformat()}",
                             ),
+                            handlers.Context(conn, store, settings),
                         )
-                except AlreadyExists:
+                except AlreadyExistsError:
                     created = False
                 recurrence = Recurrence(plan["starts_on"], plan["every_months"], plan["rule"])
                 following = recurrence.after(due)

@@ -1,6 +1,7 @@
-"""Intake's reactions to the field and to dispatch: the appointment (window, ETA, en route),
-arrival and completion in the work order list, the next planned service, and follow-up
-requests.
+"""Intake's reactions to the field and to dispatch.
+
+The appointment (window, ETA, en route), arrival and completion in the work order list, the
+next planned service, and follow-up requests.
 
 Each runs inside the consumer's batch transaction, which also records the event id, so a
 redelivered event changes nothing; the ids of what a reaction creates are derived from the
@@ -30,9 +31,10 @@ from jobstream.ids import derived_id
 from jobstream.intake import handlers
 from jobstream.intake.config import IntakeSettings
 from jobstream.intake.db import queries
+from jobstream.intake.domain.commands import LogRequest
 from jobstream.intake.domain.job_types import job_type
 from jobstream.intake.domain.maintenance import follow_up_work_order_id, next_service_plan_id
-from jobstream.intake.domain.work_order import AlreadyExists
+from jobstream.intake.domain.work_order import AlreadyExistsError
 from jobstream.messaging.reactions import Delivery
 
 log = structlog.get_logger(__name__)
@@ -42,8 +44,10 @@ FOLLOW_UP_LOGGED_BY = "intake.policies"
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """What intake's reactions are bound to: its event store (follow-up requests are
-    logged through the same handler as any request) and its settings."""
+    """What intake's reactions are bound to: its event store and its settings.
+
+    Follow-up requests are logged through the same handler as any request.
+    """
 
     store: EventStore
     settings: IntakeSettings
@@ -143,8 +147,11 @@ def _planned(event: JobScheduled | JobRescheduled, decided_at: datetime) -> dict
 
 
 def _superseded(row: dict, decided_at: datetime, event_type: str) -> bool:
-    """Whether a later decision is already shown (dispatch and field are not ordered
-    against each other, and a late cause may reach us after its successor)."""
+    """Whether a later decision is already shown.
+
+    Dispatch and field are not ordered against each other, and a late cause may reach us
+    after its successor.
+    """
     last = row["appointment_decided_at"]
     if last is None or decided_at >= last:
         return False
@@ -282,7 +289,7 @@ async def _follow_up(
 ) -> None:
     original = row["work_order_id"]
     work_order_id = follow_up_work_order_id(delivery.event_id)
-    request = handlers.NewRequest(
+    request = LogRequest(
         work_order_id=work_order_id,
         customer_id=row["customer_id"],
         site_id=row["site_id"],
@@ -298,15 +305,15 @@ async def _follow_up(
     )
     try:
         await handlers.log_request(
-            delivery.conn,
-            delivery.context.store,
-            delivery.context.settings,
             request,
-            correlation_id=delivery.correlation_id,
-            causation_id=delivery.event_id,
-            event_ids=[derived_id(delivery.event_id, "follow-up", str(n)) for n in range(2)],
+            handlers.Context(delivery.conn, delivery.context.store, delivery.context.settings),
+            cause=handlers.Cause(
+                correlation_id=delivery.correlation_id,
+                causation_id=delivery.event_id,
+                event_ids=[derived_id(delivery.event_id, "follow-up", str(n)) for n in range(2)],
+            ),
         )
-    except AlreadyExists:
+    except AlreadyExistsError:
         return
     log.info("follow_up_logged", work_order_id=work_order_id, follow_up_of=original)
 

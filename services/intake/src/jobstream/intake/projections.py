@@ -147,8 +147,11 @@ async def project_work_order_cancelled(
 
 
 async def project_visit_rated(conn: AsyncConnection, event: VisitRated, row: Columns) -> None:
-    """The customer's rating. The status stays what the field made it (completed): intake's
-    own state of a completed job is still released."""
+    """The customer's rating.
+
+    The status stays what the field made it (completed): intake's own state of a completed
+    job is still released.
+    """
     row = {k: v for k, v in row.items() if k != "status"}
     row |= {"rating": event.score, "rating_comment": event.comment, "rated_at": event.rated_at}
     await queries.update_work_order(conn, event.work_order_id, row)

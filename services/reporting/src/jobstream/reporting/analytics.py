@@ -1,5 +1,12 @@
-"""What the API and the command line answer: KPIs now or as of an instant, job states as
-of an instant, site and asset histories. Folds and KPI rules live in domain/."""
+"""What the API and the CLI answer (KPIs, jobs as of T, histories); rules in domain/, SQL in db/.
+
+KPIs now or as of T, job states as of T, timelines, site and asset histories. Not a spine
+module: reporting has no commands (handlers.py) and no reactions (policies.py); this is its
+read side, the I/O around the pure folds and KPI rules of domain/ (the KPIs in
+domain/kpis/, whose package docstring maps them) and the queries of db/ (the KPIs now in
+db/kpi_queries.py). It picks how a KPI is answered: now, aggregated in PostgreSQL; as of
+T, folded from the log and computed in Python with the same rules.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.topics import TECHNICIANS
-from jobstream.reporting import measured
-from jobstream.reporting.db import queries
+from jobstream.reporting.db import kpi_queries, queries
 from jobstream.reporting.domain import kpis
 from jobstream.reporting.domain.jobs import JobFacts
 from jobstream.reporting.domain.timeline import causal_order
@@ -58,8 +64,10 @@ async def facts_as_of(
     definition: kpis.Definition,
     as_of: datetime,
 ) -> tuple[list[JobFacts], Mapping[str, Any]]:
-    """The facts of the jobs that can count in a period, and of every technician, folded
-    from the events known at ``as_of``."""
+    """The facts of the jobs that can count in a period, and of every technician.
+
+    Folded from the events known at ``as_of``.
+    """
     lookback_end = end + timedelta(days=definition.ftf_window_days)
     window_start = start - timedelta(days=definition.ftf_window_days)
     subjects = await queries.subjects_for_period(conn, window_start, end, lookback_end, as_of)
@@ -87,7 +95,7 @@ async def compute_kpis(
     now = now or datetime.now(UTC)
     period = _period(start, end, as_of, now)
     if as_of is None:
-        result = await measured.compute(conn, period, group_by, definition)
+        result = await kpi_queries.compute(conn, period, group_by, definition)
     else:
         jobs, techs = await facts_as_of(conn, start, end, definition, as_of)
         result = kpis.compute(jobs, techs, period, group_by, definition)
@@ -105,9 +113,10 @@ async def kpis_for_periods(
     """Every KPI (default definitions, no breakdown) for each of several periods."""
     now = now or datetime.now(UTC)
     if as_of is None:
-        techs = await queries.technician_facts(conn)
+        projected = await queries.technician_facts(conn)
         return [
-            await measured.compute(conn, _period(a, b, None, now), techs=techs) for a, b in periods
+            await kpi_queries.compute(conn, _period(a, b, None, now), techs=projected)
+            for a, b in periods
         ]
     definition = kpis.Definition()
     start, end = min(a for a, _ in periods), max(b for _, b in periods)
@@ -121,7 +130,9 @@ def job_view(facts: JobFacts) -> dict[str, Any]:
     return {**{k: v for k, v in row.items() if k != "facts"}, "facts": facts}
 
 
-async def job_as_of(conn: AsyncConnection, work_order_id: str, as_of: datetime) -> dict | None:
+async def job_as_of(
+    conn: AsyncConnection, work_order_id: str, as_of: datetime
+) -> dict[str, Any] | None:
     """One job as the log stood at ``as_of``."""
     events = await queries.events_of(conn, work_order_id, until=as_of)
     return job_view(fold_job(work_order_id, events)) if events else None

@@ -16,9 +16,11 @@ from jobstream.service import Runtime, ServiceDefinition
 PROJECTOR_POLL_RECORDS = 5000
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    """reporting.projector: every topic in, projected a poll at a time (every partition's
-    records of one poll in one transaction)."""
+def consumers(_runtime: Runtime | None) -> list[ConsumerSpec]:
+    """The reporting.projector consumer: every topic in, projected a poll at a time.
+
+    Every partition's records of one poll are applied in one transaction.
+    """
     return [
         ConsumerSpec(
             group_id="reporting.projector",

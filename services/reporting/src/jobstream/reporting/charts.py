@@ -1,5 +1,8 @@
-"""The dashboard's charts, drawn server-side with matplotlib (no browser script, no CDN):
-SVG for the page and the SVG endpoints, PNG for the PNG endpoints."""
+"""The dashboard's charts, drawn server-side with matplotlib (no browser script, no CDN).
+
+SVG for the page and the SVG endpoints, PNG for the PNG endpoints. Drawing only: the
+figures come from dashboard.py, which reads them through analytics.py.
+"""
 
 from __future__ import annotations
 

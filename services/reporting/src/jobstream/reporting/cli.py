@@ -1,5 +1,8 @@
-"""`jobstream-reporting`: the service roles (shared CLI) and the analyst commands
-`rebuild`, `export` and `kpis`, under one help."""
+"""`jobstream-reporting`: the service roles and the analyst commands, under one help.
+
+The service roles are the shared CLI's (jobstream.service); the analyst commands are
+`rebuild` (rebuild.py), `export` (export.py) and `kpis` (analytics.py).
+"""
 
 from __future__ import annotations
 

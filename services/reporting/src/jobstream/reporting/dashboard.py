@@ -1,4 +1,8 @@
-"""The dashboard: KPI tiles and charts for the latest weeks, as one server-rendered page."""
+"""The dashboard: KPI tiles and charts for the latest weeks, as one server-rendered page.
+
+Not a spine module: the page the analyst reads, laid out from analytics.py's KPI answers
+and drawn by charts.py; api/routes.py serves it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from jobstream.reporting import analytics, charts
 from jobstream.reporting.domain import kpis
 
 CHARTS = ("rates", "volume", "backlog", "utilisation")
+# From two hours on, a duration tile reads in hours rather than minutes.
+HOURS_FROM_MINUTES = 120
 
 
 async def figures(
@@ -63,12 +69,14 @@ def _pct(value: float | None) -> str:
 def _minutes(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value / 60:.1f} h" if value >= 120 else f"{value:.0f} min"
+    return f"{value / 60:.1f} h" if value >= HOURS_FROM_MINUTES else f"{value:.0f} min"
 
 
 def satisfaction_tile(figures: dict[str, Any] | None) -> tuple[str, str]:
-    """The satisfaction tile's value and note: the mean score always with its number of
-    ratings, so that one 5 is not read as a trend."""
+    """The satisfaction tile's value and note: the mean score always with its number of ratings.
+
+    So that one 5 is not read as a trend.
+    """
     if not figures:
         return "—", "no ratings"
     n = figures["ratings"]

@@ -1,5 +1,7 @@
-"""Export events for analysts: Parquet or JSON Lines, CloudEvents attributes as columns,
-hive-partitioned by type and UTC date so DuckDB reads it as one table:
+"""Export events for analysts: Parquet or JSON Lines that DuckDB reads as one table.
+
+CloudEvents attributes are columns, hive-partitioned by type and UTC date, so DuckDB reads
+it as one table:
 
     SELECT * FROM read_parquet('out/events/**/*.parquet', hive_partitioning = true);
     SELECT * FROM read_json('out/events/**/*.jsonl', hive_partitioning = true);

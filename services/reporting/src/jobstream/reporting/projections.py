@@ -1,6 +1,9 @@
-"""Reporting's projections: each consumed batch into the event log, then every job and
-technician it touched refolded once from all its logged events, so a projected row depends
-only on the events, never on the order they were read in (docs/adr/0050, 0053, 0068)."""
+"""Reporting's projections: each batch into the event log, then what it touched refolded once.
+
+Every job and technician a consumed batch touched is refolded once from all its logged
+events, so a projected row depends only on the events, never on the order they were read
+in (docs/adr/0050, 0053, 0068).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from jobstream.reporting.db import queries
 from jobstream.reporting.db.tables import LIVE, Generation
 from jobstream.reporting.domain import jobs as job_domain
 from jobstream.reporting.domain import technicians as tech_domain
-from jobstream.reporting.domain.measures import measure
+from jobstream.reporting.domain.kpis.measures import measure
 from jobstream.reporting.domain.timeline import causal_order
 
 
@@ -133,8 +136,10 @@ async def write_folds(
     events: Iterable[Mapping[str, Any]],
     gen: Generation = LIVE,
 ) -> None:
-    """Write these jobs' and technicians' rows folded from ``events``, which must be every
-    event the log holds for them (location pings may be left out)."""
+    """Write these jobs' and technicians' rows folded from ``events``.
+
+    ``events`` must be every event the log holds for them (location pings may be left out).
+    """
     by_subject: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for event in events:
         by_subject[event["subject"]].append(event)

@@ -1,5 +1,7 @@
-"""`jobstream-reporting rebuild`: recompute projections from zero into new tables while the
-old ones keep serving, then switch over in one short transaction (docs/adr/0051, 0054).
+"""`jobstream-reporting rebuild`: projections recomputed into new tables, then switched to.
+
+Projections are recomputed from zero into new tables while the old ones keep serving, then
+switched over to in one short transaction (docs/adr/0051, 0054).
 
 From the log (`rebuild [jobs] [technicians]`): the new tables ``<name>_rebuild`` are folded
 subject by subject from reporting's event log; then, with inserts into the log held back
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import quoted_name
 
 from jobstream.messaging.consumer import ConsumerSpec, ConsumerTables, is_transient
-from jobstream.messaging.envelope import Envelope, MalformedMessage, from_kafka
+from jobstream.messaging.envelope import Envelope, MalformedMessageError, from_kafka
 from jobstream.reporting.db import queries
 from jobstream.reporting.db import rebuild_queries as q
 from jobstream.reporting.db.tables import LIVE, REBUILDABLE, Generation
@@ -87,8 +89,10 @@ async def create_shadows(engine: AsyncEngine, shadows: Sequence[Table]) -> None:
 
 
 async def swap(conn: AsyncConnection, live: Table, shadow: Table) -> None:
-    """Drop ``live`` and give ``shadow`` its name, and its indexes', constraints' and
-    sequences' names, so the layout is what the migrations made."""
+    """Drop ``live`` and give ``shadow`` its name and those of its indexes, constraints, sequences.
+
+    So the layout is what the migrations made.
+    """
 
     def target(name: str) -> str:
         if name.endswith(SUFFIX):
@@ -178,8 +182,10 @@ class KafkaRebuildReport:
 
 
 class _Generation:
-    """Applies records read from Kafka to a new generation, tracking where each partition
-    has got to."""
+    """Applies records read from Kafka to a new generation.
+
+    It tracks where each partition has got to.
+    """
 
     def __init__(self, gen: Generation, processed: Table, spec: ConsumerSpec) -> None:
         self.gen = gen
@@ -190,14 +196,16 @@ class _Generation:
         self.report = KafkaRebuildReport()
 
     def decode(self, records: Iterable[ConsumerRecord]) -> list[Envelope]:
-        """The records' envelopes; malformed ones and unknown types are skipped, as the
-        live projector dead-letters or ignores them."""
+        """The records' envelopes; malformed ones and unknown types are skipped.
+
+        As the live projector dead-letters or ignores them.
+        """
         out = []
         for record in records:
             self.report.records += 1
             try:
                 envelope = from_kafka(record.key, record.value, list(record.headers or ()))
-            except MalformedMessage:
+            except MalformedMessageError:
                 self.report.skipped += 1
                 continue
             if envelope.type not in self.handled:
@@ -209,9 +217,11 @@ class _Generation:
     async def apply(
         self, conn: AsyncConnection, envelopes: Sequence[Envelope], *, fold: bool
     ) -> None:
-        """Record the envelopes' ids and log them (and refold what they touch if ``fold``);
-        an event that cannot be projected is skipped with its id left unrecorded, so a
-        re-drive of the live projector's dead letter applies it after a fix."""
+        """Record the envelopes' ids and log them (and refold what they touch if ``fold``).
+
+        An event that cannot be projected is skipped with its id left unrecorded, so a
+        re-drive of the live projector's dead letter applies it after a fix.
+        """
         try:
             async with conn.begin_nested():
                 applied = await self._apply(conn, envelopes, fold=fold)
@@ -294,8 +304,10 @@ async def rebuild_from_kafka(
     chunk: int = 500,
     switch_timeout_s: float = 120.0,
 ) -> KafkaRebuildReport:
-    """Rebuild every table of reporting from the topics of ``spec`` and switch to it; the
-    live projector (``spec.group_id``) carries on from where the rebuild stopped."""
+    """Rebuild every table of reporting from the topics of ``spec`` and switch to it.
+
+    The live projector (``spec.group_id``) carries on from where the rebuild stopped.
+    """
     started = time.perf_counter()
     gen = shadow_generation(LIVE.tables())
     processed = shadow_of(consumer_tables.processed, gen.event_log.metadata)

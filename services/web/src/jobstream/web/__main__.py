@@ -10,13 +10,14 @@ import sys
 
 from jobstream.auth import Role
 from jobstream.db import async_engine
+from jobstream.errors import RefusedError
 from jobstream.service import get_settings as service_settings
 from jobstream.service import run_service_cli
 from jobstream.web import handlers
 from jobstream.web.app import definition
 from jobstream.web.config import get_settings
 from jobstream.web.db import queries
-from jobstream.web.domain.accounts import Conflict, NotFound, Rejected
+from jobstream.web.domain.accounts import AccountRejectedError
 from jobstream.web.domain.commands import CreateAccount, DisableAccount, ResetPassword
 
 ACCOUNT_COMMANDS = ("accounts",)
@@ -95,8 +96,8 @@ async def _accounts(args: argparse.Namespace) -> int:
                     binding = a.technician_id or a.customer_id or ""
                     state = "disabled" if a.disabled else "active"
                     print(f"{a.username}\t{a.role.value}\t{binding}\t{state}")
-    except (Rejected, Conflict, NotFound) as exc:
-        field = f" ({exc.field})" if isinstance(exc, Rejected) and exc.field else ""
+    except RefusedError as exc:
+        field = f" ({exc.field})" if isinstance(exc, AccountRejectedError) and exc.field else ""
         print(f"jobstream-web accounts: {exc}{field}", file=sys.stderr)
         return 2
     finally:

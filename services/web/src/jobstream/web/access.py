@@ -1,6 +1,8 @@
-"""Who may open what: the signed-in person (through their session), role checks for pages
-(a redirect to sign-in, or a page saying why not) and for the browser API (401/403), and
-the CSRF check every state-changing request passes."""
+"""Who may open what, and the CSRF check every state-changing request passes.
+
+The signed-in person (through their session), and role checks for pages (a redirect to
+sign-in, or a page saying why not) and for the browser API (401/403).
+"""
 
 from __future__ import annotations
 
@@ -25,30 +27,32 @@ from jobstream.web.sessions import (
 # Who works in the office: the board, the office pages.
 OFFICE = frozenset({Role.DISPATCHER, Role.ADMIN})
 # Who may read the analyst dashboard.
-READERS = frozenset({Role.DISPATCHER, Role.ANALYST, Role.ADMIN})
+OFFICE_READERS = frozenset({Role.DISPATCHER, Role.ANALYST, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 # Pages a person who must change their password may still open.
 PASSWORD_CHANGE_PATHS = ("/account/password", "/sign-out")
 
 
-class SignInRequired(Exception):
+class SignInRequiredError(Exception):
     """A page asked for a signed-in person and there is none: go and sign in."""
 
     def __init__(self, next_path: str) -> None:
+        """Send the person to sign in, then back to ``next_path``."""
         super().__init__(next_path)
         self.next_path = next_path
 
 
-class NotAllowed(Exception):
+class NotAllowedError(Exception):
     """Signed in, but this role may not open the page."""
 
     def __init__(self, signed: SignedIn, allowed: frozenset[Role]) -> None:
+        """Refuse ``signed``, whose role is not among the ``allowed``."""
         super().__init__(signed.account.role.value)
         self.signed = signed
         self.allowed = allowed
 
 
-class PasswordChangeRequired(Exception):
+class PasswordChangeRequiredError(Exception):
     """An admin set this person's password: they choose their own before anything else."""
 
 
@@ -71,11 +75,11 @@ def page_for(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, SignedIn]]
         signed = await signed_in(request)
         if signed is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise SignInRequired(target)
+            raise SignInRequiredError(target)
         if signed.account.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
-            raise PasswordChangeRequired
+            raise PasswordChangeRequiredError
         if allowed and signed.account.role not in allowed:
-            raise NotAllowed(signed, allowed)
+            raise NotAllowedError(signed, allowed)
         await check_csrf(request, signed)
         return signed
 
@@ -104,8 +108,11 @@ def api_for(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, SignedIn]]:
 
 
 async def check_csrf(request: Request, signed: SignedIn) -> None:
-    """For a state-changing request: same site, and the session's CSRF token (header for
-    scripts, form field for forms); 403 naming what is missing otherwise."""
+    """For a state-changing request: same site, and the session's CSRF token.
+
+    The token comes in a header from scripts, in a form field from forms; 403 naming what
+    is missing otherwise.
+    """
     if request.method not in UNSAFE_METHODS:
         return
     if not same_site_request(request, request.app.state.web_settings):

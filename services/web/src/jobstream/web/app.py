@@ -1,5 +1,8 @@
-"""How the front door is assembled: the shared service frame (health, metrics, CLI) plus
-sessions, security headers, the pages, the browser API and the live feed (ADR 0072)."""
+"""How the front door is assembled (ADR 0072).
+
+The shared service frame (health, metrics, CLI) plus sessions, security headers, the
+pages, the browser API and the live feed.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ from jobstream.auth.keys import KeyFile
 from jobstream.service import Runtime, ServiceDefinition, Worker
 from jobstream.web import handlers
 from jobstream.web.access import (
-    NotAllowed,
-    PasswordChangeRequired,
-    SignInRequired,
+    NotAllowedError,
+    PasswordChangeRequiredError,
+    SignInRequiredError,
     home_for,
     sign_in_url,
 )
@@ -26,7 +29,7 @@ from jobstream.web.live import Hub, LiveFeed
 from jobstream.web.ratelimit import SlidingWindow
 from jobstream.web.rendering import STATIC, render
 from jobstream.web.security import SecurityHeaders, content_security_policy
-from jobstream.web.upstream import ServiceUnavailable, Upstream
+from jobstream.web.upstream import ServiceUnavailableError, Upstream
 
 DESCRIPTION = """
 The front door for browsers: sign-in (accounts with Argon2id passwords, or an OpenID Connect
@@ -44,16 +47,16 @@ def _browser_wants_html(request: Request) -> bool:
 
 
 def _install_error_pages(app: FastAPI) -> None:
-    @app.exception_handler(SignInRequired)
-    async def to_sign_in(_request: Request, exc: SignInRequired) -> Response:
+    @app.exception_handler(SignInRequiredError)
+    async def to_sign_in(_request: Request, exc: SignInRequiredError) -> Response:
         return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
 
-    @app.exception_handler(PasswordChangeRequired)
-    async def to_password(_request: Request, _exc: PasswordChangeRequired) -> Response:
+    @app.exception_handler(PasswordChangeRequiredError)
+    async def to_password(_request: Request, _exc: PasswordChangeRequiredError) -> Response:
         return RedirectResponse("/account/password", status_code=303)
 
-    @app.exception_handler(NotAllowed)
-    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+    @app.exception_handler(NotAllowedError)
+    async def not_allowed(request: Request, exc: NotAllowedError) -> Response:
         return render(
             request,
             "error.html",
@@ -67,8 +70,8 @@ def _install_error_pages(app: FastAPI) -> None:
             home=home_for(exc.signed.account.role),
         )
 
-    @app.exception_handler(ServiceUnavailable)
-    async def unavailable(request: Request, exc: ServiceUnavailable) -> Response:
+    @app.exception_handler(ServiceUnavailableError)
+    async def unavailable(request: Request, exc: ServiceUnavailableError) -> Response:
         if not _browser_wants_html(request):
             return JSONResponse({"detail": str(exc)}, status_code=503)
         return render(

@@ -1,5 +1,7 @@
-"""Demo accounts for every role, bound to the demo data's technicians and customers
-(`make up` seeds them; never use these passwords outside a demo)."""
+"""Demo accounts for every role, bound to the demo data's technicians and customers.
+
+`make up` seeds them; never use these passwords outside a demo.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Account commands and sign-in: check (domain), hash outside any transaction, write the
-account and its audit row in one transaction."""
+"""Account commands and sign-in.
+
+Check (domain), hash outside any transaction, write the account and its audit row in one
+transaction.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from jobstream.web.config import WebSettings
 from jobstream.web.db import queries
 from jobstream.web.domain.accounts import (
     Account,
-    Conflict,
+    AccountConflictError,
+    AccountNotFoundError,
+    AccountRejectedError,
     LockoutPolicy,
-    NotFound,
-    Rejected,
     after_wrong_password,
     check_binding,
     check_password,
@@ -55,11 +58,11 @@ class Context:
 
 
 async def create_account(cmd: CreateAccount, ctx: Context) -> Account:
-    """Store a new account; Rejected naming the field at fault, Conflict if the name is taken."""
+    """Store a new account; refused naming the field at fault, or a conflict if it is taken."""
     username = check_username(cmd.username)
     display_name = cmd.display_name.strip()
     if not display_name:
-        raise Rejected("a name to show on the pages", "display_name")
+        raise AccountRejectedError("a name to show on the pages", field="display_name")
     technician_id, customer_id = check_binding(cmd.role, cmd.technician_id, cmd.customer_id)
     check_password(cmd.password, min_length=ctx.settings.password_min_length, username=username)
     password_hash = await hash_password(cmd.password)
@@ -99,22 +102,22 @@ async def create_account(cmd: CreateAccount, ctx: Context) -> Account:
             )
             row = await queries.account_by_id(conn, account_id)
     except IntegrityError as exc:
-        raise Conflict(f"the username {username} is taken") from exc
+        raise AccountConflictError(f"the username {username} is taken", field="username") from exc
     return queries.account_from_row(row)
 
 
 async def _existing(conn: Any, username: str) -> Any:
     row = await queries.account_by_username(conn, username.strip().lower())
     if row is None:
-        raise NotFound(f"no account {username}")
+        raise AccountNotFoundError(f"no account {username}")
     return row
 
 
 async def update_account(cmd: UpdateAccount, ctx: Context) -> Account:
-    """Change name, role and binding; Conflict if someone else changed it since."""
+    """Change name, role and binding; a conflict if someone else changed it since."""
     display_name = cmd.display_name.strip()
     if not display_name:
-        raise Rejected("a name to show on the pages", "display_name")
+        raise AccountRejectedError("a name to show on the pages", field="display_name")
     technician_id, customer_id = check_binding(cmd.role, cmd.technician_id, cmd.customer_id)
     now = ctx.clock()
     async with ctx.engine.begin() as conn:
@@ -133,7 +136,9 @@ async def update_account(cmd: UpdateAccount, ctx: Context) -> Account:
             cmd.expected_version,
         )
         if not changed:
-            raise Conflict("someone changed this account meanwhile: reload it and try again")
+            raise AccountConflictError(
+                "someone changed this account meanwhile: reload it and try again"
+            )
         if row.role != cmd.role.value or (row.technician_id, row.customer_id) != (
             technician_id,
             customer_id,
@@ -166,7 +171,9 @@ async def reset_password(cmd: ResetPassword, ctx: Context) -> Account:
     async with ctx.engine.begin() as conn:
         row = await _existing(conn, username)
         if row.source != "local":
-            raise Rejected("this account signs in through the OpenID provider", "password")
+            raise AccountRejectedError(
+                "this account signs in through the OpenID provider", field="password"
+            )
         await queries.update_account(
             conn,
             row.account_id,
@@ -191,14 +198,16 @@ async def change_own_password(cmd: ChangeOwnPassword, ctx: Context) -> Account:
     async with ctx.engine.connect() as conn:
         row = await queries.account_by_id(conn, cmd.account_id)
     if row is None:
-        raise NotFound("no such account")
+        raise AccountNotFoundError("no such account")
     if not await verify_password(row.password_hash, cmd.current_password):
-        raise Rejected("that is not your current password", "current_password")
+        raise AccountRejectedError("that is not your current password", field="current_password")
     check_password(
         cmd.new_password, min_length=ctx.settings.password_min_length, username=row.username
     )
     if cmd.new_password == cmd.current_password:
-        raise Rejected("choose a password different from the current one", "new_password")
+        raise AccountRejectedError(
+            "choose a password different from the current one", field="new_password"
+        )
     password_hash = await hash_password(cmd.new_password)
     now = ctx.clock()
     async with ctx.engine.begin() as conn:
@@ -224,12 +233,12 @@ async def disable_account(cmd: DisableAccount, ctx: Context) -> Account:
     """No more sign-ins: every session of the account ends now; its history is kept."""
     reason = cmd.reason.strip()
     if not reason:
-        raise Rejected("say why the account is disabled", "reason")
+        raise AccountRejectedError("say why the account is disabled", field="reason")
     now = ctx.clock()
     async with ctx.engine.begin() as conn:
         row = await _existing(conn, cmd.username)
         if row.username == cmd.by:
-            raise Rejected("you cannot disable your own account", "username")
+            raise AccountRejectedError("you cannot disable your own account", field="username")
         await queries.update_account(
             conn,
             row.account_id,
@@ -266,14 +275,14 @@ async def enable_account(cmd: EnableAccount, ctx: Context) -> Account:
 
 
 @dataclass(frozen=True)
-class SignInRefused(Exception):
+class SignInRefusedError(Exception):
     """Why a sign-in failed, in words for the person."""
 
     message: str
 
 
 async def check_password_sign_in(username: str, password: str, ctx: Context) -> Account:
-    """The account if ``password`` is right and it may sign in; SignInRefused otherwise.
+    """The account if ``password`` is right and it may sign in; SignInRefusedError otherwise.
 
     A wrong password counts towards the lockout; after ``lockout_failures`` in a row the
     account is locked for ``lockout_minutes`` (an admin's password reset also unlocks it).
@@ -283,14 +292,14 @@ async def check_password_sign_in(username: str, password: str, ctx: Context) -> 
     async with ctx.engine.connect() as conn:
         row = await queries.account_by_username(conn, name) if name else None
     if row is not None and row.locked_until is not None and row.locked_until > now:
-        raise SignInRefused(
+        raise SignInRefusedError(
             "Too many wrong passwords: this account is locked until "
             f"{row.locked_until.astimezone(UTC):%H:%M} UTC. An admin can unlock it by "
             "resetting the password."
         )
     right = await verify_password(row.password_hash if row is not None else None, password)
     if row is None:
-        raise SignInRefused(WRONG_CREDENTIALS)
+        raise SignInRefusedError(WRONG_CREDENTIALS)
     if not right:
         async with ctx.engine.begin() as conn:
             so_far = await queries.failures_for_update(conn, row.account_id)
@@ -305,9 +314,9 @@ async def check_password_sign_in(username: str, password: str, ctx: Context) -> 
                     action="locked",
                     detail={"failures": failures},
                 )
-        raise SignInRefused(WRONG_CREDENTIALS)
+        raise SignInRefusedError(WRONG_CREDENTIALS)
     if row.disabled_at is not None:
-        raise SignInRefused("This account is disabled. Ask an office admin.")
+        raise SignInRefusedError("This account is disabled. Ask an office admin.")
     new_hash = await hash_password(password) if needs_rehash(row.password_hash) else None
     async with ctx.engine.begin() as conn:
         await queries.record_sign_in(conn, row.account_id, now, new_hash)

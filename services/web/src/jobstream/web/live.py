@@ -1,6 +1,8 @@
-"""Live changes for open pages: the front door tails every event topic from its end and
-tells each page which jobs and technicians changed (type and ids only, never the data);
-the page then fetches what it shows through the services' APIs, where the role rules apply.
+"""Live changes for open pages: which jobs and technicians changed, never the data.
+
+The front door tails every event topic from its end and tells each page which jobs and
+technicians changed (type and ids only); the page then fetches what it shows through the
+services' APIs, where the role rules apply.
 
 Each front door process reads every partition itself with no consumer group (ADR 0073):
 every process must see every event for the pages it serves, and nothing is lost if one
@@ -85,8 +87,11 @@ class Hub:
     delivered: int = 0
 
     def publish(self, change: Change) -> None:
-        """Hand ``change`` to every subscriber; one that cannot keep up is cut off (its page
-        reconnects and fetches afresh) rather than slowing everyone."""
+        """Hand ``change`` to every subscriber.
+
+        One that cannot keep up is cut off (its page reconnects and fetches afresh) rather
+        than slowing everyone.
+        """
         for queue in list(self._queues):
             try:
                 queue.put_nowait(change)
@@ -118,6 +123,7 @@ class LiveFeed:
     name = "live-feed"
 
     def __init__(self, hub: Hub, bootstrap_servers: str, namespace: str) -> None:
+        """Tail the event topics of ``namespace`` on ``bootstrap_servers`` into ``hub``."""
         self.hub = hub
         self.bootstrap_servers = bootstrap_servers
         self.topics = [namespaced(t, namespace) for t in EVENT_TOPICS]
@@ -170,8 +176,11 @@ class LiveFeed:
             await consumer.stop()
 
     async def _partitions(self) -> list[TopicPartition]:
-        """Every partition of the event topics (a producer's partitions_for waits for the
-        metadata; a consumer without a group only knows topics it was assigned)."""
+        """Every partition of the event topics.
+
+        A producer's partitions_for waits for the metadata; a consumer without a group only
+        knows topics it was assigned.
+        """
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers)
         await producer.start()
         try:
@@ -189,8 +198,10 @@ class LiveFeed:
 
 
 def visible_to(change: Change, *, technician_id: str | None, customer_id: str | None) -> bool:
-    """Whether a person bound to a technician or a customer should hear of ``change``
-    (office roles hear of everything; the page fetches through role-checked APIs anyway)."""
+    """Whether a person bound to a technician or a customer should hear of ``change``.
+
+    Office roles hear of everything; the page fetches through role-checked APIs anyway.
+    """
     if technician_id is not None:
         return technician_id in change.technicians
     if customer_id is not None:

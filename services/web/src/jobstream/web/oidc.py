@@ -1,6 +1,7 @@
-"""Sign-in through an external OpenID Connect provider: authorization code with PKCE
-(authlib's client), the ID token checked against the provider's keys (joserfc), the role
-and binding taken from its claims (ADR 0072).
+"""Sign-in through an external OpenID Connect provider (ADR 0072).
+
+Authorization code with PKCE (authlib's client), the ID token checked against the
+provider's keys (joserfc), the role and binding taken from its claims.
 
 A person who signs in this way gets an account row of source ``oidc`` (keyed by issuer and
 subject), so an admin sees them, their sessions work like any other, and a disabled account
@@ -25,7 +26,7 @@ from joserfc.jwk import KeySet
 from jobstream.auth import Role
 from jobstream.web.config import WebSettings
 from jobstream.web.db import queries
-from jobstream.web.domain.accounts import Account, Rejected, check_binding
+from jobstream.web.domain.accounts import Account, AccountRejectedError, check_binding
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the httpx2 package and says so on import; httpx is what we ship.
@@ -40,7 +41,7 @@ PENDING_FOR = timedelta(minutes=10)
 DISCOVERY_CACHE_S = 3600.0
 
 
-class OidcRefused(Exception):
+class OidcRefusedError(Exception):
     """The provider's answer cannot sign anyone in; the message says why, in words."""
 
 
@@ -61,7 +62,7 @@ def role_from_claims(claims: dict[str, Any], path: str) -> Role:
     for name in names:
         if isinstance(name, str) and name in Role._value2member_map_:
             return Role(name)
-    raise OidcRefused(
+    raise OidcRefusedError(
         f"your sign-in carries no Jobstream role (claim {path}); ask an admin to give you one"
     )
 
@@ -132,10 +133,11 @@ class OidcClient:
     ) -> tuple[dict[str, Any], str, str]:
         """Exchange the code (with the PKCE verifier) and check the ID token.
 
-        Returns (claims, id_token, where the person was going)."""
+        Returns (claims, id_token, where the person was going).
+        """
         pending = await queries.take_oidc_pending(conn, state, datetime.now(UTC) - PENDING_FOR)
         if pending is None:
-            raise OidcRefused("this sign-in link has expired or was already used; start again")
+            raise OidcRefusedError("this sign-in link has expired or was already used; start again")
         meta = await self.discovery()
         async with self._client(redirect_uri) as client:
             try:
@@ -146,10 +148,10 @@ class OidcClient:
                     grant_type="authorization_code",
                 )
             except Exception as exc:
-                raise OidcRefused(f"the provider refused the sign-in: {exc}") from exc
+                raise OidcRefusedError(f"the provider refused the sign-in: {exc}") from exc
         id_token = token.get("id_token")
         if not id_token:
-            raise OidcRefused("the provider sent no ID token")
+            raise OidcRefusedError("the provider sent no ID token")
         claims = await self._verify(id_token, nonce=pending.nonce)
         return claims, id_token, pending.next
 
@@ -172,7 +174,7 @@ class OidcClient:
             )
             registry.validate(decoded.claims)
         except JoseError as exc:
-            raise OidcRefused(f"the ID token does not check out: {exc}") from exc
+            raise OidcRefusedError(f"the ID token does not check out: {exc}") from exc
         claims: dict[str, Any] = decoded.claims
         return claims
 
@@ -198,8 +200,11 @@ class OidcClient:
 async def account_for_claims(
     conn: Any, claims: dict[str, Any], settings: WebSettings, now: datetime
 ) -> Account:
-    """The account the provider's person signs in as: made on first sign-in, its role and
-    binding refreshed from the claims every time; a disabled one refused."""
+    """The account the provider's person signs in as; a disabled one refused.
+
+    The account is made on first sign-in, its role and binding refreshed from the claims
+    every time.
+    """
     issuer, subject = str(claims["iss"]), str(claims["sub"])
     role = role_from_claims(claims, settings.oidc_role_claim)
     try:
@@ -208,8 +213,10 @@ async def account_for_claims(
             claim(claims, settings.oidc_technician_claim),
             claim(claims, settings.oidc_customer_claim),
         )
-    except Rejected as exc:
-        raise OidcRefused(f"your sign-in's claims do not fit your role: {exc.message}") from exc
+    except AccountRejectedError as exc:
+        raise OidcRefusedError(
+            f"your sign-in's claims do not fit your role: {exc.message}"
+        ) from exc
     name = str(claims.get("name") or claims.get("preferred_username") or subject)
     username = str(claims.get("preferred_username") or subject).strip().lower()
     row = await queries.account_by_oidc(conn, issuer, subject)
@@ -224,7 +231,7 @@ async def account_for_claims(
     }
     if row is None:
         if await queries.account_by_username(conn, username) is not None:
-            raise OidcRefused(
+            raise OidcRefusedError(
                 f"the username {username} belongs to a local account; an admin must rename one"
             )
         account_id = queries.new_account_id()
@@ -245,7 +252,7 @@ async def account_for_claims(
         )
     else:
         if row.disabled_at is not None:
-            raise OidcRefused("this account is disabled here; ask an office admin")
+            raise OidcRefusedError("this account is disabled here; ask an office admin")
         account_id = row.account_id
         await queries.update_account(conn, account_id, values, None)
     fresh = await queries.account_by_id(conn, account_id)

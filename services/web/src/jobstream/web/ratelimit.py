@@ -11,6 +11,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+# Past this many keys, the empty windows are dropped so that the map does not grow forever.
+MAX_KEYS = 50_000
+
 
 class SlidingWindow:
     """At most ``limit`` events per ``window_s`` per key."""
@@ -18,6 +21,7 @@ class SlidingWindow:
     def __init__(
         self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
+        """Allow ``limit`` events per ``window_s`` seconds of ``clock`` for each key."""
         self.limit = limit
         self.window_s = window_s
         self._clock = clock
@@ -32,6 +36,6 @@ class SlidingWindow:
         if len(events) >= self.limit:
             return events[0] + self.window_s - now
         events.append(now)
-        if len(self._events) > 50_000:
+        if len(self._events) > MAX_KEYS:
             self._events = {k: v for k, v in self._events.items() if v}
         return 0.0

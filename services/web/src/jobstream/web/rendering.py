@@ -1,5 +1,8 @@
-"""Pages from Jinja2 templates (autoescaped), with what every page needs: who is signed
-in, their CSRF token, the navigation their role may use, and the built assets' URLs."""
+"""Pages from Jinja2 templates (autoescaped), with what every page needs.
+
+Who is signed in, their CSRF token, the navigation their role may use, and the built
+assets' URLs.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from jobstream.auth import Role
-from jobstream.web.access import ADMINS, OFFICE, READERS
+from jobstream.web.access import ADMINS, OFFICE, OFFICE_READERS
 from jobstream.web.domain.accounts import ROLE_LABELS
 from jobstream.web.sessions import SignedIn
 
@@ -34,7 +37,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Email", "/office/emails", OFFICE),
     ("Approvals", "/office/approvals", OFFICE),
     ("Device actions", "/office/device-actions", OFFICE),
-    ("Dashboard", "/dashboard", READERS),
+    ("Dashboard", "/dashboard", OFFICE_READERS),
     ("My jobs", "/tech", frozenset({Role.TECHNICIAN})),
     ("My requests", "/portal", frozenset({Role.CUSTOMER})),
     ("Accounts", "/admin/accounts", ADMINS),

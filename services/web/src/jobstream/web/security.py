@@ -19,8 +19,11 @@ def _origin(url: str) -> str:
 
 
 def content_security_policy(*, tile_url: str = "", oidc_issuer: str = "") -> str:
-    """Scripts, styles and data from this origin only; map tiles from their server; forms
-    may be sent here (and on to the OpenID provider at sign-out)."""
+    """The Content-Security-Policy: this origin only, but for map tiles and the provider.
+
+    Scripts, styles and data from this origin only; map tiles from their server; forms may
+    be sent here (and on to the OpenID provider at sign-out).
+    """
     tiles = _origin(tile_url)
     provider = _origin(oidc_issuer)
     return "; ".join(
@@ -45,6 +48,7 @@ class SecurityHeaders:
     """Adds CSP and the usual hardening headers; HTML answers are never cached."""
 
     def __init__(self, app: ASGIApp, *, csp: str, hsts: bool) -> None:
+        """Wrap ``app``, sending ``csp`` and, when ``hsts``, Strict-Transport-Security."""
         self.app = app
         self.headers = [
             (b"content-security-policy", csp.encode()),
@@ -64,6 +68,7 @@ class SecurityHeaders:
         receive: Callable[[], Awaitable[Message]],
         send: Callable[[Message], Awaitable[None]],
     ) -> None:
+        """Serve the request, adding the headers an HTTP answer does not set itself."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -1,5 +1,6 @@
-"""Browser sessions: a random cookie value, only its hash stored; CSRF tokens; who is
-signed in (ADR 0072).
+"""Browser sessions, CSRF tokens and who is signed in (ADR 0072).
+
+A session is a random cookie value, of which only the hash is stored.
 
 The cookie is HttpOnly, SameSite=Lax (an OpenID provider's redirect back is a top-level
 navigation from another site, which Lax allows and Strict would not), Secure and named

@@ -1,11 +1,15 @@
-"""Calls to the five services as the signed-in person: the front door mints a short-lived
-token for them (RS256, the same key set every service verifies against) and keeps it for
-the session until it nears its end. The services stay the judges of what a role may do."""
+"""Calls to the five services as the signed-in person.
+
+The front door mints a short-lived token for them (RS256, the same key set every service
+verifies against) and keeps it for the session until it nears its end. The services stay
+the judges of what a role may do.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -33,11 +37,15 @@ FORWARDED_RESPONSE_HEADERS = (
     "retry-after",
 )
 
+# Past this many people's tokens, the cache starts afresh (a token is minted again on use).
+MAX_CACHED_TOKENS = 10_000
 
-class ServiceUnavailable(Exception):
+
+class ServiceUnavailableError(Exception):
     """A service did not answer (down, timed out): say which, never a bare 500."""
 
     def __init__(self, service: str, reason: str) -> None:
+        """Say that ``service`` did not answer, and why (``timed out``, the error's name)."""
         super().__init__(f"{service} is not answering ({reason})")
         self.service = service
 
@@ -59,7 +67,7 @@ class Answer:
     @property
     def ok(self) -> bool:
         """2xx."""
-        return 200 <= self.status < 300
+        return HTTPStatus.OK <= self.status < HTTPStatus.MULTIPLE_CHOICES
 
     def detail(self) -> str:
         """The service's error message in words (FastAPI's detail, flattened)."""
@@ -98,6 +106,7 @@ class Upstream:
     """One HTTP client per process for the five services."""
 
     def __init__(self, settings: WebSettings, auth: AuthSettings) -> None:
+        """A client with the front door's timeout, minting tokens with ``auth``'s keys."""
         self.settings = settings
         self.auth = auth
         self._client = httpx.AsyncClient(
@@ -132,7 +141,7 @@ class Upstream:
             ttl_s=ttl,
             now=now,
         )
-        if len(self._tokens) > 10_000:
+        if len(self._tokens) > MAX_CACHED_TOKENS:
             self._tokens.clear()
         self._tokens[key] = (token, now + ttl)
         return token
@@ -159,9 +168,9 @@ class Upstream:
                 method, url, params=params, json=json, content=content, headers=sent
             )
         except httpx.TimeoutException as exc:
-            raise ServiceUnavailable(service, "timed out") from exc
+            raise ServiceUnavailableError(service, "timed out") from exc
         except httpx.TransportError as exc:
-            raise ServiceUnavailable(service, type(exc).__name__) from exc
+            raise ServiceUnavailableError(service, type(exc).__name__) from exc
         return Answer(response.status_code, response.headers, response.content)
 
     async def get(self, service: str, path: str, principal: Principal, **params: Any) -> Answer:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -18,27 +19,23 @@ from fastapi import (
     Response,
     status,
 )
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from jobstream.api.commands import run_command
 from jobstream.auth import Principal, Role, require_roles
-from jobstream.billing import printing
+from jobstream.billing import handlers, printing
 from jobstream.billing.api.schemas import (
     NewContractVersion,
     NewPriceBookEntry,
     NewRateCard,
     RecordPayment,
-    not_before,
 )
 from jobstream.billing.config import BillingSettings, get_settings
 from jobstream.billing.db import generations, queries
-from jobstream.billing.db.tables import contracts, idempotency_keys, price_book
-from jobstream.billing.domain.documents import BillingState, evolve, stream_id
+from jobstream.billing.db.tables import idempotency_keys
+from jobstream.billing.domain import commands
 from jobstream.billing.domain.xero import credit_notes_csv, invoices_csv
-from jobstream.billing.handlers import store
-from jobstream.billing.projections import apply_document
-from jobstream.contracts.billing import InvoicePaid
-from jobstream.idempotency import IdempotentCall
+from jobstream.errors import NotFoundError
 from jobstream.service import Runtime, get_runtime
 
 Reader = require_roles(Role.DISPATCHER, Role.ANALYST, Role.CUSTOMER)
@@ -46,22 +43,23 @@ OfficeReader = require_roles(Role.DISPATCHER, Role.ANALYST)
 Cashier = require_roles(Role.DISPATCHER)
 Admin = require_roles(Role.ADMIN)
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Command = TypeVar("Command")
 
 
-@asynccontextmanager
-async def projection(runtime: Runtime, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
-    """A connection on the active generation's tables (in a transaction when writing)."""
+async def active_engine(runtime: Runtime) -> AsyncEngine:
+    """The engine on the active generation's tables; 503 until one is active."""
     async with runtime.engine.connect() as probe:
         generation = await generations.active(probe)
     if generation is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="billing is starting")
-    engine = generations.engine_for(runtime.engine, generation)
-    if write:
-        async with engine.begin() as conn:
-            yield conn
-    else:
-        async with engine.connect() as conn:
-            yield conn
+    return generations.engine_for(runtime.engine, generation)
+
+
+@asynccontextmanager
+async def projection(runtime: Runtime) -> AsyncIterator[AsyncConnection]:
+    """A connection on the active generation's tables."""
+    async with (await active_engine(runtime)).connect() as conn:
+        yield conn
 
 
 def _customer_scope(principal: Principal, customer_id: str | None) -> str | None:
@@ -78,42 +76,57 @@ def _customer_scope(principal: Principal, customer_id: str | None) -> str | None
 invoices_router = APIRouter(tags=["invoices"])
 
 
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """The query of ``GET /invoices``: which invoices, and which page of them."""
+
+    work_order_id: str | None = None
+    customer_id: str | None = None
+    invoice_status: Annotated[
+        str | None, Query(alias="status", pattern="^(issued|part_paid|paid|credited)$")
+    ] = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    limit: Limit = 100
+    offset: Annotated[int, Query(ge=0)] = 0
+
+
 @invoices_router.get("/invoices", summary="Invoices, newest first, filtered")
 async def list_invoices(
     principal: Annotated[Principal, Depends(Reader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    work_order_id: str | None = None,
-    customer_id: str | None = None,
-    invoice_status: Annotated[
-        str | None, Query(alias="status", pattern="^(issued|part_paid|paid|credited)$")
-    ] = None,
-    issued_from: date | None = None,
-    issued_to: date | None = None,
-    limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    query: Annotated[InvoiceFilter, Depends()],
 ) -> list[dict[str, Any]]:
     """Customers see only their own invoices."""
     async with projection(runtime) as conn:
         return await queries.list_invoices(
             conn,
-            customer_id=_customer_scope(principal, customer_id),
-            work_order_id=work_order_id,
-            status=invoice_status,
-            issued_from=issued_from,
-            issued_to=issued_to,
-            limit=limit,
-            offset=offset,
+            customer_id=_customer_scope(principal, query.customer_id),
+            work_order_id=query.work_order_id,
+            status=query.invoice_status,
+            issued_from=query.issued_from,
+            issued_to=query.issued_to,
+            limit=query.limit,
+            offset=query.offset,
         )
 
 
 def _visible(found: dict[str, Any] | None, principal: Principal, what: str) -> dict[str, Any]:
-    """The document, unless it does not exist or is another customer's: both answer 404,
-    so the answer does not tell whether the id exists (ADR 0006)."""
+    """The document, unless it does not exist or is another customer's.
+
+    Both answer 404, so the answer does not tell whether the id exists (ADR 0006).
+    """
     if found is None or (
         principal.role is Role.CUSTOMER and found["customer_id"] != principal.customer_id
     ):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no such {what}")
+        raise NotFoundError(f"no such {what}")
     return found
+
+
+async def _with_payments(conn: AsyncConnection, invoice: dict[str, Any]) -> dict[str, Any]:
+    """The invoice with the payments recorded against it."""
+    invoice["payments"] = await queries.payments_of(conn, invoice["invoice_id"])
+    return invoice
 
 
 class PdfResponse(Response):
@@ -155,6 +168,8 @@ def _pdf(body: bytes, filename: str) -> PdfResponse:
 @invoices_router.get(
     "/invoices/{invoice}.pdf",
     summary="One invoice as a PDF (by id or number)",
+    description="The invoice a customer receives: seller and VAT number, customer and site, "
+    "the job,\neach line, VAT per rate, totals, payment terms and what has been paid.",
     response_class=PdfResponse,
     responses=PDF_RESPONSES,
 )
@@ -164,8 +179,7 @@ async def get_invoice_pdf(
     runtime: Annotated[Runtime, Depends(get_runtime)],
     settings: Annotated[BillingSettings, Depends(_billing_settings)],
 ) -> PdfResponse:
-    """The invoice a customer receives: seller and VAT number, customer and site, the job,
-    each line, VAT per rate, totals, payment terms and what has been paid."""
+    """The invoice a customer receives, printed (the route's description lists what is on it)."""
     async with projection(runtime) as conn:
         found = _visible(await queries.get_invoice(conn, invoice), principal, "invoice")
         document = await printing.invoice_document(conn, found, printing.seller_of(settings))
@@ -181,13 +195,14 @@ async def get_invoice(
     """The invoice document with its status and payments."""
     async with projection(runtime) as conn:
         found = _visible(await queries.get_invoice(conn, invoice), principal, "invoice")
-        found["payments"] = await queries.payments_of(conn, found["invoice_id"])
-        return found
+        return await _with_payments(conn, found)
 
 
 @invoices_router.post(
     "/invoices/{invoice}/payments",
     summary="Record a payment (InvoicePaid)",
+    description="Mark an invoice paid (in full by default). A retried request with the same\n"
+    "Idempotency-Key gets the first answer; a concurrent payment answers 409.",
     status_code=status.HTTP_201_CREATED,
 )
 async def record_payment(
@@ -198,63 +213,34 @@ async def record_payment(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
-    """Mark an invoice paid (in full by default). A retried request with the same
-    Idempotency-Key gets the first answer; a concurrent payment answers 409."""
-    now = datetime.now(UTC)
-    paid_at = body.paid_at or now
-    if (paid_at - now).total_seconds() > 60:
-        raise unprocessable("paid_at", "must not be in the future")
-    call = IdempotentCall.of(
+    """Run ``RecordPayment`` once per Idempotency-Key; the invoice with its payments."""
+    command = commands.RecordPayment.received(
+        datetime.now(UTC),
+        invoice=invoice,
+        recorded_by=principal.subject,
+        amount_minor=body.amount_minor,
+        paid_at=body.paid_at,
+        reference=body.reference,
+    )
+
+    async def work(conn: AsyncConnection) -> dict[str, Any]:
+        invoice_id = await handlers.record_payment(command, handlers.Context(conn))
+        paid = await queries.get_invoice(conn, invoice_id)
+        assert paid is not None  # the handler found it in this transaction
+        return await _with_payments(conn, paid)
+
+    answer = await run_command(
+        await active_engine(runtime),
         idempotency_keys,
+        principal,
         command="payment",
-        caller=principal.subject,
         key=idempotency_key,
         payload={"invoice": invoice, **body.model_dump(mode="json")},
+        status_code=status.HTTP_201_CREATED,
+        work=work,
     )
-    async with projection(runtime, write=True) as conn:
-        known = await call.replay(conn)
-        if known is not None:
-            response.status_code = known[0]
-            return dict(known[1])
-        found = await queries.get_invoice(conn, invoice)
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such invoice")
-        work_order_id = found["work_order_id"]
-        state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
-        invoice_id = found["invoice_id"]
-        if invoice_id in state.credited:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="invoice was credited")
-        outstanding = state.outstanding(invoice_id)
-        if outstanding == 0:
-            detail = (
-                "invoice totals zero: nothing to pay"
-                if found["gross_total_minor"] == 0
-                else "invoice is already paid"
-            )
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
-        amount = body.amount_minor or outstanding
-        if amount > outstanding:
-            raise unprocessable("amount_minor", f"exceeds the {outstanding} outstanding")
-        if paid_at < datetime.fromisoformat(found["issued_at"]):
-            raise unprocessable("paid_at", "before the invoice was issued")
-        paid = InvoicePaid(
-            work_order_id=work_order_id,
-            invoice_id=invoice_id,
-            amount_minor=amount,
-            currency=found["currency"],
-            paid_at=paid_at,
-            reference=body.reference,
-            recorded_by=principal.subject,
-        )
-        [recorded] = await store.append(
-            conn, stream_id(work_order_id), version, [paid], occurred_at=paid_at
-        )
-        await apply_document(conn, paid, recorded.event_id)
-        answer = await queries.get_invoice(conn, invoice_id)
-        assert answer is not None
-        answer["payments"] = await queries.payments_of(conn, invoice_id)
-        await call.keep(conn, 201, answer)
-        return answer
+    paid: dict[str, Any] = answer.onto(response)
+    return paid
 
 
 @invoices_router.get("/credit-notes", summary="Credit notes, newest first")
@@ -305,18 +291,17 @@ exports_router = APIRouter(prefix="/exports/xero", tags=["export"])
 CSV = "text/csv; charset=utf-8"
 
 
-def unprocessable(field: str, message: str) -> HTTPException:
-    """A 422 naming the body field, shaped like FastAPI's own (as the OpenAPI documents)."""
-    return HTTPException(
-        422,
-        detail=[{"loc": ["body", field], "msg": f"{field}: {message}", "type": "value_error"}],
-    )
-
-
 class CsvResponse(Response):
     """Documents the exports as text/csv in the OpenAPI document."""
 
     media_type = "text/csv"
+
+
+def _csv(body: str, filename: str) -> Response:
+    """An export's rows, as a file to save."""
+    return Response(
+        body, media_type=CSV, headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )
 
 
 @exports_router.get(
@@ -335,10 +320,7 @@ async def export_invoices(
         found = await queries.list_invoices(
             conn, issued_from=issued_from, issued_to=issued_to, limit=100_000
         )
-    body = invoices_csv(sorted(found, key=lambda d: d["invoice_number"]))
-    return Response(
-        body, media_type=CSV, headers={"Content-Disposition": "attachment; filename=invoices.csv"}
-    )
+    return _csv(invoices_csv(sorted(found, key=lambda d: d["invoice_number"])), "invoices.csv")
 
 
 @exports_router.get(
@@ -355,12 +337,8 @@ async def export_credit_notes(
         found = await queries.list_credit_notes(
             conn, issued_from=issued_from, issued_to=issued_to, limit=100_000
         )
-    body = credit_notes_csv(sorted(found, key=lambda d: d["credit_note_number"]))
-    return Response(
-        body,
-        media_type=CSV,
-        headers={"Content-Disposition": "attachment; filename=credit-notes.csv"},
-    )
+    rows = credit_notes_csv(sorted(found, key=lambda d: d["credit_note_number"]))
+    return _csv(rows, "credit-notes.csv")
 
 
 # --------------------------------------------------------------------------------------
@@ -391,7 +369,7 @@ async def get_job(
     async with projection(runtime) as conn:
         found = await queries.get_job(conn, work_order_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="billing knows no such job")
+        raise NotFoundError("billing knows no such job")
     return found
 
 
@@ -411,13 +389,14 @@ async def pricing_overview(
         return await queries.pricing_overview(conn)
 
 
-def _not_retroactive(effective_from: datetime, allowed_when_new: bool = False) -> None:
-    if not allowed_when_new and not not_before(effective_from, datetime.now(UTC)):
-        raise HTTPException(
-            422,
-            detail="effective_from: a change cannot take effect in the past "
-            "(it would reprice work already priced)",
-        )
+async def _configure(
+    runtime: Runtime,
+    handler: Callable[[Command, handlers.Context], Awaitable[int]],
+    command: Command,
+) -> int:
+    """Run a pricing command in a transaction of its own; the version it stored."""
+    async with runtime.engine.begin() as conn:
+        return await handler(command, handlers.Context(conn))
 
 
 @pricing_router.post("/rate-cards", status_code=status.HTTP_201_CREATED)
@@ -427,45 +406,44 @@ async def add_rate_card(
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
     """A new rate card version, effective now or later."""
-    _not_retroactive(body.effective_from)
-    async with runtime.engine.begin() as conn:
-        version = await queries.add_rate_card(conn, body.rate_card, body.effective_from, body.note)
+    command = commands.AddRateCard(body.rate_card, body.effective_from, body.note)
+    version = await _configure(runtime, handlers.add_rate_card, command)
     return {"version": version, "effective_from": body.effective_from}
 
 
-@pricing_router.post("/price-book/{sku}", status_code=status.HTTP_201_CREATED)
+@pricing_router.post(
+    "/price-book/{sku}",
+    status_code=status.HTTP_201_CREATED,
+    description="A new price for a part. A part never priced before may take effect in the "
+    "past\n(jobs blocked on it are then priced); a change of price may not.",
+)
 async def add_price_book_entry(
     sku: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,100}$")],
     body: NewPriceBookEntry,
     _principal: Annotated[Principal, Depends(Admin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
-    """A new price for a part. A part never priced before may take effect in the past
-    (jobs blocked on it are then priced); a change of price may not."""
-    async with runtime.engine.begin() as conn:
-        known = await conn.scalar(select(price_book.c.sku).where(price_book.c.sku == sku).limit(1))
-        _not_retroactive(body.effective_from, allowed_when_new=known is None)
-        version = await queries.add_price_book_entry(conn, sku, body.entry, body.effective_from)
+    """Run ``AddPriceBookEntry``: a new version of a part's price."""
+    command = commands.AddPriceBookEntry(sku, body.entry, body.effective_from)
+    version = await _configure(runtime, handlers.add_price_book_entry, command)
     return {"sku": sku, "version": version, "effective_from": body.effective_from}
 
 
-@pricing_router.post("/contracts/{contract_id}", status_code=status.HTTP_201_CREATED)
+@pricing_router.post(
+    "/contracts/{contract_id}",
+    status_code=status.HTTP_201_CREATED,
+    description="New terms for a contract. A contract on file for the first time may take "
+    "effect in\nthe past (jobs blocked on it are then priced); a change of terms may not.",
+)
 async def add_contract_version(
     contract_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,100}$")],
     body: NewContractVersion,
     _principal: Annotated[Principal, Depends(Admin)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> dict[str, Any]:
-    """New terms for a contract. A contract on file for the first time may take effect in
-    the past (jobs blocked on it are then priced); a change of terms may not."""
-    async with runtime.engine.begin() as conn:
-        known = await conn.scalar(
-            select(contracts.c.contract_id).where(contracts.c.contract_id == contract_id).limit(1)
-        )
-        _not_retroactive(body.effective_from, allowed_when_new=known is None)
-        version = await queries.add_contract_version(
-            conn, contract_id, body.terms, body.effective_from
-        )
+    """Run ``AddContractVersion``: new terms for a contract."""
+    command = commands.AddContractVersion(contract_id, body.terms, body.effective_from)
+    version = await _configure(runtime, handlers.add_contract_version, command)
     return {"contract_id": contract_id, "version": version, "effective_from": body.effective_from}
 
 

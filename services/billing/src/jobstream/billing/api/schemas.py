@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -55,8 +54,3 @@ class NewContractVersion(BaseModel):
 
     effective_from: AwareDatetime
     terms: ContractTerms
-
-
-def not_before(value: datetime, now: datetime) -> bool:
-    """Whether ``value`` is not in the past (a minute's grace for clock skew)."""
-    return (now - value).total_seconds() <= 60

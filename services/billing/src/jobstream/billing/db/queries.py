@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -169,6 +169,20 @@ async def add_contract_version(
     return number
 
 
+async def has_price_book_entry(conn: AsyncConnection, sku: str) -> bool:
+    """Whether the part has been priced before (in any version)."""
+    found = await conn.scalar(select(price_book.c.sku).where(price_book.c.sku == sku).limit(1))
+    return found is not None
+
+
+async def has_contract(conn: AsyncConnection, contract_id: str) -> bool:
+    """Whether the contract is on file (in any version)."""
+    found = await conn.scalar(
+        select(contracts.c.contract_id).where(contracts.c.contract_id == contract_id).limit(1)
+    )
+    return found is not None
+
+
 async def pricing_overview(conn: AsyncConnection) -> dict[str, Any]:
     """Every configuration version, for the admin API."""
 
@@ -214,8 +228,11 @@ async def pricing_overview(conn: AsyncConnection) -> dict[str, Any]:
 
 
 async def next_number(conn: AsyncConnection, series: str) -> int:
-    """The next number of ``series``. Gapless: it commits or rolls back with the document's
-    event, and the row lock serialises concurrent issuers (docs/adr/0042)."""
+    """The next number of ``series``.
+
+    Gapless: it commits or rolls back with the document's event, and the row lock
+    serialises concurrent issuers (docs/adr/0042).
+    """
     result = await conn.execute(
         pg_insert(document_series)
         .values(series=series, last_number=1)
@@ -257,20 +274,35 @@ async def insert_details(
 async def details_in_force(
     conn: AsyncConnection, work_order_id: str, at: datetime
 ) -> tuple[str, dict[str, Any]] | None:
-    """The details version in force at ``at``: the latest not after it, else the earliest
-    (a release stamped a moment after the completion by another service's clock)."""
+    """The details version in force at ``at``.
+
+    The latest not after it, else the earliest (a release stamped a moment after the
+    completion by another service's clock).
+    """
     t = work_order_details
-    base = select(t.c.event_id, t.c.details).where(t.c.work_order_id == work_order_id)
+    return await _version_in_force(conn, t, "details", t.c.work_order_id == work_order_id, at)
+
+
+async def _version_in_force(
+    conn: AsyncConnection, table: Table, document: str, key: ColumnElement[bool], at: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """(event id, document) of the version in force at ``at``, among the rows ``key`` picks.
+
+    The latest not after it, else the earliest.
+    """
+    base = select(table.c.event_id, table.c[document]).where(key)
     row = (
         await conn.execute(
-            base.where(t.c.effective_at <= at)
-            .order_by(t.c.effective_at.desc(), t.c.event_id.desc())
+            base.where(table.c.effective_at <= at)
+            .order_by(table.c.effective_at.desc(), table.c.event_id.desc())
             .limit(1)
         )
     ).first()
     if row is None:
-        row = (await conn.execute(base.order_by(t.c.effective_at, t.c.event_id).limit(1))).first()
-    return (row.event_id, row.details) if row else None
+        row = (
+            await conn.execute(base.order_by(table.c.effective_at, table.c.event_id).limit(1))
+        ).first()
+    return (row.event_id, row[1]) if row else None
 
 
 async def details_by_event(conn: AsyncConnection, event_id: str) -> dict[str, Any] | None:
@@ -307,17 +339,7 @@ async def profile_in_force(
 ) -> tuple[str, dict[str, Any]] | None:
     """The profile version in force at ``at`` (latest not after it, else the earliest)."""
     t = technician_profiles
-    base = select(t.c.event_id, t.c.profile).where(t.c.technician_id == technician_id)
-    row = (
-        await conn.execute(
-            base.where(t.c.effective_at <= at)
-            .order_by(t.c.effective_at.desc(), t.c.event_id.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        row = (await conn.execute(base.order_by(t.c.effective_at, t.c.event_id).limit(1))).first()
-    return (row.event_id, row.profile) if row else None
+    return await _version_in_force(conn, t, "profile", t.c.technician_id == technician_id, at)
 
 
 async def profiles_by_event(
@@ -378,8 +400,11 @@ async def field_fact_seq(conn: AsyncConnection, event_id: str) -> int | None:
 async def outcome_until(
     conn: AsyncConnection, work_order_id: str, event_id: str
 ) -> tuple[str, dict[str, Any]] | None:
-    """(type, data) of the job's last completion or incomplete visit at or before the
-    event ``event_id`` in its log: when the work a document charges for ended."""
+    """(type, data) of the job's last completion or incomplete visit up to ``event_id``.
+
+    The last at or before the event ``event_id`` in its log: when the work a document
+    charges for ended.
+    """
     t = field_facts
     until = select(t.c.seq).where(t.c.event_id == event_id).scalar_subquery()
     row = (
@@ -402,8 +427,11 @@ async def outcome_until(
 
 
 async def lock_job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any]:
-    """The job's row, created if new, locked until the transaction ends (the runner and
-    the sweep may evaluate the same job). One statement: the no-op update takes the lock."""
+    """The job's row, created if new, locked until the transaction ends.
+
+    The runner and the sweep may evaluate the same job. One statement: the no-op update
+    takes the lock.
+    """
     statement = pg_insert(jobs).values(work_order_id=work_order_id, status="open")
     row = (
         await conn.execute(
@@ -447,8 +475,10 @@ async def get_job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] |
 
 
 async def jobs_needing_evaluation(conn: AsyncConnection, limit: int = 1000) -> list[str]:
-    """Jobs whose latest trigger has not been answered (waiting, blocked or decided while
-    this generation was building)."""
+    """Jobs whose latest trigger has not been answered.
+
+    Waiting, blocked, or decided while this generation was building.
+    """
     rows = await conn.execute(
         select(jobs.c.work_order_id)
         .where(

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from jobstream.billing.domain.money import BASIS_POINTS
 from jobstream.contracts.common import Priority
 from jobstream.contracts.field import IncompleteReason
 
@@ -67,7 +68,7 @@ class RateCard(_Document):
         missing = set(Priority) - set(self.call_out_fee_by_priority)
         if missing:
             raise ValueError(f"call_out_fee_by_priority lacks {sorted(p.value for p in missing)}")
-        if not 10_000 <= self.overtime_multiplier_bp <= self.out_of_hours_multiplier_bp:
+        if not BASIS_POINTS <= self.overtime_multiplier_bp <= self.out_of_hours_multiplier_bp:
             raise ValueError("multipliers must satisfy 1.0 <= overtime <= out of hours")
         return self
 

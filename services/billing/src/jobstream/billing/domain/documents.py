@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from jobstream.billing.domain.commands import RecordPayment
 from jobstream.billing.domain.money import totals
-from jobstream.billing.domain.pricing import NotChargeable, PricedJob
+from jobstream.billing.domain.pricing import JobFacts, NotChargeable, PricedJob
 from jobstream.contracts.base import Event
 from jobstream.contracts.billing import (
     CreditNoteIssued,
@@ -19,6 +20,7 @@ from jobstream.contracts.billing import (
     InvoiceLine,
     InvoicePaid,
 )
+from jobstream.errors import ConflictError, InvalidInputError
 from jobstream.ids import derived_id
 
 INVOICE_SERIES = "INV"
@@ -95,8 +97,11 @@ def _charges(lines: tuple[InvoiceLine, ...]) -> list[tuple[object, ...]]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What to issue for a trigger: possibly a credit for the current invoice, possibly a
-    new invoice (which then replaces the credited one)."""
+    """What to issue for a trigger.
+
+    Possibly a credit for the current invoice, possibly a new invoice (which then replaces
+    the credited one).
+    """
 
     credit: InvoiceIssued | None = None
     invoice: PricedJob | None = None
@@ -110,8 +115,11 @@ class Plan:
 def decide_documents(
     state: BillingState, trigger_event_id: str, priced: PricedJob | NotChargeable
 ) -> Plan:
-    """Issue, correct or leave alone. Idempotent: a trigger already answered gives nothing,
-    and a price equal to the current invoice's gives nothing."""
+    """Issue, correct or leave alone.
+
+    Idempotent: a trigger already answered gives nothing, and a price equal to the current
+    invoice's gives nothing.
+    """
     if trigger_event_id in state.triggers:
         return Plan()
     current = state.current
@@ -124,6 +132,42 @@ def decide_documents(
     return Plan(credit=current, invoice=priced)
 
 
+def decide_payment(state: BillingState, invoice_id: str, command: RecordPayment) -> InvoicePaid:
+    """The ``InvoicePaid`` that records ``command`` against one of the work order's invoices.
+
+    Raises:
+        ConflictError: the invoice was credited, or nothing is left to pay on it.
+        InvalidInputError: the amount exceeds what is outstanding, or the payment is dated
+            before the invoice was issued.
+    """
+    if invoice_id in state.credited:
+        raise ConflictError("invoice was credited")
+    invoice = state.invoices[invoice_id]
+    outstanding = state.outstanding(invoice_id)
+    if outstanding == 0:
+        raise ConflictError(
+            "invoice totals zero: nothing to pay"
+            if invoice.gross_total_minor == 0
+            else "invoice is already paid"
+        )
+    amount = command.amount_minor or outstanding
+    if amount > outstanding:
+        raise InvalidInputError(
+            f"amount_minor: exceeds the {outstanding} outstanding", field="amount_minor"
+        )
+    if command.paid_at < invoice.issued_at:
+        raise InvalidInputError("paid_at: before the invoice was issued", field="paid_at")
+    return InvoicePaid(
+        work_order_id=invoice.work_order_id,
+        invoice_id=invoice_id,
+        amount_minor=amount,
+        currency=invoice.currency,
+        paid_at=command.paid_at,
+        reference=command.reference,
+        recorded_by=command.recorded_by,
+    )
+
+
 @dataclass(frozen=True)
 class Party:
     """Who a document is for, and where the job was."""
@@ -134,6 +178,19 @@ class Party:
     technician_id: str | None
     contract_id: str | None
     site_time_zone: str
+
+    @classmethod
+    def of(cls, facts: JobFacts) -> Party:
+        """The party of a priced job: its customer, technician, contract and site."""
+        details = facts.details
+        return cls(
+            work_order_id=facts.work_order_id,
+            customer_id=details.customer_id,
+            customer_name=details.customer_name,
+            technician_id=facts.outcome.technician_id,
+            contract_id=details.contract_id,
+            site_time_zone=details.site.time_zone,
+        )
 
 
 def due_on(issued_at: datetime, site_time_zone: str, payment_terms_days: int) -> date:

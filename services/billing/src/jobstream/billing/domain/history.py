@@ -53,8 +53,11 @@ class JobHistory:
 
 
 def fold_history(events: Iterable[tuple[str, Event]]) -> JobHistory:
-    """Fold (event id, event) pairs in log order. A reopen clears the outcome: the job is
-    open again and nothing is charged until it ends again."""
+    """Fold (event id, event) pairs in log order.
+
+    A reopen clears the outcome: the job is open again and nothing is charged until it ends
+    again.
+    """
     outcome: Outcome | None = None
     labour: list[LabourEntry] = []
     materials: dict[str, MaterialEntry] = {}

@@ -18,7 +18,7 @@ MILLI = 1_000
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half up, for a non-negative numerator."""
+    """``numerator / denominator`` rounded half up, for a non-negative numerator."""
     if numerator < 0 or denominator <= 0:
         raise ValueError("round_half_up takes a non-negative numerator and positive denominator")
     return (2 * numerator + denominator) // (2 * denominator)

@@ -139,13 +139,20 @@ class NotChargeable:
     reason: str
 
 
-class PricingBlocked(Exception):
-    """The job cannot be priced with the configuration in force (a part with no price…)."""
+class PricingBlockedError(Exception):
+    """The job cannot be priced with the configuration in force (a part with no price…).
+
+    An internal signal, not a refusal to a caller: ``handlers.evaluate`` records the job as
+    ``blocked`` with the message as its reason, and ``rebuild.verify`` reports it as drift.
+    """
 
 
 def job_skill_level(details: WorkOrderDetails, profile: TechnicianProfile, default: int) -> int:
-    """The grade a technician works at on this job: their highest level in a required
-    skill, or the rate card's default when they hold none of them."""
+    """The grade a technician works at on this job.
+
+    Their highest level in a required skill, or the rate card's default when they hold none
+    of them.
+    """
     levels = [s.level for s in profile.skills if s.name in details.required_skills]
     return max(levels) if levels else default
 
@@ -247,15 +254,17 @@ def _material_line(
                 entry.unit_cost_minor if entry.unit_cost_minor is not None else item.unit_cost_minor
             )
             if cost is None:
-                raise PricingBlocked(f"no cost for cost-plus part {entry.sku}")
+                raise PricingBlockedError(f"no cost for cost-plus part {entry.sku}")
             assert item.markup_bp is not None
             unit = apply_basis_points(cost, 10_000 + item.markup_bp)
     elif entry.source is MaterialSource.BOUGHT_IN and entry.unit_cost_minor is not None:
         unit = apply_basis_points(entry.unit_cost_minor, 10_000 + card.bought_in_markup_bp)
     else:
-        raise PricingBlocked(f"part {entry.sku} is not in the price book and has no cost")
+        raise PricingBlockedError(f"part {entry.sku} is not in the price book and has no cost")
     if entry.unit_cost_minor is not None and entry.currency != card.currency:
-        raise PricingBlocked(f"part {entry.sku} cost is in {entry.currency}, not {card.currency}")
+        raise PricingBlockedError(
+            f"part {entry.sku} cost is in {entry.currency}, not {card.currency}"
+        )
     quantity = f"{entry.quantity_milli / MILLI:g} {entry.unit}"
     return priced_line(
         LineKind.MATERIAL,
@@ -268,7 +277,11 @@ def _material_line(
 
 
 def price_job(facts: JobFacts, config: PricingConfig) -> PricedJob | NotChargeable:
-    """The invoice a job gets at its trigger, or why it gets none. Raises PricingBlocked."""
+    """The invoice a job gets at its trigger, or why it gets none.
+
+    Raises:
+        PricingBlockedError: the configuration in force cannot price it.
+    """
     card = config.rate_card.document
     terms = config.contract.document if config.contract else ContractTerms()
     outcome = facts.outcome

@@ -94,6 +94,7 @@ class VatBand:
 
     @property
     def gross(self) -> int:
+        """Net plus VAT."""
         return self.net + self.vat
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,8 +26,11 @@ PLAN_LOCK = 0x6A6F6273_64697370
 
 
 async def lock_plan(conn: AsyncConnection) -> None:
-    """Serialise planning decisions until this transaction ends: two decisions reading the
-    same free slot must not both take it (the event store only guards one stream)."""
+    """Serialise planning decisions until this transaction ends.
+
+    Two decisions reading the same free slot must not both take it (the event store only
+    guards one stream).
+    """
     await conn.execute(select(func.pg_advisory_xact_lock(PLAN_LOCK)))
 
 
@@ -197,21 +200,23 @@ async def job_rows(conn: AsyncConnection, ids: list[str] | None = None) -> list[
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
+# What the office's views show of a work order, beside its schedule row (if it has one).
+_WORK_ORDER_SEEN = (
+    work_orders.c.work_order_id,
+    work_orders.c.priority,
+    work_orders.c.status,
+    work_orders.c.field_status,
+    work_orders.c.details,
+)
+_WITH_SCHEDULE = work_orders.outerjoin(jobs, jobs.c.work_order_id == work_orders.c.work_order_id)
+
+
 async def job_view(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
     """One job as the office sees it: schedule row joined with its inputs."""
     row = (
         await conn.execute(
-            select(
-                work_orders.c.work_order_id,
-                work_orders.c.priority,
-                work_orders.c.status,
-                work_orders.c.field_status,
-                work_orders.c.details,
-                jobs,
-            )
-            .select_from(
-                work_orders.outerjoin(jobs, jobs.c.work_order_id == work_orders.c.work_order_id)
-            )
+            select(*_WORK_ORDER_SEEN, jobs)
+            .select_from(_WITH_SCHEDULE)
             .where(work_orders.c.work_order_id == work_order_id)
         )
     ).first()
@@ -222,11 +227,7 @@ async def board_rows(conn: AsyncConnection, start: datetime, end: datetime) -> l
     """Open work orders and those scheduled within [start, end), with their schedule rows."""
     rows = await conn.execute(
         select(
-            work_orders.c.work_order_id,
-            work_orders.c.priority,
-            work_orders.c.status,
-            work_orders.c.field_status,
-            work_orders.c.details,
+            *_WORK_ORDER_SEEN,
             jobs.c.state,
             jobs.c.technician_id,
             jobs.c.window_start,
@@ -239,9 +240,7 @@ async def board_rows(conn: AsyncConnection, start: datetime, end: datetime) -> l
             jobs.c.failure_detail,
             jobs.c.reasons,
         )
-        .select_from(
-            work_orders.outerjoin(jobs, jobs.c.work_order_id == work_orders.c.work_order_id)
-        )
+        .select_from(_WITH_SCHEDULE)
         .where(
             (work_orders.c.status == "open")
             | ((jobs.c.window_start < end) & (jobs.c.window_end > start))
@@ -268,23 +267,31 @@ async def notes_for_site(
     conn: AsyncConnection, site_id: str, exclude_work_order: str, limit: int = 20
 ) -> list[dict[str, Any]]:
     """Notes left at the site on earlier visits, newest first."""
-    rows = await conn.execute(
-        select(site_notes)
-        .where(site_notes.c.site_id == site_id, site_notes.c.work_order_id != exclude_work_order)
-        .order_by(site_notes.c.written_at.desc(), site_notes.c.note_id)
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in rows]
+    newest = (site_notes.c.written_at.desc(), site_notes.c.note_id)
+    return await _earlier_at_site(conn, site_notes, site_id, exclude_work_order, newest, limit)
 
 
 async def history_for_site(
     conn: AsyncConnection, site_id: str, exclude_work_order: str, limit: int = 20
 ) -> list[dict[str, Any]]:
     """Earlier finished visits at the site, newest first."""
+    newest = (site_visits.c.completed_at.desc(), site_visits.c.event_id)
+    return await _earlier_at_site(conn, site_visits, site_id, exclude_work_order, newest, limit)
+
+
+async def _earlier_at_site(
+    conn: AsyncConnection,
+    table: Table,
+    site_id: str,
+    exclude_work_order: str,
+    order: tuple[ColumnElement[Any], ...],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Rows of ``table`` at the site from other work orders, in ``order``, at most ``limit``."""
     rows = await conn.execute(
-        select(site_visits)
-        .where(site_visits.c.site_id == site_id, site_visits.c.work_order_id != exclude_work_order)
-        .order_by(site_visits.c.completed_at.desc(), site_visits.c.event_id)
+        select(table)
+        .where(table.c.site_id == site_id, table.c.work_order_id != exclude_work_order)
+        .order_by(*order)
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]

@@ -46,7 +46,7 @@ from jobstream.dispatch.domain.travel import GreatCircleTravel, Place, TravelMod
 UNDER_WAY = frozenset({"en_route", "on_site", "in_progress", "on_hold"})
 
 
-class UnqualifiedAssignment(AssertionError):
+class UnqualifiedAssignmentError(AssertionError):
     """The engine produced an assignment to a technician without the skills: a bug."""
 
 
@@ -196,8 +196,11 @@ def crew_of(
 
 
 def _thaw_behind_work_under_way(plan: Plan, work_orders: dict[str, dict[str, Any]]) -> None:
-    """A visit is frozen by the clock when its planned departure has passed, unless the
-    field says its technician is still busy with an earlier job: then it has not started."""
+    """Unfreeze the visits behind work under way: they have not started.
+
+    A visit is frozen by the clock when its planned departure has passed, unless the field
+    says its technician is still busy with an earlier job: then it has not started.
+    """
     for tech_id, route in plan.routes.items():
         busy = [
             i for i, v in enumerate(route) if work_orders[v.job_id]["field_status"] in UNDER_WAY
@@ -346,8 +349,10 @@ def _why_chosen(
 
 
 def assert_qualified(decision: Decision, visit: Visit) -> None:
-    """The last line of defence: no event ever names an unqualified technician (forced
-    visits included: qualification cannot be overridden)."""
+    """The last line of defence: no event ever names an unqualified technician.
+
+    Forced visits included: qualification cannot be overridden.
+    """
     crew = decision.plan.crews.get(visit.technician_id)
     job = decision.plan.jobs[visit.job_id]
     day = to_datetime(visit.start).date()
@@ -355,7 +360,9 @@ def assert_qualified(decision: Decision, visit: Visit) -> None:
         period = crew.period_at(visit.start)
         day = period.local_date if period else day
     if crew is None or crew.disqualification(job, day) is not None:
-        raise UnqualifiedAssignment(f"{visit.job_id} would go to unqualified {visit.technician_id}")
+        raise UnqualifiedAssignmentError(
+            f"{visit.job_id} would go to unqualified {visit.technician_id}"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,8 +371,10 @@ def assert_qualified(decision: Decision, visit: Visit) -> None:
 
 @dataclass(frozen=True)
 class JobChange:
-    """One job the decision touched: where it stood before and after, and whether its
-    technician's device needs the job pack (again)."""
+    """One job the decision touched: where it stood before and after.
+
+    ``needs_pack``: whether its technician's device needs the job pack (again).
+    """
 
     work_order_id: str
     old: Visit | None
@@ -488,8 +497,11 @@ def events_for(
 
 
 def not_before(at: datetime, last: datetime | None) -> datetime:
-    """``at``, or the job's last decision time if that is later. A decision is stamped with
-    its cause's business time (ADR 0005), and a cause can be older than the job's last
-    decision (a device syncing late); a job's own decisions must still read in time order,
-    or a timeline ordered by time shows a move before the scheduling (ADR 0066)."""
+    """``at``, or the job's last decision time if that is later.
+
+    A decision is stamped with its cause's business time (ADR 0005), and a cause can be
+    older than the job's last decision (a device syncing late); a job's own decisions must
+    still read in time order, or a timeline ordered by time shows a move before the
+    scheduling (ADR 0066).
+    """
     return max(at, last) if last is not None else at

@@ -48,6 +48,15 @@ class Option:
     bumped: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class KnockOn:
+    """What inserting a job does to the visits after it, and the lateness that adds."""
+
+    pushed: tuple[Visit, ...]
+    bumped: tuple[str, ...]
+    extra_late: float
+
+
 @dataclass(frozen=True)
 class Assessment:
     """How one technician fared for a job."""
@@ -80,6 +89,7 @@ class Engine:
         site_technicians: Mapping[str, frozenset[str]] | None = None,
         deadline_is_hard: bool = True,
     ) -> None:
+        """An engine on ``travel``; unless ``deadline_is_hard``, a job may end after resolve-by."""
         self.travel = travel
         self.weights = weights or Weights()
         self.site_technicians = site_technicians or {}
@@ -130,44 +140,17 @@ class Engine:
             end = start + job.duration
             if end > latest_end:
                 continue
-            pushed: list[Visit] = []
-            bumped: list[str] = []
-            extra_late = 0.0
-            clock, here, ok = end, job.place, True
             after = visits[p:]
-            for v in after:
-                vjob = plan.jobs[v.job_id]
-                arrive = clock + self.minutes(here, vjob.place)
-                if arrive <= v.start:
-                    break  # this visit keeps its appointment, and so do the ones after it
-                new_end = arrive + (v.end - v.start)
-                limit = min(vjob.latest_end(self.deadline_is_hard), period.overtime_end)
-                movable = not (v.frozen or v.forced)
-                if movable and new_end <= limit:
-                    pushed.append(Visit(v.job_id, v.technician_id, arrive, new_end))
-                    rate = w.late_per_minute.get(vjob.priority, 1.0)
-                    extra_late += rate * (
-                        max(0, arrive - vjob.respond_by) - max(0, v.start - vjob.respond_by)
-                    )
-                    clock, here = new_end, vjob.place
-                elif bump and movable and vjob.priority > job.priority:
-                    bumped.append(v.job_id)
-                else:
-                    ok = False
-                    break
-            if not ok:
+            knock = self._knock_on(plan, period, job, end, after, bump)
+            if knock is None:
                 continue
-            nxt = next((v for v in after if v.job_id not in bumped), None)
-            added = leg
-            if nxt is not None:
-                nplace = plan.jobs[nxt.job_id].place
-                added += self.minutes(job.place, nplace) - self.minutes(at, nplace)
+            added = self._added_travel(plan, job, at, leg, after, knock.bumped)
             late = max(0, start - job.respond_by)
             overtime = max(0, end - period.end)
             cost = (
-                w.move * (len(pushed) + len(bumped))
+                w.move * (len(knock.pushed) + len(knock.bumped))
                 + w.late_per_minute.get(job.priority, 1.0) * late
-                + extra_late
+                + knock.extra_late
                 + w.travel_per_minute * added
                 + w.delay_per_minute * (start - earliest)
                 + w.overtime_per_minute * overtime
@@ -184,11 +167,70 @@ class Engine:
                     eta=eta,
                     travel_minutes=leg,
                     travel_km=round(self.travel.km(at, job.place), 2),
-                    pushed=tuple(pushed),
-                    bumped=tuple(bumped),
+                    pushed=knock.pushed,
+                    bumped=knock.bumped,
                 )
             )
         return options
+
+    def _knock_on(
+        self,
+        plan: Plan,
+        period: Period,
+        job: JobSpec,
+        end: int,
+        after: list[Visit],
+        bump: bool,
+    ) -> KnockOn | None:
+        """What ``job``, ending at ``end`` just before ``after``, does to those visits.
+
+        Each one it reaches is pushed later if it may move and still fits, or bumped if
+        ``bump`` and it has a lower priority; None when one can be neither.
+        """
+        w = self.weights
+        pushed: list[Visit] = []
+        bumped: list[str] = []
+        extra_late = 0.0
+        clock, here = end, job.place
+        for v in after:
+            vjob = plan.jobs[v.job_id]
+            arrive = clock + self.minutes(here, vjob.place)
+            if arrive <= v.start:
+                break  # this visit keeps its appointment, and so do the ones after it
+            new_end = arrive + (v.end - v.start)
+            limit = min(vjob.latest_end(self.deadline_is_hard), period.overtime_end)
+            movable = not (v.frozen or v.forced)
+            if movable and new_end <= limit:
+                pushed.append(Visit(v.job_id, v.technician_id, arrive, new_end))
+                rate = w.late_per_minute.get(vjob.priority, 1.0)
+                extra_late += rate * (
+                    max(0, arrive - vjob.respond_by) - max(0, v.start - vjob.respond_by)
+                )
+                clock, here = new_end, vjob.place
+            elif bump and movable and vjob.priority > job.priority:
+                bumped.append(v.job_id)
+            else:
+                return None
+        return KnockOn(tuple(pushed), tuple(bumped), extra_late)
+
+    def _added_travel(
+        self,
+        plan: Plan,
+        job: JobSpec,
+        at: Place,
+        leg: int,
+        after: list[Visit],
+        bumped: tuple[str, ...],
+    ) -> int:
+        """The driving ``job`` adds: ``leg`` from ``at``, then on to the next visit kept.
+
+        Less the drive from ``at`` to that visit, which it replaces.
+        """
+        nxt = next((v for v in after if v.job_id not in bumped), None)
+        if nxt is None:
+            return leg
+        nplace = plan.jobs[nxt.job_id].place
+        return leg + self.minutes(job.place, nplace) - self.minutes(at, nplace)
 
     # -- one job --------------------------------------------------------------------------
 
@@ -197,61 +239,54 @@ class Engine:
         considered: list[Assessment] = []
         best: Option | None = None
         qualified = 0
-        earliest, latest = job.earliest_start(), job.latest_end(self.deadline_is_hard)
         for tech_id in sorted(plan.crews):
-            crew = plan.crews[tech_id]
-            relevant = [
-                p
-                for p in crew.periods
-                if p.overtime_end > max(earliest, plan.now) and p.start < latest
-            ]
-            reasons = {crew.disqualification(job, p.local_date) for p in relevant}
-            if not relevant:
-                reasons = {crew.disqualification(job, to_datetime(earliest).date())}
-                why = next(iter(reasons)) or "no working time before the deadline"
-                considered.append(Assessment(tech_id, why is None, why))
-                if reasons == {None}:
-                    qualified += 1
-                continue
-            if None not in reasons:
-                why = sorted(r for r in reasons if r)[0]
-                considered.append(Assessment(tech_id, False, why))
-                continue
-            qualified += 1
-            mine: Option | None = None
-            for period in relevant:
-                if crew.disqualification(job, period.local_date) is not None:
-                    continue
-                for o in self._options_in_period(plan, crew, period, job, bump):
-                    if mine is None or (o.cost, o.start) < (mine.cost, mine.start):
-                        mine = o
+            assessment, counted, mine = self._assess(plan, tech_id, job, bump)
+            considered.append(assessment)
+            qualified += counted
             if mine is None:
-                considered.append(Assessment(tech_id, True, "no free time before the deadline"))
                 continue
-            considered.append(
-                Assessment(
-                    tech_id,
-                    True,
-                    f"could start {to_datetime(mine.start):%a %H:%M} UTC, cost {mine.cost:.0f}",
-                    mine.travel_minutes,
-                )
-            )
             if best is None or (mine.cost, mine.technician_id) < (best.cost, best.technician_id):
                 best = mine
         placement = Placement(job.job_id, best, considered, qualified)
         if best is None:
-            if qualified == 0:
-                placement.failure = "no_qualified_technician"
-                placement.detail = (
-                    "no technician holds the required skills and valid certifications"
-                )
-            elif job.window is not None and job.window[1] < job.resolve_by:
-                placement.failure = "outside_customer_window"
-                placement.detail = f"{qualified} qualified, none free within the customer's window"
-            else:
-                placement.failure = "no_capacity_before_deadline"
-                placement.detail = f"{qualified} qualified, none free before the deadline"
+            placement.failure, placement.detail = _failure(job, qualified)
         return placement
+
+    def _assess(
+        self, plan: Plan, tech_id: str, job: JobSpec, bump: bool
+    ) -> tuple[Assessment, bool, Option | None]:
+        """How one technician fares for ``job``: whether they count as qualified, their best."""
+        crew = plan.crews[tech_id]
+        earliest, latest = job.earliest_start(), job.latest_end(self.deadline_is_hard)
+        relevant = [
+            p for p in crew.periods if p.overtime_end > max(earliest, plan.now) and p.start < latest
+        ]
+        reasons = {crew.disqualification(job, p.local_date) for p in relevant}
+        if not relevant:
+            reasons = {crew.disqualification(job, to_datetime(earliest).date())}
+            why = next(iter(reasons)) or "no working time before the deadline"
+            return Assessment(tech_id, why is None, why), reasons == {None}, None
+        if None not in reasons:
+            why = sorted(r for r in reasons if r)[0]
+            return Assessment(tech_id, False, why), False, None
+        mine = self._best_in(plan, crew, job, relevant, bump)
+        if mine is None:
+            return Assessment(tech_id, True, "no free time before the deadline"), True, None
+        could = f"could start {to_datetime(mine.start):%a %H:%M} UTC, cost {mine.cost:.0f}"
+        return Assessment(tech_id, True, could, mine.travel_minutes), True, mine
+
+    def _best_in(
+        self, plan: Plan, crew: Crew, job: JobSpec, periods: list[Period], bump: bool
+    ) -> Option | None:
+        """The technician's cheapest option for ``job`` in the periods they qualify on."""
+        mine: Option | None = None
+        for period in periods:
+            if crew.disqualification(job, period.local_date) is not None:
+                continue
+            for o in self._options_in_period(plan, crew, period, job, bump):
+                if mine is None or (o.cost, o.start) < (mine.cost, mine.start):
+                    mine = o
+        return mine
 
     def apply(self, plan: Plan, option: Option, job_id: str) -> None:
         """Put the job where ``option`` says, pushing and bumping as it says."""
@@ -284,9 +319,12 @@ class Engine:
     # -- repairs --------------------------------------------------------------------------
 
     def repair(self, plan: Plan, technician_id: str) -> list[str]:
-        """Re-time a technician's route after reality changed (a late start, a lost shift,
-        a lost skill): push visits that no longer fit, and take off those that cannot be
-        kept at all. Returns the ids taken off (to be placed again by the caller)."""
+        """Re-time a technician's route after reality changed; the ids taken off.
+
+        Reality: a late start, a lost shift, a lost skill. Visits that no longer fit are
+        pushed, and those that cannot be kept at all taken off (for the caller to place
+        again).
+        """
         crew = plan.crews.get(technician_id)
         route = plan.route(technician_id)
         removed: list[str] = []
@@ -331,3 +369,18 @@ class Engine:
             clock, here = end, job.place
         plan.routes[technician_id] = sorted(keep, key=lambda x: (x.start, x.job_id))
         return removed
+
+
+def _failure(job: JobSpec, qualified: int) -> tuple[str, str]:
+    """Why no technician could take ``job``: the SchedulingFailed reason, and its detail."""
+    if qualified == 0:
+        return (
+            "no_qualified_technician",
+            "no technician holds the required skills and valid certifications",
+        )
+    if job.window is not None and job.window[1] < job.resolve_by:
+        return (
+            "outside_customer_window",
+            f"{qualified} qualified, none free within the customer's window",
+        )
+    return "no_capacity_before_deadline", f"{qualified} qualified, none free before the deadline"

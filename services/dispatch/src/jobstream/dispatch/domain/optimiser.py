@@ -18,7 +18,7 @@ from datetime import timedelta
 import vroom
 
 from jobstream.dispatch.domain.insertion import Engine
-from jobstream.dispatch.domain.plan import Crew, Period, Plan, Visit
+from jobstream.dispatch.domain.plan import Crew, JobSpec, Period, Plan, Visit
 from jobstream.dispatch.domain.travel import Place, TravelModel
 
 VROOM_PRIORITY = {1: 100, 2: 40, 3: 15, 4: 5}
@@ -66,16 +66,7 @@ def optimise(
 ) -> Outcome:
     """Re-solve every movable visit and waiting job whose time may fall within ``span``."""
     vehicles = _vehicles(plan, span)
-    movable_periods = {(c.technician_id, p.start) for c, p, _, _ in vehicles}
-    work = plan.copy()
-    placed_before: set[str] = set()
-    for tech_id, route in work.routes.items():
-        crew = plan.crews.get(tech_id)
-        for v in list(route):
-            period = crew.period_at(v.start) if crew else None
-            if period and (tech_id, period.start) in movable_periods and not v.frozen:
-                route.remove(v)
-                placed_before.add(v.job_id)
+    work, placed_before = _without_movable_visits(plan, vehicles)
     waiting = [
         j
         for j in plan.jobs.values()
@@ -86,72 +77,19 @@ def optimise(
     if not vehicles or not waiting:
         return Outcome(plan, True, "nothing to optimise")
 
-    base = min(free for _, _, free, _ in vehicles)
-    places: dict[str, int] = {}
-    points: list[Place] = []
-
-    def index(place: Place) -> int:
-        if place.key not in places:
-            places[place.key] = len(points)
-            points.append(place)
-        return places[place.key]
-
-    skill_ids: dict[str, int] = {}
-
-    def skill(name: str) -> int:
-        return skill_ids.setdefault(name, len(skill_ids) + 1)
-
-    problem = vroom.Input()
-    fleet: list[tuple[Crew, Period]] = []
-    for k, (crew, period, free, place) in enumerate(vehicles):
-        skills = {skill(f"skill:{s}") for s in crew.skills}
-        skills |= {
-            skill(f"cert:{c}") for c, exp in crew.certifications.items() if exp >= period.local_date
-        }
-        problem.add_vehicle(
-            vroom.Vehicle(
-                k,
-                start=index(place),
-                skills=skills,
-                time_window=vroom.TimeWindow((free - base) * 60, (period.end - base) * 60),
-            )
-        )
-        fleet.append((crew, period))
-    jobs_by_id: dict[int, str] = {}
-    for n, job in enumerate(sorted(waiting, key=lambda j: j.job_id)):
-        opens = max(job.earliest_start(), base)
-        closes = job.latest_end() - job.duration
-        if closes < opens:
-            continue
-        if job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
-            # VROOM has no soft lateness: for urgent work the respond-by becomes the window,
-            # and a job that cannot make it is put back (late) by the insertion engine.
-            closes = job.respond_by
-        needs = {skill(f"skill:{s}") for s in job.skills} | {
-            skill(f"cert:{c}") for c in job.certifications
-        }
-        problem.add_job(
-            vroom.Job(
-                n,
-                location=index(job.place),
-                default_service=job.duration * 60,
-                skills=needs,
-                priority=VROOM_PRIORITY.get(job.priority, 0),
-                time_windows=[vroom.TimeWindow((opens - base) * 60, (closes - base) * 60)],
-            )
-        )
-        jobs_by_id[n] = job.job_id
+    problem = _Problem(base=min(free for _, _, free, _ in vehicles))
+    fleet = problem.add_vehicles(vehicles)
+    jobs_by_id = problem.add_jobs(waiting)
     if not jobs_by_id:
         return Outcome(plan, True, "no waiting job fits its window")
-    matrix = [[travel.minutes(a, b) * 60 for b in points] for a in points]
-    problem.set_durations_matrix(profile="car", matrix_input=matrix)
+    problem.set_travel(travel)
     limit = timedelta(seconds=timeout_s) if timeout_s is not None else None
-    solution = problem.solve(exploration_level=exploration, nb_threads=threads, timeout=limit)
+    solution = problem.input.solve(exploration_level=exploration, nb_threads=threads, timeout=limit)
     routes = solution.routes
     for row in routes[routes["type"] == "job"].itertuples():
         crew, _period = fleet[int(row.vehicle_id)]
         job_id = jobs_by_id[int(row.id)]
-        start = base + (int(row.arrival) + int(row.waiting_time)) // 60
+        start = problem.base + (int(row.arrival) + int(row.waiting_time)) // 60
         job = plan.jobs[job_id]
         work.put(Visit(job_id, crew.technician_id, start, start + job.duration))
     engine = Engine(travel)
@@ -161,3 +99,103 @@ def optimise(
             if again.option is None:
                 return Outcome(plan, True, f"optimiser would drop {job_id}; plan kept")
     return Outcome(work)
+
+
+def _without_movable_visits(
+    plan: Plan, vehicles: list[tuple[Crew, Period, int, Place]]
+) -> tuple[Plan, set[str]]:
+    """A copy of the plan without the visits the optimiser may move, and those visits' jobs."""
+    movable_periods = {(c.technician_id, p.start) for c, p, _, _ in vehicles}
+    work = plan.copy()
+    placed_before: set[str] = set()
+    for tech_id, route in work.routes.items():
+        crew = plan.crews.get(tech_id)
+        for v in list(route):
+            period = crew.period_at(v.start) if crew else None
+            if period and (tech_id, period.start) in movable_periods and not v.frozen:
+                route.remove(v)
+                placed_before.add(v.job_id)
+    return work, placed_before
+
+
+class _Problem:
+    """The VROOM input being built: places and skills numbered, times in seconds from ``base``."""
+
+    def __init__(self, *, base: int) -> None:
+        """An empty problem whose time zero is ``base`` (plan minutes)."""
+        self.base = base
+        self.input = vroom.Input()
+        self.places: dict[str, int] = {}
+        self.points: list[Place] = []
+        self.skill_ids: dict[str, int] = {}
+
+    def index(self, place: Place) -> int:
+        """The number of ``place`` in the durations matrix."""
+        if place.key not in self.places:
+            self.places[place.key] = len(self.points)
+            self.points.append(place)
+        return self.places[place.key]
+
+    def skill(self, name: str) -> int:
+        """The number of a skill or certification (VROOM's skills are integers)."""
+        return self.skill_ids.setdefault(name, len(self.skill_ids) + 1)
+
+    def window(self, opens: int, closes: int) -> vroom.TimeWindow:
+        """A time window between two plan minutes."""
+        return vroom.TimeWindow((opens - self.base) * 60, (closes - self.base) * 60)
+
+    def add_vehicles(
+        self, vehicles: list[tuple[Crew, Period, int, Place]]
+    ) -> list[tuple[Crew, Period]]:
+        """One vehicle per (technician, period): their skills and the certifications valid then."""
+        fleet: list[tuple[Crew, Period]] = []
+        for k, (crew, period, free, place) in enumerate(vehicles):
+            skills = {self.skill(f"skill:{s}") for s in crew.skills}
+            skills |= {
+                self.skill(f"cert:{c}")
+                for c, exp in crew.certifications.items()
+                if exp >= period.local_date
+            }
+            self.input.add_vehicle(
+                vroom.Vehicle(
+                    k,
+                    start=self.index(place),
+                    skills=skills,
+                    time_window=self.window(free, period.end),
+                )
+            )
+            fleet.append((crew, period))
+        return fleet
+
+    def add_jobs(self, waiting: list[JobSpec]) -> dict[int, str]:
+        """The waiting jobs that fit their windows, by VROOM id."""
+        jobs_by_id: dict[int, str] = {}
+        for n, job in enumerate(sorted(waiting, key=lambda j: j.job_id)):
+            opens = max(job.earliest_start(), self.base)
+            closes = job.latest_end() - job.duration
+            if closes < opens:
+                continue
+            if job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
+                # VROOM has no soft lateness: for urgent work the respond-by becomes the window,
+                # and a job that cannot make it is put back (late) by the insertion engine.
+                closes = job.respond_by
+            needs = {self.skill(f"skill:{s}") for s in job.skills} | {
+                self.skill(f"cert:{c}") for c in job.certifications
+            }
+            self.input.add_job(
+                vroom.Job(
+                    n,
+                    location=self.index(job.place),
+                    default_service=job.duration * 60,
+                    skills=needs,
+                    priority=VROOM_PRIORITY.get(job.priority, 0),
+                    time_windows=[self.window(opens, closes)],
+                )
+            )
+            jobs_by_id[n] = job.job_id
+        return jobs_by_id
+
+    def set_travel(self, travel: TravelModel) -> None:
+        """The driving seconds between every two places numbered so far."""
+        matrix = [[travel.minutes(a, b) * 60 for b in self.points] for a in self.points]
+        self.input.set_durations_matrix(profile="car", matrix_input=matrix)

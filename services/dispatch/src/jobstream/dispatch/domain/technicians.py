@@ -14,15 +14,7 @@ from jobstream.contracts.dispatch import (
     TechnicianProfileUpdated,
     TechnicianRegistered,
 )
-
-
-class DomainError(ValueError):
-    """A command the aggregate refuses; ``field`` names the culprit when there is one."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
+from jobstream.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -74,13 +66,20 @@ def check_time_zone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DomainError(f"unknown time zone {name!r}", field="time_zone") from exc
+        raise InvalidInputError(f"unknown time zone {name!r}", field="time_zone") from exc
+
+
+def registered_profile(state: Technician) -> TechnicianProfile:
+    """The technician's profile; a command about one never registered is refused (not found)."""
+    if state.profile is None:
+        raise NotFoundError(f"no technician {state.technician_id}")
+    return state.profile
 
 
 def decide_register(state: Technician, profile: TechnicianProfile, now: datetime) -> list[Event]:
     """TechnicianRegistered, once per id."""
     if state.registered:
-        raise DomainError(f"technician {state.technician_id} already registered", status=409)
+        raise ConflictError(f"technician {state.technician_id} already registered")
     check_time_zone(profile.time_zone)
     return [
         TechnicianRegistered(technician_id=state.technician_id, profile=profile, registered_at=now)
@@ -91,10 +90,9 @@ def decide_update_profile(
     state: Technician, profile: TechnicianProfile, by: str, now: datetime
 ) -> list[Event]:
     """TechnicianProfileUpdated naming what changed; nothing when nothing did."""
-    if state.profile is None:
-        raise DomainError(f"no technician {state.technician_id}", status=404)
+    current = registered_profile(state)
     check_time_zone(profile.time_zone)
-    old, new = state.profile.model_dump(), profile.model_dump()
+    old, new = current.model_dump(), profile.model_dump()
     changed = tuple(sorted(k for k in new if new[k] != old.get(k)))
     if not changed:
         return []
@@ -119,12 +117,11 @@ def decide_record_absence(
     now: datetime,
 ) -> list[Event]:
     """TechnicianAbsenceRecorded; the same id twice is a conflict."""
-    if state.profile is None:
-        raise DomainError(f"no technician {state.technician_id}", status=404)
+    registered_profile(state)
     if absence_id in state.absences:
-        raise DomainError(f"absence {absence_id} already recorded", status=409)
+        raise ConflictError(f"absence {absence_id} already recorded")
     if ends_at <= starts_at:
-        raise DomainError("ends_at must be after starts_at", field="ends_at")
+        raise InvalidInputError("ends_at must be after starts_at", field="ends_at")
     return [
         TechnicianAbsenceRecorded(
             technician_id=state.technician_id,
@@ -142,10 +139,9 @@ def decide_cancel_absence(
     state: Technician, absence_id: str, by: str, now: datetime
 ) -> list[Event]:
     """TechnicianAbsenceCancelled for a recorded absence."""
-    if state.profile is None:
-        raise DomainError(f"no technician {state.technician_id}", status=404)
+    registered_profile(state)
     if absence_id not in state.absences:
-        raise DomainError(f"no absence {absence_id}", status=404)
+        raise NotFoundError(f"no absence {absence_id}")
     return [
         TechnicianAbsenceCancelled(
             technician_id=state.technician_id,

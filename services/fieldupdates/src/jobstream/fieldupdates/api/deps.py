@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.fieldupdates import handlers
 from jobstream.fieldupdates.config import FieldSettings, get_field_settings
 from jobstream.fieldupdates.db import queries
-from jobstream.fieldupdates.domain.state import Assignment, FieldJob
 from jobstream.objectstore import ObjectStore, object_store_from_settings
-from jobstream.service import Runtime
+from jobstream.service import Runtime, get_runtime
 
 Technician = require_roles(Role.TECHNICIAN)
 Office = require_roles(Role.DISPATCHER)
-Reader = require_roles(Role.TECHNICIAN, Role.DISPATCHER, Role.ANALYST)
+# The job's technician and the office readers (each route checks the technician's own jobs).
+JobReader = require_roles(Role.TECHNICIAN, Role.DISPATCHER, Role.ANALYST)
 
 
 def technician_of(principal: Principal) -> str:
@@ -45,15 +45,25 @@ async def object_store(request: Request) -> ObjectStore:
     return store
 
 
-async def visible_job(
-    conn: AsyncConnection, runtime: Runtime, principal: Principal, work_order_id: str
-) -> tuple[dict[str, Any], Assignment, FieldJob]:
-    """A job the caller may see: 404 if unknown, 403 if it is another technician's."""
+async def handler_context(
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    settings: Annotated[FieldSettings, Depends(field_settings)],
+) -> handlers.Context:
+    """What this process's handlers work with: its database, job streams and limits."""
     assert runtime.store is not None
+    return handlers.Context(runtime.engine, runtime.store, settings)
+
+
+async def visible_job(
+    conn: AsyncConnection, ctx: handlers.Context, principal: Principal, work_order_id: str
+) -> handlers.Loaded:
+    """A job the caller may see: 404 if unknown, 403 if it is another technician's."""
     row = await queries.get_job(conn, work_order_id)
     if row is None or (row["job_pack"] is None and principal.role is Role.TECHNICIAN):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such job")
-    assignment, job, _ = await handlers.load(conn, runtime.store, row)
-    if principal.role is Role.TECHNICIAN and not assignment.may_see(technician_of(principal)):
+        raise handlers.JobNotFoundError
+    loaded = await handlers.load(conn, ctx.store, row)
+    if principal.role is Role.TECHNICIAN and not loaded.assignment.may_see(
+        technician_of(principal)
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
-    return row, assignment, job
+    return loaded

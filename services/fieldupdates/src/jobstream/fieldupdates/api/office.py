@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.fieldupdates import handlers
-from jobstream.fieldupdates.api.deps import Office
+from jobstream.fieldupdates.api.deps import Office, handler_context
 from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain.commands import (
     APPLICABLE_LATER,
@@ -19,12 +20,6 @@ from jobstream.fieldupdates.domain.commands import (
     CorrectMaterial,
     DiscardRejected,
     Reopen,
-)
-from jobstream.fieldupdates.domain.decide import (
-    Refused,
-    decide_correct_material,
-    decide_discard_rejected,
-    decide_reopen,
 )
 from jobstream.service import Runtime, get_runtime
 
@@ -47,24 +42,7 @@ class CorrectionBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-async def _command(runtime: Runtime, work_order_id: str, decide_fn: Any) -> dict[str, Any]:
-    assert runtime.store is not None
-    try:
-        await handlers.office_command(
-            runtime.engine, runtime.store, work_order_id, decide_fn, datetime.now(UTC)
-        )
-    except handlers.JobNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such job") from exc
-    except Refused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.reason) from exc
-    async with runtime.engine.connect() as conn:
-        row = await queries.get_job(conn, work_order_id)
-    assert row is not None
-    return {
-        "work_order_id": work_order_id,
-        "status": row["status"],
-        "version": row["stream_version"],
-    }
+Context = Annotated[handlers.Context, Depends(handler_context)]
 
 
 @router.post("/jobs/{work_order_id}/reopen", summary="Reopen a completed job (JobReopened)")
@@ -72,11 +50,16 @@ async def reopen(
     work_order_id: str,
     body: ReopenBody,
     principal: Annotated[Principal, Depends(Office)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    ctx: Context,
 ) -> dict[str, Any]:
     """Only a completed job; it goes back to in progress on its technician's device."""
-    cmd = Reopen(reason=body.reason, by=principal.subject, at=datetime.now(UTC))
-    return await _command(runtime, work_order_id, lambda job, a: decide_reopen(job, a, cmd))
+    cmd = Reopen(
+        work_order_id=work_order_id,
+        reason=body.reason,
+        by=principal.subject,
+        at=datetime.now(UTC),
+    )
+    return asdict(await handlers.reopen(cmd, ctx))
 
 
 @router.post(
@@ -88,19 +71,18 @@ async def correct_material(
     entry_id: str,
     body: CorrectionBody,
     principal: Annotated[Principal, Depends(Office)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    ctx: Context,
 ) -> dict[str, Any]:
     """Billing re-prices from the correction; the original entry stays in the log."""
     cmd = CorrectMaterial(
+        work_order_id=work_order_id,
         entry_id=entry_id,
         quantity_milli=body.quantity_milli,
         reason=body.reason,
         by=principal.subject,
         at=datetime.now(UTC),
     )
-    return await _command(
-        runtime, work_order_id, lambda job, a: decide_correct_material(job, a, cmd)
-    )
+    return asdict(await handlers.correct_material(cmd, ctx))
 
 
 @router.get("/parts-requests", summary="Parts requests from the field, newest first")
@@ -115,7 +97,24 @@ async def parts_requests(
         return jsonable_encoder(await queries.list_parts_requests(conn, work_order_id, limit))
 
 
-@router.get("/rejected-actions", summary="Device actions that could not be applied, kept whole")
+# OpenAPI descriptions kept apart from the docstrings, as published (line breaks included).
+REJECTED_ACTIONS_DESCRIPTION = (
+    "Each with its reason, both clocks, the payload exactly as the device sent it, what the\n"
+    "office made of it (``resolution``: applied, discarded, or null while it waits) and\n"
+    "whether it may be applied at all (``resolvable``: records of work, not status changes)."
+)
+APPLY_REJECTED_DESCRIPTION = (
+    "A time entry, material, parts request or note recorded on the job as it now stands,\n"
+    "attributed to the technician who did the work; 409 for a status change, or if already\n"
+    "resolved."
+)
+
+
+@router.get(
+    "/rejected-actions",
+    summary="Device actions that could not be applied, kept whole",
+    description=REJECTED_ACTIONS_DESCRIPTION,
+)
 async def rejected_actions(
     _principal: Annotated[Principal, Depends(OfficeReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
@@ -123,9 +122,7 @@ async def rejected_actions(
     technician_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
-    """Each with its reason, both clocks, the payload exactly as the device sent it, what the
-    office made of it (``resolution``: applied, discarded, or null while it waits) and
-    whether it may be applied at all (``resolvable``: records of work, not status changes)."""
+    """Kept device actions, each with what the office made of it and whether it may apply."""
     async with runtime.engine.connect() as conn:
         rows = await queries.list_rejected(conn, work_order_id, technician_id, limit)
     return jsonable_encoder(
@@ -150,21 +147,24 @@ class DiscardBody(BaseModel):
 @router.post(
     "/jobs/{work_order_id}/rejected-actions/{action_id}/apply",
     summary="Apply a kept device action to the job (RejectedActionApplied and its record)",
+    description=APPLY_REJECTED_DESCRIPTION,
 )
 async def apply_rejected(
     work_order_id: str,
     action_id: str,
     body: ApplyBody,
     principal: Annotated[Principal, Depends(Office)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    ctx: Context,
 ) -> dict[str, Any]:
-    """A time entry, material, parts request or note recorded on the job as it now stands,
-    attributed to the technician who did the work; 409 for a status change, or if already
-    resolved."""
+    """Record a kept record of work on the job, for the technician who did it."""
     cmd = ApplyRejected(
-        action_id=action_id, note=body.note, by=principal.subject, at=datetime.now(UTC)
+        work_order_id=work_order_id,
+        action_id=action_id,
+        note=body.note,
+        by=principal.subject,
+        at=datetime.now(UTC),
     )
-    return await _command(runtime, work_order_id, handlers.applying(cmd))
+    return asdict(await handlers.apply_rejected(cmd, ctx))
 
 
 @router.post(
@@ -176,10 +176,14 @@ async def discard_rejected(
     action_id: str,
     body: DiscardBody,
     principal: Annotated[Principal, Depends(Office)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    ctx: Context,
 ) -> dict[str, Any]:
     """The kept action stays on record with the office's reason; nothing else changes."""
     cmd = DiscardRejected(
-        action_id=action_id, reason=body.reason, by=principal.subject, at=datetime.now(UTC)
+        work_order_id=work_order_id,
+        action_id=action_id,
+        reason=body.reason,
+        by=principal.subject,
+        at=datetime.now(UTC),
     )
-    return await _command(runtime, work_order_id, lambda job, _a: decide_discard_rejected(job, cmd))
+    return asdict(await handlers.discard_rejected(cmd, ctx))

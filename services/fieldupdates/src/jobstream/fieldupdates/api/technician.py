@@ -12,41 +12,44 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from jobstream.auth import Principal, Role
 from jobstream.contracts.base import UtcDatetime
 from jobstream.contracts.common import GeoPoint, Identifier
+from jobstream.errors import InvalidInputError
 from jobstream.fieldupdates import handlers
 from jobstream.fieldupdates.api.deps import (
-    Reader,
+    JobReader,
     Technician,
-    field_settings,
+    handler_context,
     technician_of,
     visible_job,
 )
 from jobstream.fieldupdates.api.views import job_summary, job_view, pack_with_site_notes
-from jobstream.fieldupdates.config import FieldSettings
 from jobstream.fieldupdates.db import queries
 from jobstream.fieldupdates.domain import commands as c
 from jobstream.ids import derived_id
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["technician"])
+Context = Annotated[handlers.Context, Depends(handler_context)]
 
 # The ledger keeps the device's counter in a bigint column.
 MAX_DEVICE_SEQ = 2**63 - 1
 
 
-async def _view(runtime: Runtime, principal: Principal, work_order_id: str) -> dict[str, Any]:
-    async with runtime.engine.connect() as conn:
-        row, assignment, job = await visible_job(conn, runtime, principal, work_order_id)
+async def _view(ctx: handlers.Context, principal: Principal, work_order_id: str) -> dict[str, Any]:
+    """The job as the caller may see it, with the notes carried forward at its site."""
+    async with ctx.engine.connect() as conn:
+        loaded = await visible_job(conn, ctx, principal, work_order_id)
+        row = loaded.row
         carried = (
             await queries.notes_for_site(conn, row["site_id"], work_order_id)
             if row["site_id"]
             else []
         )
-    return jsonable_encoder(job_view(row, assignment, job, carried))
+    return jsonable_encoder(job_view(row, loaded.assignment, loaded.job, carried))
 
 
 @router.get("/jobs", summary="Today's jobs with their job packs (technician); all jobs (office)")
 async def list_jobs(
-    principal: Annotated[Principal, Depends(Reader)],
+    principal: Annotated[Principal, Depends(JobReader)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     day: Annotated[date | None, Query(description="Local day; default today")] = None,
     tz: Annotated[str, Query(description="IANA time zone of the day")] = "Europe/London",
@@ -64,12 +67,7 @@ async def list_jobs(
         try:
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise HTTPException(
-                422,
-                detail=[
-                    {"loc": ["query", "tz"], "msg": "unknown time zone", "type": "value_error"}
-                ],
-            ) from exc
+            raise InvalidInputError("unknown time zone", field="tz", location="query") from exc
         local_day = day or datetime.now(zone).date()
         start = datetime.combine(local_day, time(0), zone)
         rows = await queries.jobs_of_technician(
@@ -92,11 +90,11 @@ async def list_jobs(
 @router.get("/jobs/{work_order_id}", summary="A job's pack and whole field record")
 async def get_job(
     work_order_id: str,
-    principal: Annotated[Principal, Depends(Reader)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(JobReader)],
+    ctx: Context,
 ) -> dict[str, Any]:
     """Another technician's job answers 403."""
-    return await _view(runtime, principal, work_order_id)
+    return await _view(ctx, principal, work_order_id)
 
 
 class ActionMeta(BaseModel):
@@ -115,9 +113,15 @@ META_FIELDS = frozenset(ActionMeta.model_fields)
 def _action_response(
     result: handlers.ActionResult, view: dict[str, Any], response: Response
 ) -> dict[str, Any]:
+    """The answer to one action from its own endpoint: the outcome and the job after it.
+
+    A refused action answers 409 naming the allowed ones (``detail.detail`` is the reason,
+    as the device app reads it), and a conflict says whether it was kept.
+    """
     if result.forbidden:
-        code = 404 if result.reason == "no such job" else 403
-        raise HTTPException(code, detail=result.reason)
+        if result.reason == handlers.NO_SUCH_JOB:
+            raise handlers.JobNotFoundError
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=result.reason)
     if result.status == "rejected":
         detail: dict[str, Any] = {"detail": result.reason, "allowed_actions": list(result.allowed)}
         if result.conflict:
@@ -136,7 +140,7 @@ def _add_action_route(command: type[c.Command], path: str, summary: str) -> None
         body: ActionMeta,
         response: Response,
         principal: Annotated[Principal, Depends(Technician)],
-        runtime: Annotated[Runtime, Depends(get_runtime)],
+        ctx: Context,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         technician_id = technician_of(principal)
@@ -146,7 +150,7 @@ def _add_action_route(command: type[c.Command], path: str, summary: str) -> None
             if idempotency_key
             else str(uuid.uuid4())
         )
-        action = handlers.IncomingAction(
+        action = c.IncomingAction(
             action_id=action_id,
             work_order_id=work_order_id,
             action_type=command.action_type,
@@ -154,13 +158,11 @@ def _add_action_route(command: type[c.Command], path: str, summary: str) -> None
             device_seq=body.device_seq,
             payload=body.model_dump(mode="json", exclude=set(META_FIELDS), exclude_none=True),
         )
-        assert runtime.store is not None
-        [result] = await handlers.apply_device_actions(
-            runtime.engine, runtime.store, technician_id, [action], received_at, keep_refusals=False
-        )
+        cmd = c.ApplyDeviceActions(technician_id, (action,), received_at, keep_refusals=False)
+        [result] = await handlers.apply_device_actions(cmd, ctx)
         if result.forbidden or result.status == "rejected":
             return _action_response(result, {}, response)
-        return _action_response(result, await _view(runtime, principal, work_order_id), response)
+        return _action_response(result, await _view(ctx, principal, work_order_id), response)
 
     # The body is the command plus ActionMeta; FastAPI reads the annotation at registration.
     endpoint.__annotations__["body"] = body_model
@@ -218,24 +220,32 @@ class SyncBatch(BaseModel):
     actions: list[SyncActionIn] = Field(min_length=1)
 
 
-@router.post("/sync", summary="Post actions recorded offline; each is applied exactly once")
+# The OpenAPI description, kept apart from the docstring as published (line break included).
+SYNC_DESCRIPTION = (
+    "Per action: applied, duplicate, or rejected with a reason. Rejected actions on a job\n"
+    "the technician holds or held are kept (DeviceActionRejected) for the office."
+)
+
+
+@router.post(
+    "/sync",
+    summary="Post actions recorded offline; each is applied exactly once",
+    description=SYNC_DESCRIPTION,
+)
 async def sync(
     batch: SyncBatch,
     principal: Annotated[Principal, Depends(Technician)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
-    settings: Annotated[FieldSettings, Depends(field_settings)],
+    ctx: Context,
 ) -> dict[str, Any]:
-    """Per action: applied, duplicate, or rejected with a reason. Rejected actions on a job
-    the technician holds or held are kept (DeviceActionRejected) for the office."""
-    if len(batch.actions) > settings.max_sync_actions:
+    """Apply a batch of offline actions, answering what became of each."""
+    if len(batch.actions) > ctx.settings.max_sync_actions:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"at most {settings.max_sync_actions} actions per batch",
+            detail=f"at most {ctx.settings.max_sync_actions} actions per batch",
         )
-    technician_id = technician_of(principal)
     received_at = datetime.now(UTC)
-    incoming = [
-        handlers.IncomingAction(
+    incoming = tuple(
+        c.IncomingAction(
             action_id=a.action_id,
             work_order_id=a.work_order_id,
             action_type=a.type,
@@ -244,11 +254,9 @@ async def sync(
             payload=a.payload,
         )
         for a in batch.actions
-    ]
-    assert runtime.store is not None
-    results = await handlers.apply_device_actions(
-        runtime.engine, runtime.store, technician_id, incoming, received_at
     )
+    cmd = c.ApplyDeviceActions(technician_of(principal), incoming, received_at)
+    results = await handlers.apply_device_actions(cmd, ctx)
     counts = {
         k: sum(1 for r in results if r.status == k) for k in ("applied", "duplicate", "rejected")
     }
@@ -284,19 +292,15 @@ class LocationPing(BaseModel):
 async def location(
     ping: LocationPing,
     principal: Annotated[Principal, Depends(Technician)],
-    runtime: Annotated[Runtime, Depends(get_runtime)],
-    settings: Annotated[FieldSettings, Depends(field_settings)],
+    ctx: Context,
 ) -> dict[str, Any]:
     """Kept (TechnicianLocated) unless one was kept within the interval; always 202."""
-    assert runtime.store is not None
-    kept = await handlers.record_location(
-        runtime.engine,
-        runtime.store,
-        technician_of(principal),
-        GeoPoint(lat=ping.lat, lon=ping.lon),
-        ping.accuracy_m,
-        ping.device_time,
-        datetime.now(UTC),
-        timedelta(seconds=settings.location_min_interval_s),
+    cmd = c.RecordLocation(
+        technician_id=technician_of(principal),
+        location=GeoPoint(lat=ping.lat, lon=ping.lon),
+        accuracy_m=ping.accuracy_m,
+        device_time=ping.device_time,
+        received_at=datetime.now(UTC),
     )
-    return {"kept": kept, "min_interval_s": settings.location_min_interval_s}
+    kept = await handlers.record_location(cmd, ctx)
+    return {"kept": kept, "min_interval_s": ctx.settings.location_min_interval_s}

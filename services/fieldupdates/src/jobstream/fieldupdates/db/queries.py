@@ -25,8 +25,11 @@ OPEN_STATUSES = ("dispatched", "acknowledged", "en_route", "on_site", "in_progre
 
 
 async def lock_job(conn: AsyncConnection, work_order_id: str) -> dict[str, Any] | None:
-    """The job's row, locked until the transaction ends: commands on one job queue here,
-    so a job's stream is never appended to by two transactions at once."""
+    """The job's row, locked until the transaction ends.
+
+    Commands on one job queue here, so a job's stream is never appended to by two
+    transactions at once.
+    """
     row = (
         await conn.execute(
             select(jobs).where(jobs.c.work_order_id == work_order_id).with_for_update()
@@ -131,8 +134,10 @@ async def get_attachment(conn: AsyncConnection, attachment_id: str) -> dict[str,
 async def jobs_of_technician(
     conn: AsyncConnection, technician_id: str, day_start: datetime, day_end: datetime
 ) -> list[dict[str, Any]]:
-    """The technician's jobs for a day: those whose window touches it, and any still open
-    from before (overdue work stays on the device until it is closed)."""
+    """The technician's jobs for a day: those whose window touches it, and older open ones.
+
+    Overdue work from before stays on the device until it is closed.
+    """
     query = (
         select(jobs)
         .where(

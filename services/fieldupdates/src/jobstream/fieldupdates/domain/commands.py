@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobstream.contracts.base import UtcDatetime
-from jobstream.contracts.common import Identifier, LongText, PartSpec, ShortText
+from jobstream.contracts.common import GeoPoint, Identifier, LongText, PartSpec, ShortText
 from jobstream.contracts.field import (
     AttachmentKind,
     ChecklistAnswer,
@@ -74,8 +76,11 @@ class Resume(Command):
 
 
 class Complete(Command):
-    """The job is done. ``labour_minutes`` may be stated instead of (or on top of) time
-    entries; when omitted, the labour logged so far is reported."""
+    """The job is done.
+
+    ``labour_minutes`` may be stated instead of (or on top of) time entries; when omitted,
+    the labour logged so far is reported.
+    """
 
     action_type: ClassVar[str] = "complete"
     work_done: LongText
@@ -134,7 +139,8 @@ class LogTime(Command):
         if self.minutes is not None:
             return self.minutes
         assert self.started_at is not None and self.ended_at is not None
-        return round((self.ended_at - self.started_at).total_seconds() / 60)
+        spanned: int = round((self.ended_at - self.started_at).total_seconds() / 60)
+        return spanned
 
 
 class UseMaterial(Command):
@@ -253,9 +259,62 @@ class DeviceAction:
 
 
 @dataclass(frozen=True)
+class IncomingAction:
+    """A device action as received, its payload not yet checked."""
+
+    action_id: str
+    work_order_id: str
+    action_type: str
+    device_time: datetime
+    device_seq: int
+    payload: dict[str, Any]
+
+    @property
+    def digest(self) -> str:
+        """What makes a re-sent action the same action."""
+        content = {
+            "type": self.action_type,
+            "work_order_id": self.work_order_id,
+            "payload": self.payload,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+    @property
+    def order(self) -> tuple[datetime, int, str]:
+        """Device order: device time, then the device's sequence number, then the id."""
+        return (self.device_time, self.device_seq, self.action_id)
+
+
+@dataclass(frozen=True)
+class ApplyDeviceActions:
+    """A technician's device actions (a sync batch, or one action from its own endpoint).
+
+    ``keep_refusals`` False: a refusal is answered at once instead of being kept for the
+    office (a conflict is kept either way).
+    """
+
+    technician_id: str
+    actions: tuple[IncomingAction, ...]
+    received_at: datetime
+    keep_refusals: bool = True
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where a technician's device was at ``device_time``."""
+
+    technician_id: str
+    location: GeoPoint
+    accuracy_m: float | None
+    device_time: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class Reopen:
     """The office reopens a completed job."""
 
+    work_order_id: str
     reason: str
     by: str
     at: datetime
@@ -265,6 +324,7 @@ class Reopen:
 class CorrectMaterial:
     """The office corrects a material entry's quantity (0: not used after all)."""
 
+    work_order_id: str
     entry_id: str
     quantity_milli: int
     reason: str
@@ -276,6 +336,7 @@ class CorrectMaterial:
 class ApplyRejected:
     """The office applies a kept device action to the job as it now stands."""
 
+    work_order_id: str
     action_id: str
     note: str
     by: str
@@ -286,6 +347,7 @@ class ApplyRejected:
 class DiscardRejected:
     """The office decides a kept device action changes nothing."""
 
+    work_order_id: str
     action_id: str
     reason: str
     by: str
@@ -295,6 +357,5 @@ class DiscardRejected:
 # Kept actions the office may apply later: records of work done, which stand whoever holds
 # the job now. A status change of a technician the job was taken from cannot be replayed
 # onto another technician's visit; it can only be discarded.
-APPLICABLE_LATER: frozenset[str] = frozenset(
-    {"log_time", "use_material", "request_parts", "add_note"}
-)
+WORK_RECORDS: tuple[type[Command], ...] = (LogTime, UseMaterial, RequestParts, AddNote)
+APPLICABLE_LATER: frozenset[str] = frozenset(c.action_type for c in WORK_RECORDS)

@@ -32,9 +32,12 @@ from jobstream.contracts.field import (
     TimeLogged,
     TravelStarted,
 )
+from jobstream.errors import ConflictError
 from jobstream.fieldupdates.domain.commands import (
     APPLICABLE_LATER,
     RECORD_COMMANDS,
+    STATUS_COMMANDS,
+    WORK_RECORDS,
     Acknowledge,
     AddAttachment,
     AddNote,
@@ -85,16 +88,20 @@ RECORD_ACTIONS = tuple(c.action_type for c in RECORD_COMMANDS)
 MAX_ENTRY_MINUTES = 24 * 60
 
 
-class Refused(Exception):
-    """The action does not fit the job as it stands; ``allowed`` names what would."""
+class ActionRefusedError(ConflictError):
+    """The action does not fit the job as it stands; the fact ``allowed`` names what would.
 
-    def __init__(self, reason: str, allowed: tuple[str, ...] = ()) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.allowed = allowed
+    A device action refused so is kept and reported in its sync answer (a 200), or answered
+    409 by the device's own endpoint; an office command refused so answers 409.
+    """
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The actions the job allows now (none named when the flow is not the reason)."""
+        return tuple(self.facts.get("allowed", ()))
 
 
-class Conflict(Refused):
+class JobTakenAwayError(ActionRefusedError):
     """The office changed the job under the device: cancelled, reassigned or unscheduled."""
 
 
@@ -117,52 +124,54 @@ def _stamp(action: DeviceAction) -> dict[str, Any]:
 
 
 def check_not_in_conflict(assignment: Assignment, technician_id: str) -> None:
-    """Raise Conflict when the office has taken the job away from this technician."""
+    """Raise JobTakenAwayError when the office has taken the job away from this technician."""
     if assignment.cancelled:
-        raise Conflict("the work order was cancelled")
+        raise JobTakenAwayError("the work order was cancelled")
     if assignment.technician_id != technician_id:
         if assignment.technician_id is None:
-            raise Conflict(
+            raise JobTakenAwayError(
                 f"the job was withdrawn ({assignment.withdrawn_reason or 'unscheduled'})"
             )
-        raise Conflict("the job was reassigned to another technician")
+        raise JobTakenAwayError("the job was reassigned to another technician")
 
 
 def decide(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[Event]:
-    """The events of one device action, or Refused / Conflict."""
+    """The events of one device action, or ActionRefusedError (JobTakenAwayError: a conflict)."""
     check_not_in_conflict(assignment, action.technician_id)
     cmd = action.command
     allowed = allowed_actions(job, assignment)
     late_attachment = isinstance(cmd, AddAttachment) and _taken_before_closing(job, action)
     if cmd.action_type not in allowed and not late_attachment:
-        raise Refused(
+        raise ActionRefusedError(
             f"cannot {cmd.action_type} while the job is {job.status.value}; "
             f"allowed now: {', '.join(allowed) or 'nothing (the visit is closed)'}",
-            allowed,
+            allowed=allowed,
         )
     return _events_of(job, assignment, action)
 
 
 def kept_action(job: FieldJob, action_id: str) -> DeviceActionRejected:
-    """The kept device action the office may still resolve; Refused if none or done."""
+    """The kept device action the office may still resolve; refused if none, or if done."""
     kept = next((r for r in job.rejected if r.action_id == action_id), None)
     if kept is None:
-        raise Refused(f"no kept device action {action_id} on this job")
+        raise ActionRefusedError(f"no kept device action {action_id} on this job")
     if action_id in job.resolved:
-        raise Refused(f"device action {action_id} was already resolved")
+        raise ActionRefusedError(f"device action {action_id} was already resolved")
     return kept
 
 
 def decide_apply_rejected(
     job: FieldJob, assignment: Assignment, cmd: ApplyRejected, command: Command
 ) -> list[Event]:
-    """RejectedActionApplied and the record the kept action makes, attributed to the
-    technician who did the work; only records of work (APPLICABLE_LATER) qualify.
+    """RejectedActionApplied and the record the kept action makes, for its technician.
 
-    ``command`` is the kept payload, parsed by the handler (I/O-free here)."""
+    The record is attributed to the technician who did the work; only records of work
+    (APPLICABLE_LATER) qualify. ``command`` is the kept payload, parsed by the handler
+    (I/O-free here).
+    """
     kept = kept_action(job, cmd.action_id)
     if kept.action_type not in APPLICABLE_LATER:
-        raise Refused(
+        raise ActionRefusedError(
             f"a {kept.action_type.replace('_', ' ')} from a device cannot be applied later "
             "(the job's status belongs to whoever holds it now); discard it with a reason"
         )
@@ -207,27 +216,47 @@ def decide_discard_rejected(job: FieldJob, cmd: DiscardRejected) -> list[Event]:
 
 def _events_of(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[Event]:
     """What an action records, once it is allowed."""
+    if isinstance(action.command, STATUS_COMMANDS):
+        return _status_change(job, assignment, action)
+    if isinstance(action.command, WORK_RECORDS):
+        return _work_record(assignment, action)
+    return _visit_record(job, assignment, action)
+
+
+# The status changes that record only who did it, and when.
+PLAIN_MOVES: dict[type[Command], type[Event]] = {
+    Acknowledge: JobAcknowledged,
+    Arrive: TechnicianArrived,
+    StartWork: JobStarted,
+    Resume: JobResumed,
+}
+
+
+def _status_change(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[Event]:
+    """The events of a move in the status flow."""
     cmd = action.command
     stamp = _stamp(action)
     match cmd:
-        case Acknowledge():
-            return [JobAcknowledged(**stamp)]
+        case Acknowledge() | Arrive() | StartWork() | Resume():
+            return [PLAIN_MOVES[type(cmd)](**stamp)]
         case StartTravel():
             return [TravelStarted(**stamp, eta=cmd.eta)]
         case ReviseEta():
             return [EtaRevised(**stamp, eta=cmd.eta)]
-        case Arrive():
-            return [TechnicianArrived(**stamp)]
-        case StartWork():
-            return [JobStarted(**stamp)]
         case PutOnHold():
             return [JobPutOnHold(**stamp, reason=cmd.reason, detail=cmd.detail)]
-        case Resume():
-            return [JobResumed(**stamp)]
         case Complete():
             return _decide_complete(job, assignment, action, cmd)
         case CouldNotComplete():
             return [_incomplete(job, assignment, action, cmd)]
+    raise ActionRefusedError(f"unknown action {cmd.action_type}")  # pragma: no cover - exhaustive
+
+
+def _work_record(assignment: Assignment, action: DeviceAction) -> list[Event]:
+    """The event of a record of work done (one the office may also apply later)."""
+    cmd = action.command
+    stamp = _stamp(action)
+    match cmd:
         case LogTime():
             return [
                 TimeLogged(
@@ -273,11 +302,21 @@ def _events_of(job: FieldJob, assignment: Assignment, action: DeviceAction) -> l
                     site_id=site,
                 )
             ]
+    raise ActionRefusedError(f"unknown action {cmd.action_type}")  # pragma: no cover - exhaustive
+
+
+def _visit_record(job: FieldJob, assignment: Assignment, action: DeviceAction) -> list[Event]:
+    """The event of a record of the visit: a job sheet answer, a signature, an attachment."""
+    cmd = action.command
+    stamp = _stamp(action)
+    match cmd:
         case AnswerChecklistItem():
             return [_answer(job, assignment, action, cmd)]
         case CaptureSignature():
             if job.attachment(cmd.attachment_id) is None:
-                raise Refused(f"attachment {cmd.attachment_id} has not been uploaded to this job")
+                raise ActionRefusedError(
+                    f"attachment {cmd.attachment_id} has not been uploaded to this job"
+                )
             return [
                 SignatureCaptured(
                     **stamp,
@@ -300,7 +339,7 @@ def _events_of(job: FieldJob, assignment: Assignment, action: DeviceAction) -> l
                     caption=cmd.caption,
                 )
             ]
-    raise Refused(f"unknown action {cmd.action_type}")  # pragma: no cover - exhaustive
+    raise ActionRefusedError(f"unknown action {cmd.action_type}")  # pragma: no cover - exhaustive
 
 
 def _taken_before_closing(job: FieldJob, action: DeviceAction) -> bool:
@@ -323,7 +362,7 @@ def missing_required_items(job: FieldJob, checklist: ChecklistTemplate | None) -
 
 def _job_facts(assignment: Assignment) -> dict[str, Any]:
     if assignment.pack is None:
-        raise Refused("the job pack has not arrived yet")
+        raise ActionRefusedError("the job pack has not arrived yet")
     details = assignment.pack.details
     return {
         "customer_id": details.customer_id,
@@ -341,11 +380,11 @@ def _decide_complete(
     assert assignment.pack is not None
     missing = missing_required_items(job, assignment.pack.details.checklist)
     if missing:
-        raise Refused(f"required checklist items are not answered: {', '.join(missing)}")
+        raise ActionRefusedError(f"required checklist items are not answered: {', '.join(missing)}")
     logged = job.labour_minutes
     stated = logged if cmd.labour_minutes is None else cmd.labour_minutes
     if stated < logged:
-        raise Refused(
+        raise ActionRefusedError(
             f"labour_minutes {stated} is less than the {logged} minutes of labour logged; "
             "omit labour_minutes or correct the time entries"
         )
@@ -402,16 +441,16 @@ def _answer(
 ) -> ChecklistItemAnswered:
     checklist = assignment.pack.details.checklist if assignment.pack else None
     if checklist is None:
-        raise Refused("this job has no checklist")
+        raise ActionRefusedError("this job has no checklist")
     item = next((i for i in checklist.items if i.item_id == cmd.item_id), None)
     if item is None:
         known = ", ".join(i.item_id for i in checklist.items)
-        raise Refused(
+        raise ActionRefusedError(
             f"checklist {checklist.template_id} has no item {cmd.item_id}; items: {known}"
         )
     answer = cmd.answer
     if answer.answer_type is not item.answer_type:
-        raise Refused(
+        raise ActionRefusedError(
             f"item {item.item_id} takes a {item.answer_type.value} answer, "
             f"not {answer.answer_type.value}"
         )
@@ -419,11 +458,15 @@ def _answer(
         if answer.unit is None:
             answer = answer.model_copy(update={"unit": item.unit})
         elif answer.unit != item.unit:
-            raise Refused(f"item {item.item_id} is measured in {item.unit}, not {answer.unit}")
+            raise ActionRefusedError(
+                f"item {item.item_id} is measured in {item.unit}, not {answer.unit}"
+            )
     if answer.answer_type is AnswerType.PHOTO:
         photo = job.attachment(answer.attachment_id or "")
         if photo is None or photo.kind is not AttachmentKind.PHOTO:
-            raise Refused(f"photo {answer.attachment_id} has not been uploaded to this job")
+            raise ActionRefusedError(
+                f"photo {answer.attachment_id} has not been uploaded to this job"
+            )
     return ChecklistItemAnswered(
         **_stamp(action), template_id=checklist.template_id, item_id=item.item_id, answer=answer
     )
@@ -456,9 +499,11 @@ def reject(
 def decide_reopen(job: FieldJob, assignment: Assignment, cmd: Reopen) -> list[Event]:
     """JobReopened, for a completed job that is still assigned."""
     if job.status is not FieldStatus.COMPLETED:
-        raise Refused(f"only a completed job can be reopened; this one is {job.status.value}")
+        raise ActionRefusedError(
+            f"only a completed job can be reopened; this one is {job.status.value}"
+        )
     if assignment.cancelled or assignment.technician_id is None:
-        raise Refused("the job is cancelled or has no technician")
+        raise ActionRefusedError("the job is cancelled or has no technician")
     return [
         JobReopened(
             work_order_id=job.work_order_id,
@@ -477,9 +522,9 @@ def decide_correct_material(
     entry = job.material(cmd.entry_id)
     if entry is None:
         known = ", ".join(m.entry_id for m in job.materials) or "none"
-        raise Refused(f"no material entry {cmd.entry_id} on this job; entries: {known}")
+        raise ActionRefusedError(f"no material entry {cmd.entry_id} on this job; entries: {known}")
     if job.material_quantity(cmd.entry_id) == cmd.quantity_milli:
-        raise Refused(f"entry {cmd.entry_id} already has quantity {cmd.quantity_milli}")
+        raise ActionRefusedError(f"entry {cmd.entry_id} already has quantity {cmd.quantity_milli}")
     return [
         MaterialUsageCorrected(
             work_order_id=job.work_order_id,

@@ -129,7 +129,7 @@ class FieldJob:
         entry = self.material(entry_id)
         if entry is None:
             return None
-        quantity = entry.quantity_milli
+        quantity: int = entry.quantity_milli
         for correction in self.corrections:
             if correction.entry_id == entry_id:
                 quantity = correction.quantity_milli
@@ -142,25 +142,29 @@ def _moved(job: FieldJob, status: FieldStatus, at: datetime, **changes: Any) -> 
     )
 
 
+# The records a job keeps in order, by the field of FieldJob that keeps each.
+RECORDED_IN: dict[type[Event], str] = {
+    TimeLogged: "time_entries",
+    MaterialUsed: "materials",
+    MaterialUsageCorrected: "corrections",
+    PartsRequested: "parts_requests",
+    NoteAdded: "notes",
+    AttachmentAdded: "attachments",
+    ChecklistItemAnswered: "answers",
+    SignatureCaptured: "signatures",
+    DeviceActionRejected: "rejected",
+}
+
+
 def evolve(job: FieldJob, event: Event) -> FieldJob:
     """The job after ``event``."""
+    kept_in = RECORDED_IN.get(type(event))
+    if kept_in is not None:
+        appended: dict[str, Any] = {kept_in: (*getattr(job, kept_in), event)}
+        return replace(job, **appended)
     match event:
-        case JobAcknowledged():
-            return _moved(job, FieldStatus.ACKNOWLEDGED, event.device_time)
-        case TravelStarted():
-            return _moved(job, FieldStatus.EN_ROUTE, event.device_time, eta=event.eta)
         case EtaRevised():
             return replace(job, eta=event.eta)
-        case TechnicianArrived():
-            return _moved(job, FieldStatus.ON_SITE, event.device_time)
-        case JobStarted() | JobResumed():
-            return _moved(job, FieldStatus.IN_PROGRESS, event.device_time, hold_reason=None)
-        case JobPutOnHold():
-            return _moved(job, FieldStatus.ON_HOLD, event.device_time, hold_reason=event.reason)
-        case JobCompleted():
-            return _moved(job, FieldStatus.COMPLETED, event.device_time, completion=event)
-        case JobIncomplete():
-            return _moved(job, FieldStatus.INCOMPLETE, event.device_time, incomplete=event)
         case JobReopened():
             # Back to work on the same visit: the technician corrects or finishes, then
             # completes again. A return visit comes from dispatch as a new assignment.
@@ -170,41 +174,49 @@ def evolve(job: FieldJob, event: Event) -> FieldJob:
                 event.reopened_at,
                 reopened=(*job.reopened, event),
             )
-        case TimeLogged():
-            return replace(job, time_entries=(*job.time_entries, event))
-        case MaterialUsed():
-            return replace(job, materials=(*job.materials, event))
-        case MaterialUsageCorrected():
-            return replace(job, corrections=(*job.corrections, event))
-        case PartsRequested():
-            return replace(job, parts_requests=(*job.parts_requests, event))
-        case NoteAdded():
-            return replace(job, notes=(*job.notes, event))
-        case AttachmentAdded():
-            return replace(job, attachments=(*job.attachments, event))
-        case ChecklistItemAnswered():
-            return replace(job, answers=(*job.answers, event))
-        case SignatureCaptured():
-            return replace(job, signatures=(*job.signatures, event))
-        case DeviceActionRejected():
-            return replace(job, rejected=(*job.rejected, event))
         case RejectedActionApplied() | RejectedActionDiscarded():
             return replace(job, resolved=job.resolved | {event.action_id})
+    return _moved_on_site(job, event)
+
+
+def _moved_on_site(job: FieldJob, event: Event) -> FieldJob:
+    """The job after a status change from the device (any other event changes nothing)."""
+    changes: dict[str, Any] = {}
+    match event:
+        case JobAcknowledged():
+            status = FieldStatus.ACKNOWLEDGED
+        case TravelStarted():
+            status, changes = FieldStatus.EN_ROUTE, {"eta": event.eta}
+        case TechnicianArrived():
+            status = FieldStatus.ON_SITE
+        case JobStarted() | JobResumed():
+            status, changes = FieldStatus.IN_PROGRESS, {"hold_reason": None}
+        case JobPutOnHold():
+            status, changes = FieldStatus.ON_HOLD, {"hold_reason": event.reason}
+        case JobCompleted():
+            status, changes = FieldStatus.COMPLETED, {"completion": event}
+        case JobIncomplete():
+            status, changes = FieldStatus.INCOMPLETE, {"incomplete": event}
         case _:
             return job
+    return _moved(job, status, event.device_time, **changes)
 
 
 def start_visit(job: FieldJob) -> FieldJob:
-    """A new assignment (another technician, or a return visit): the status starts over,
-    everything recorded so far stays on the job."""
+    """The job at a new assignment (another technician, or a return visit).
+
+    The status starts over; everything recorded so far stays on the job.
+    """
     return replace(job, status=FieldStatus.DISPATCHED, eta=None, hold_reason=None)
 
 
 def fold(
     work_order_id: str, events: Iterable[tuple[int, Event]], visit_started_version: int = 0
 ) -> FieldJob:
-    """Fold ``(stream_version, event)`` pairs; the current visit began after
-    ``visit_started_version``."""
+    """Fold ``(stream_version, event)`` pairs into the job.
+
+    The current visit began after ``visit_started_version``.
+    """
     job = FieldJob(work_order_id)
     for version, event in events:
         job = evolve(job, event)

@@ -19,9 +19,11 @@ class RefuseNul:
     """Answer 422 to a request whose path or query string holds NUL."""
 
     def __init__(self, app: ASGIApp) -> None:
+        """Guard ``app``."""
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 422 at once if the path or query holds NUL; else pass the request on."""
         if scope["type"] == "http":
             where = None
             if "\x00" in scope.get("path", ""):

@@ -44,18 +44,19 @@ def _view_examples(*examples: dict[str, Any]) -> ConfigDict:
 # -- records ----------------------------------------------------------------------------
 
 
+_CUSTOMER_EXAMPLE = {
+    "customer_id": "cust-deansgate-dental",
+    "name": "Deansgate Dental Practice",
+    "billing_address": "14 Deansgate, Manchester M3 2BW",
+    "billing_email": "accounts@deansgatedental.example",
+    "phone": "+44 161 496 0000",
+}
+
+
 class CustomerBody(BaseModel):
     """A customer: who is billed. Give ``customer_id`` to use your own id."""
 
-    model_config = _examples(
-        {
-            "customer_id": "cust-deansgate-dental",
-            "name": "Deansgate Dental Practice",
-            "billing_address": "14 Deansgate, Manchester M3 2BW",
-            "billing_email": "accounts@deansgatedental.example",
-            "phone": "+44 161 496 0000",
-        }
-    )
+    model_config = _examples(_CUSTOMER_EXAMPLE)
 
     customer_id: Identifier | None = None
     name: Text200
@@ -67,16 +68,7 @@ class CustomerBody(BaseModel):
 class CustomerView(BaseModel):
     """A customer record."""
 
-    model_config = _view_examples(
-        {
-            "customer_id": "cust-deansgate-dental",
-            "name": "Deansgate Dental Practice",
-            "billing_address": "14 Deansgate, Manchester M3 2BW",
-            "billing_email": "accounts@deansgatedental.example",
-            "phone": "+44 161 496 0000",
-            "created_at": T_LOGGED,
-        }
-    )
+    model_config = _view_examples({**_CUSTOMER_EXAMPLE, "created_at": T_LOGGED})
 
     customer_id: str
     name: str
@@ -154,19 +146,20 @@ class SiteView(BaseModel):
         return data
 
 
+_CONTACT_EXAMPLE = {
+    "contact_id": "ct-priya",
+    "customer_id": "cust-deansgate-dental",
+    "site_id": "site-deansgate-dental",
+    "name": "Priya Shah (practice manager)",
+    "phone": "+44 161 496 0001",
+    "email": "priya@deansgatedental.example",
+}
+
+
 class ContactBody(BaseModel):
     """Someone to call; an email address here lets their emails become requests."""
 
-    model_config = _examples(
-        {
-            "contact_id": "ct-priya",
-            "customer_id": "cust-deansgate-dental",
-            "site_id": "site-deansgate-dental",
-            "name": "Priya Shah (practice manager)",
-            "phone": "+44 161 496 0001",
-            "email": "priya@deansgatedental.example",
-        }
-    )
+    model_config = _examples(_CONTACT_EXAMPLE)
 
     contact_id: Identifier | None = None
     customer_id: Identifier
@@ -179,17 +172,7 @@ class ContactBody(BaseModel):
 class ContactView(BaseModel):
     """A contact record."""
 
-    model_config = _view_examples(
-        {
-            "contact_id": "ct-priya",
-            "customer_id": "cust-deansgate-dental",
-            "site_id": "site-deansgate-dental",
-            "name": "Priya Shah (practice manager)",
-            "phone": "+44 161 496 0001",
-            "email": "priya@deansgatedental.example",
-            "created_at": T_LOGGED,
-        }
-    )
+    model_config = _view_examples({**_CONTACT_EXAMPLE, "created_at": T_LOGGED})
 
     contact_id: str
     customer_id: str
@@ -713,9 +696,12 @@ class WorkOrderDetailView(WorkOrderView):
 
 
 class ChangeDetailsBody(BaseModel):
-    """Job details to set. Before release this edits the draft; after, it amends the released
-    work order (dispatch and the technician's device get the whole new details). Changing
-    ``job_type`` re-applies that template for anything not given alongside."""
+    """Job details to set.
+
+    Before release this edits the draft; after, it amends the released work order (dispatch
+    and the technician's device get the whole new details). Changing ``job_type`` re-applies
+    that template for anything not given alongside.
+    """
 
     model_config = _examples(
         {
@@ -899,9 +885,10 @@ class DismissEmailBody(BaseModel):
 
 
 class PlanBody(BaseModel):
-    """A maintenance plan for an asset (or a whole site): every N months, or an RFC 5545
-    RRULE such as ``FREQ=YEARLY;BYMONTH=3,9;BYDAY=1MO`` (first Monday of March and
-    September)."""
+    """A maintenance plan for an asset (or a whole site): every N months, or an RFC 5545 RRULE.
+
+    A rule such as ``FREQ=YEARLY;BYMONTH=3,9;BYDAY=1MO`` (first Monday of March and September).
+    """
 
     model_config = _examples(
         {

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Select, Table, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,14 @@ OPEN_STATUSES = ("logged", "awaiting_approval", "approved", "released")
 
 def _one(row: Any) -> Row | None:
     return dict(row._mapping) if row is not None else None
+
+
+def _where_equal(query: Select[Any], table: Table, equals: dict[str, Any]) -> Select[Any]:
+    """``query`` narrowed to rows whose columns equal the values given (None: any value)."""
+    for column, value in equals.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return query
 
 
 # -- records ----------------------------------------------------------------------------
@@ -55,13 +63,12 @@ async def list_records(
     search: tuple[str | None, tuple[str, ...]] = (None, ()),
     **equals: str | None,
 ) -> list[Row]:
-    """Records filtered by equality on the given columns (None means no filter), and by
-    ``search``: (text, columns) — the text found, ignoring case, in any of the columns."""
+    """Records filtered by equality on the given columns (None means no filter), and by search.
+
+    ``search`` is (text, columns): the text found, ignoring case, in any of the columns.
+    """
     key = next(iter(table.primary_key.columns))
-    query = select(table).order_by(key).limit(limit).offset(offset)
-    for column, value in equals.items():
-        if value is not None:
-            query = query.where(table.c[column] == value)
+    query = _where_equal(select(table).order_by(key).limit(limit).offset(offset), table, equals)
     text, columns = search
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -70,8 +77,11 @@ async def list_records(
 
 
 async def customers_by_email(conn: AsyncConnection, address: str) -> list[Row]:
-    """Who ``address`` belongs to: contacts (with their site, if tied to one) and customers
-    billed at it. Each row has customer_id, site_id and contact_id (either may be None)."""
+    """Who ``address`` belongs to: its contacts, and the customers billed at it.
+
+    A contact comes with their site, if tied to one. Each row has customer_id, site_id and
+    contact_id (either may be None).
+    """
     address = address.lower()
     found = [
         dict(r._mapping)
@@ -156,34 +166,25 @@ async def list_work_orders(
     *,
     statuses: Sequence[str] = (),
     priorities: Sequence[str] = (),
-    customer_id: str | None = None,
-    site_id: str | None = None,
-    asset_id: str | None = None,
-    channel: str | None = None,
     at_risk_by: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    **equals: str | None,
 ) -> list[Row]:
     """The newest work orders matching every filter given.
 
-    ``at_risk_by``: only open jobs with a deadline not yet met that falls before it
-    (respond-by until someone arrived, resolve-by until completion).
+    ``equals``: columns and the value each must have (None: any), such as ``customer_id``,
+    ``site_id``, ``asset_id`` or ``channel``. ``at_risk_by``: only open jobs with a deadline
+    not yet met that falls before it (respond-by until someone arrived, resolve-by until
+    completion).
     """
     w = work_orders
     query = select(w).order_by(w.c.logged_at.desc(), w.c.work_order_id).limit(limit)
-    query = query.offset(offset)
+    query = _where_equal(query.offset(offset), w, equals)
     if statuses:
         query = query.where(w.c.status.in_(statuses))
     if priorities:
         query = query.where(w.c.priority.in_(priorities))
-    for column, value in (
-        ("customer_id", customer_id),
-        ("site_id", site_id),
-        ("asset_id", asset_id),
-        ("channel", channel),
-    ):
-        if value is not None:
-            query = query.where(w.c[column] == value)
     if at_risk_by is not None:
         query = query.where(
             w.c.status.in_(OPEN_STATUSES),

@@ -1,5 +1,6 @@
-"""Photos sent with a request from the portal or the office: whose they are, where they are
-kept, what they are called and what their bytes must look like (pure; no I/O).
+"""Photos sent with a request from the portal or the office (pure; no I/O).
+
+Whose they are, where they are kept, what they are called and what their bytes must look like.
 
 An upload is kept under ``intake/uploads/<uploader>/<sha256>.<ext>``: the uploader is the
 customer (their id) or ``office``, so a request may only carry its own customer's files, and
@@ -34,8 +35,10 @@ def uploader(customer_id: str | None) -> str:
 
 
 def uploads_of(customer_id: str | None) -> str:
-    """The key prefix a request of this caller may take files from: a customer's own
-    uploads, or (the office, ``None``) anyone's."""
+    """The key prefix a request of this caller may take files from.
+
+    A customer's own uploads, or (the office, ``None``) anyone's.
+    """
     if customer_id is None:
         return f"{UPLOADS}/"
     return f"{UPLOADS}/{uploader(customer_id)}/"
@@ -47,8 +50,10 @@ def upload_key(customer_id: str | None, sha256: str, content_type: str) -> str:
 
 
 def photo_filename(given: str | None, content_type: str) -> str:
-    """A harmless file name: the last path segment of what the client said, plain characters
-    only; ``photo.<ext>`` when nothing is left."""
+    """A harmless file name: the last path segment of what the client said, plain characters only.
+
+    ``photo.<ext>`` when nothing is left.
+    """
     fallback = f"photo.{PHOTO_TYPES[content_type]}"
     if not given:
         return fallback
@@ -64,5 +69,6 @@ def looks_like(data: bytes, content_type: str) -> bool:
     if content_type == "image/png":
         return data.startswith(b"\x89PNG\r\n\x1a\n")
     if content_type == "image/webp":
-        return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+        # "RIFF", the size (4 bytes), "WEBP"; a shorter file's slice cannot equal b"WEBP".
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     return False

@@ -44,8 +44,10 @@ def most_similar_open_request(
     open_requests: Iterable[OpenRequest],
     threshold: float = SIMILARITY_THRESHOLD,
 ) -> tuple[OpenRequest, float] | None:
-    """The open request at the same place that reads most like ``description``, if any
-    reaches ``threshold`` (ties go to the first given, i.e. the oldest)."""
+    """The open request at the same place that reads most like ``description``, if any.
+
+    Only one that reaches ``threshold`` counts; ties go to the first given, i.e. the oldest.
+    """
     best: tuple[OpenRequest, float] | None = None
     for other in open_requests:
         if not same_place(site_id, asset_id, other):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
@@ -20,6 +21,15 @@ from jobstream.intake.domain.work_order import DomainError
 
 # Occurrences far in the past are not looked for beyond this many steps.
 MAX_STEPS = 10_000
+# The longest period a plan may recur at: ten years.
+MAX_EVERY_MONTHS = 120
+
+
+class _Rule(Protocol):
+    """What is used here of a dateutil ``rrule`` (dateutil has no type stubs)."""
+
+    def after(self, dt: datetime, inc: bool = False) -> datetime | None:
+        """The first occurrence after ``dt`` (or at it, with ``inc``); None if there is none."""
 
 
 @dataclass(frozen=True)
@@ -31,16 +41,19 @@ class Recurrence:
     rule: str | None = None
 
     def __post_init__(self) -> None:
+        """Refuse both a period and a rule, a period out of range, or a rule that is not valid."""
         if self.every_months is not None and self.rule is not None:
             raise DomainError("give every_months or rule, not both", field="rule")
-        if self.every_months is not None and not 1 <= self.every_months <= 120:
-            raise DomainError("every_months must be between 1 and 120", field="every_months")
+        if self.every_months is not None and not 1 <= self.every_months <= MAX_EVERY_MONTHS:
+            raise DomainError(
+                f"every_months must be between 1 and {MAX_EVERY_MONTHS}", field="every_months"
+            )
         if self.rule is not None:
             self._rrule()  # validates
 
-    def _rrule(self):  # type: ignore[no-untyped-def]  # dateutil has no stubs
+    def _rrule(self) -> _Rule:
         try:
-            rule = rrulestr(
+            rule: _Rule = rrulestr(
                 self.rule, dtstart=datetime.combine(self.starts_on, datetime.min.time())
             )
         except (ValueError, TypeError) as exc:
@@ -62,7 +75,7 @@ class Recurrence:
         if self.every_months is not None:
             for step in range(1, MAX_STEPS):
                 # Counted from the start each time, so month ends do not drift (31st → 28th).
-                candidate = self.starts_on + relativedelta(months=step * self.every_months)
+                candidate: date = self.starts_on + relativedelta(months=step * self.every_months)
                 if candidate > due:
                     return candidate
             return None

@@ -15,8 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jobstream.contracts.common import Priority
+from jobstream.errors import InvalidInputError
 
-MINUTES_PER_DAY = 24 * 60
+HOURS_PER_DAY = 24
+MINUTES_PER_HOUR = 60
+MINUTES_PER_DAY = HOURS_PER_DAY * MINUTES_PER_HOUR
 # Any offset in the tz database lies within these bounds (UTC−12 … UTC+14).
 _MAX_WEST = timedelta(hours=14)
 _MAX_EAST = timedelta(hours=14)
@@ -24,7 +27,7 @@ _MAX_EAST = timedelta(hours=14)
 MAX_SEARCH_DAYS = 3 * 366
 
 
-class SlaError(ValueError):
+class SlaError(InvalidInputError):
     """SLA terms that cannot produce a deadline."""
 
 
@@ -36,6 +39,7 @@ class Targets:
     resolve: timedelta
 
     def __post_init__(self) -> None:
+        """Refuse targets that are not positive, or a resolve target shorter than respond."""
         if self.respond <= timedelta(0) or self.resolve <= timedelta(0):
             raise SlaError("SLA targets must be positive")
         if self.resolve < self.respond:
@@ -50,6 +54,7 @@ class OpeningWindow:
     close_minute: int
 
     def __post_init__(self) -> None:
+        """Refuse a window that does not open before it closes, within one day."""
         if not 0 <= self.open_minute < self.close_minute <= MINUTES_PER_DAY:
             raise SlaError("an opening window must open before it closes, within one day")
 
@@ -62,6 +67,7 @@ class BusinessHours:
     holidays: frozenset[date] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
+        """Refuse hours without an open day, or with a weekday outside 1 … 7."""
         if not self.weekly:
             raise SlaError("business hours need at least one open day")
         if any(day not in range(1, 8) for day in self.weekly):
@@ -82,6 +88,7 @@ class SlaTerms:
     hours: BusinessHours | None = None
 
     def __post_init__(self) -> None:
+        """Refuse terms that leave a priority without targets."""
         missing = set(Priority) - set(self.targets)
         if missing:
             raise SlaError(f"SLA targets missing for {', '.join(sorted(missing))}")
@@ -256,9 +263,11 @@ def parse_clock(value: str) -> int:
         hours, minutes = (int(part) for part in value.split(":"))
     except ValueError as exc:
         raise SlaError(f"{value!r} is not a time of day HH:MM") from exc
-    if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
+    minute = hours * MINUTES_PER_HOUR + minutes
+    # 24:00 is the last time of day: the end of it.
+    if hours < 0 or not 0 <= minutes < MINUTES_PER_HOUR or minute > MINUTES_PER_DAY:
         raise SlaError(f"{value!r} is not a time of day HH:MM")
-    return hours * 60 + minutes
+    return minute
 
 
 def terms_from_record(
@@ -266,8 +275,11 @@ def terms_from_record(
     business_hours: Mapping[str, Mapping[str, str]] | None,
     holidays: Iterable[str | date] = (),
 ) -> SlaTerms:
-    """SLA terms from a contract as stored: targets in minutes per priority, opening
-    windows by ISO weekday ('1' … '7'), holidays as ISO dates; no hours means 24/7."""
+    """SLA terms from a contract as stored; no hours means 24/7.
+
+    Targets in minutes per priority, opening windows by ISO weekday ('1' … '7'), holidays as
+    ISO dates.
+    """
     parsed_targets = {
         Priority(priority): Targets(
             timedelta(minutes=int(t["respond_minutes"])),

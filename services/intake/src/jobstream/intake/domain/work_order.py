@@ -16,7 +16,7 @@ reports the job completed, its customer may rate the visit, once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -28,8 +28,6 @@ from pydantic import ValidationError
 from jobstream.contracts.base import Event
 from jobstream.contracts.common import (
     AssetInfo,
-    AttachmentRef,
-    Channel,
     Contact,
     Priority,
     SiteAddress,
@@ -49,8 +47,24 @@ from jobstream.contracts.intake import (
     WorkOrderRejected,
     WorkOrderReleased,
 )
+from jobstream.errors import ConflictError, InvalidInputError
+from jobstream.intake.domain.commands import (
+    Cancel,
+    ChangeDetails,
+    ChangePriority,
+    DecideApproval,
+    LinkDuplicate,
+    LogRequest,
+    RateVisit,
+    Release,
+    RequestApproval,
+)
 from jobstream.intake.domain.job_types import JOB_TYPES, JobType, job_type
-from jobstream.intake.domain.sla import SlaTerms, deadlines
+from jobstream.intake.domain.sla import STANDARD_TERMS, SlaTerms, deadlines
+
+# Work orders estimated at or above this value (minor units) need approval before release;
+# the operator's setting (INTAKE_APPROVAL_VALUE_LIMIT_MINOR) starts from it.
+APPROVAL_VALUE_LIMIT_MINOR = 100_000
 
 
 class Status(StrEnum):
@@ -70,16 +84,45 @@ OPEN_BEFORE_RELEASE = frozenset({Status.LOGGED, Status.AWAITING_APPROVAL, Status
 CLOSED = frozenset({Status.REJECTED, Status.CANCELLED, Status.DUPLICATE})
 
 
-class DomainError(ValueError):
-    """A command with bad input; ``field`` names the culprit when there is one (→ 422)."""
+class DomainError(InvalidInputError):
+    """A command with bad input; ``field`` names the culprit when there is one."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        """Refuse the input ``field`` (None: the command as a whole) with ``message``."""
+        super().__init__(message, field=field)
 
 
-class InvalidTransition(Exception):
-    """A command the work order's current state does not allow (→ 409)."""
+class InvalidTransitionError(ConflictError):
+    """A command the work order's current state does not allow."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a decision needs beyond the work order's stream, read by the handler.
+
+    From the read model and the records: the contract's SLA terms, the site's access
+    notes, the approval limit in force, and what the field reported (finished at all;
+    completed, and by whom).
+    """
+
+    terms: SlaTerms = STANDARD_TERMS
+    site_access: str = ""
+    value_limit_minor: int = APPROVAL_VALUE_LIMIT_MINOR
+    closed_by_field: bool = False
+    completed_by_field: bool = False
+    technician_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecords:
+    """The records a new request names, resolved and cross-checked by the handler."""
+
+    customer_name: str | None
+    site: SiteAddress
+    terms: SlaTerms
+    asset: AssetInfo | None = None
+    contact: Contact | None = None
+    contract_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,78 +155,118 @@ class WorkOrder:
 
 
 def evolve(state: WorkOrder, event: Event) -> WorkOrder:
-    """Apply one event."""
-    match event:
-        case RequestLogged():
-            return replace(
-                state,
-                status=Status.LOGGED,
-                logged=event,
-                priority=event.priority,
-                respond_by=event.respond_by,
-                resolve_by=event.resolve_by,
-                job_type=event.job_type,
-            )
-        case PossibleDuplicateFlagged():
-            return replace(state, possible_duplicate_of=event.possible_duplicate_of)
-        case DuplicateLinked():
-            return replace(state, status=Status.DUPLICATE, duplicate_of=event.duplicate_of)
-        case RequestPriorityChanged():
-            details = state.details
-            if details is not None:
-                details = details.model_copy(
-                    update={
-                        "priority": event.priority,
-                        "respond_by": event.respond_by,
-                        "resolve_by": event.resolve_by,
-                    }
-                )
-            return replace(
-                state,
-                priority=event.priority,
-                respond_by=event.respond_by,
-                resolve_by=event.resolve_by,
-                details=details,
-            )
-        case WorkOrderDetailsUpdated():
-            new = replace(state, details=event.details, job_type=event.details.job_type)
-            if state.status is Status.APPROVED and _beyond(state.approved, event.details):
-                return replace(new, status=Status.LOGGED, approved=None)
-            return new
-        case ApprovalRequested():
-            basis = ApprovalBasis(state.job_type, event.estimated_value_minor)
-            return replace(state, status=Status.AWAITING_APPROVAL, pending_approval=basis)
-        case WorkOrderApproved():
-            return replace(
-                state,
-                status=Status.APPROVED,
-                approved=state.pending_approval,
-                pending_approval=None,
-            )
-        case WorkOrderRejected():
-            return replace(state, status=Status.REJECTED, pending_approval=None)
-        case WorkOrderReleased():
-            return replace(
-                state,
-                status=Status.RELEASED,
-                details=event.details,
-                job_type=event.details.job_type,
-            )
-        case WorkOrderAmended():
-            return replace(
-                state,
-                details=event.details,
-                job_type=event.details.job_type,
-                priority=event.details.priority,
-                respond_by=event.details.respond_by,
-                resolve_by=event.details.resolve_by,
-            )
-        case WorkOrderCancelled():
-            return replace(state, status=Status.CANCELLED)
-        case VisitRated():
-            return replace(state, rated=event)
-        case _:
-            return state
+    """Apply one event (one that is not the work order's changes nothing)."""
+    apply = _EVOLVE.get(type(event))
+    return state if apply is None else apply(state, event)
+
+
+def _logged(state: WorkOrder, event: RequestLogged) -> WorkOrder:
+    return replace(
+        state,
+        status=Status.LOGGED,
+        logged=event,
+        priority=event.priority,
+        respond_by=event.respond_by,
+        resolve_by=event.resolve_by,
+        job_type=event.job_type,
+    )
+
+
+def _flagged(state: WorkOrder, event: PossibleDuplicateFlagged) -> WorkOrder:
+    return replace(state, possible_duplicate_of=event.possible_duplicate_of)
+
+
+def _linked(state: WorkOrder, event: DuplicateLinked) -> WorkOrder:
+    return replace(state, status=Status.DUPLICATE, duplicate_of=event.duplicate_of)
+
+
+def _priority_changed(state: WorkOrder, event: RequestPriorityChanged) -> WorkOrder:
+    details = state.details
+    if details is not None:
+        details = details.model_copy(
+            update={
+                "priority": event.priority,
+                "respond_by": event.respond_by,
+                "resolve_by": event.resolve_by,
+            }
+        )
+    return replace(
+        state,
+        priority=event.priority,
+        respond_by=event.respond_by,
+        resolve_by=event.resolve_by,
+        details=details,
+    )
+
+
+def _details_updated(state: WorkOrder, event: WorkOrderDetailsUpdated) -> WorkOrder:
+    new = replace(state, details=event.details, job_type=event.details.job_type)
+    if state.status is Status.APPROVED and _beyond(state.approved, event.details):
+        return replace(new, status=Status.LOGGED, approved=None)
+    return new
+
+
+def _approval_requested(state: WorkOrder, event: ApprovalRequested) -> WorkOrder:
+    basis = ApprovalBasis(state.job_type, event.estimated_value_minor)
+    return replace(state, status=Status.AWAITING_APPROVAL, pending_approval=basis)
+
+
+def _approved(state: WorkOrder, event: WorkOrderApproved) -> WorkOrder:
+    return replace(
+        state,
+        status=Status.APPROVED,
+        approved=state.pending_approval,
+        pending_approval=None,
+    )
+
+
+def _rejected(state: WorkOrder, event: WorkOrderRejected) -> WorkOrder:
+    return replace(state, status=Status.REJECTED, pending_approval=None)
+
+
+def _released(state: WorkOrder, event: WorkOrderReleased) -> WorkOrder:
+    return replace(
+        state,
+        status=Status.RELEASED,
+        details=event.details,
+        job_type=event.details.job_type,
+    )
+
+
+def _amended(state: WorkOrder, event: WorkOrderAmended) -> WorkOrder:
+    return replace(
+        state,
+        details=event.details,
+        job_type=event.details.job_type,
+        priority=event.details.priority,
+        respond_by=event.details.respond_by,
+        resolve_by=event.details.resolve_by,
+    )
+
+
+def _cancelled(state: WorkOrder, event: WorkOrderCancelled) -> WorkOrder:
+    return replace(state, status=Status.CANCELLED)
+
+
+def _rated(state: WorkOrder, event: VisitRated) -> WorkOrder:
+    return replace(state, rated=event)
+
+
+# What each of the work order's events does to it, by the event's class.
+_EVOLVE: dict[type[Event], Callable[[WorkOrder, Any], WorkOrder]] = {
+    RequestLogged: _logged,
+    PossibleDuplicateFlagged: _flagged,
+    DuplicateLinked: _linked,
+    RequestPriorityChanged: _priority_changed,
+    WorkOrderDetailsUpdated: _details_updated,
+    ApprovalRequested: _approval_requested,
+    WorkOrderApproved: _approved,
+    WorkOrderRejected: _rejected,
+    WorkOrderReleased: _released,
+    WorkOrderAmended: _amended,
+    WorkOrderCancelled: _cancelled,
+    VisitRated: _rated,
+}
 
 
 def _beyond(basis: ApprovalBasis | None, details: WorkOrderDetails) -> bool:
@@ -198,30 +281,6 @@ def _beyond(basis: ApprovalBasis | None, details: WorkOrderDetails) -> bool:
 
 
 @dataclass(frozen=True)
-class LogRequest:
-    """Command: log a request from any channel. Records were resolved by the handler."""
-
-    work_order_id: str
-    customer_id: str
-    customer_name: str | None
-    site: SiteAddress
-    channel: Channel
-    description: str
-    priority: Priority
-    logged_by: str
-    logged_at: datetime
-    terms: SlaTerms
-    asset: AssetInfo | None = None
-    contact: Contact | None = None
-    contract_id: str | None = None
-    job_type: str | None = None
-    external_reference: str | None = None
-    follow_up_of: str | None = None
-    maintenance_plan_id: str | None = None
-    attachments: tuple[AttachmentRef, ...] = ()
-
-
-@dataclass(frozen=True)
 class DuplicateCandidate:
     """The open request the duplicate check found, with its similarity (0..1)."""
 
@@ -229,29 +288,32 @@ class DuplicateCandidate:
     similarity: float
 
 
-class AlreadyExists(InvalidTransition):
+class AlreadyExistsError(InvalidTransitionError):
     """The work order id is taken (a retried or concurrent planned or derived request)."""
 
 
 def decide_log_request(
-    state: WorkOrder, cmd: LogRequest, duplicate: DuplicateCandidate | None = None
+    state: WorkOrder,
+    cmd: LogRequest,
+    records: RequestRecords,
+    duplicate: DuplicateCandidate | None = None,
 ) -> list[Event]:
     """RequestLogged with SLA deadlines, and PossibleDuplicateFlagged when one was found."""
     if state.status is not Status.NEW:
-        raise AlreadyExists(f"work order {cmd.work_order_id} already exists")
+        raise AlreadyExistsError(f"work order {cmd.work_order_id} already exists")
     if cmd.job_type is not None:
         _template(cmd.job_type)
     respond_by, resolve_by = deadlines(
-        cmd.terms, cmd.priority, cmd.logged_at, ZoneInfo(cmd.site.time_zone)
+        records.terms, cmd.priority, cmd.logged_at, ZoneInfo(records.site.time_zone)
     )
     events: list[Event] = [
         RequestLogged(
             work_order_id=cmd.work_order_id,
             customer_id=cmd.customer_id,
-            customer_name=cmd.customer_name,
-            site=cmd.site,
-            asset=cmd.asset,
-            contact=cmd.contact,
+            customer_name=records.customer_name,
+            site=records.site,
+            asset=records.asset,
+            contact=records.contact,
             channel=cmd.channel,
             description=cmd.description,
             priority=cmd.priority,
@@ -259,7 +321,7 @@ def decide_log_request(
             logged_by=cmd.logged_by,
             respond_by=respond_by,
             resolve_by=resolve_by,
-            contract_id=cmd.contract_id,
+            contract_id=records.contract_id,
             external_reference=cmd.external_reference,
             follow_up_of=cmd.follow_up_of,
             maintenance_plan_id=cmd.maintenance_plan_id,
@@ -292,8 +354,10 @@ def _template(code: str) -> JobType:
 
 
 def current_details(state: WorkOrder, site_access: str = "") -> WorkOrderDetails | None:
-    """The details as they stand: the draft or released ones, else the job type's template
-    applied to the logged request; None while no job type is known."""
+    """The details as they stand; None while no job type is known.
+
+    The draft or released ones, else the job type's template applied to the logged request.
+    """
     if state.details is not None:
         return state.details
     if state.logged is None or state.job_type is None:
@@ -354,31 +418,18 @@ _FROM_TEMPLATE = (
 )
 
 
-@dataclass(frozen=True)
-class ChangeDetails:
-    """Command: set some job details (before release: the draft; after: an amendment)."""
-
-    changes: Mapping[str, Any]
-    changed_by: str
-    changed_at: datetime
-    reason: str = ""
-    site_access: str = ""
-    # The field reported the job finished: there is nothing left to amend.
-    closed_by_field: bool = False
-
-
-def decide_change_details(state: WorkOrder, cmd: ChangeDetails) -> list[Event]:
+def decide_change_details(state: WorkOrder, cmd: ChangeDetails, facts: Facts) -> list[Event]:
     """WorkOrderDetailsUpdated before release, WorkOrderAmended after; nothing if unchanged."""
     unknown = set(cmd.changes) - EDITABLE_FIELDS
     if unknown:
         field = sorted(unknown)[0]
         raise DomainError(f"{field} cannot be changed on a work order", field=field)
     if state.status is Status.AWAITING_APPROVAL:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is awaiting approval; approve or reject it before editing"
         )
-    _require_open(state, "change the details of", cmd.closed_by_field)
-    base = current_details(state, cmd.site_access)
+    _require_open(state, "change the details of", facts.closed_by_field)
+    base = current_details(state, facts.site_access)
     changes = dict(cmd.changes)
     new_type = changes.get("job_type")
     if base is None and new_type is None:
@@ -387,7 +438,7 @@ def decide_change_details(state: WorkOrder, cmd: ChangeDetails) -> list[Event]:
         template = _template(new_type)
         for name in _FROM_TEMPLATE:
             changes.setdefault(name, getattr(template, name))
-        base = base or current_details(replace(state, job_type=new_type), cmd.site_access)
+        base = base or current_details(replace(state, job_type=new_type), facts.site_access)
     assert base is not None
     details = _validated(base, changes)
     template = _template(details.job_type)
@@ -416,8 +467,8 @@ def decide_change_details(state: WorkOrder, cmd: ChangeDetails) -> list[Event]:
                 details=details,
                 changed_fields=changed,
                 reason=cmd.reason,
-                amended_by=cmd.changed_by,
-                amended_at=cmd.changed_at,
+                amended_by=cmd.by,
+                amended_at=cmd.at,
             )
         ]
     return [
@@ -425,8 +476,8 @@ def decide_change_details(state: WorkOrder, cmd: ChangeDetails) -> list[Event]:
             work_order_id=state.id,
             details=details,
             changed_fields=changed,
-            updated_by=cmd.changed_by,
-            updated_at=cmd.changed_at,
+            updated_by=cmd.by,
+            updated_at=cmd.at,
         )
     ]
 
@@ -446,11 +497,11 @@ def _validated(base: WorkOrderDetails, changes: Mapping[str, Any]) -> WorkOrderD
 
 def _require_open(state: WorkOrder, action: str, closed_by_field: bool = False) -> None:
     if state.status is Status.NEW:
-        raise InvalidTransition(f"work order {state.id} does not exist")
+        raise InvalidTransitionError(f"work order {state.id} does not exist")
     if state.status in CLOSED:
-        raise InvalidTransition(f"cannot {action} work order {state.id}: it is {state.status}")
+        raise InvalidTransitionError(f"cannot {action} work order {state.id}: it is {state.status}")
     if closed_by_field:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"cannot {action} work order {state.id}: the field already reported it finished"
         )
 
@@ -458,28 +509,16 @@ def _require_open(state: WorkOrder, action: str, closed_by_field: bool = False) 
 # -- priority ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChangePriority:
-    """Command: set a new priority; the SLA deadlines are recomputed from logging time."""
-
-    priority: Priority
-    reason: str
-    changed_by: str
-    changed_at: datetime
-    terms: SlaTerms
-    closed_by_field: bool = False
-
-
-def decide_change_priority(state: WorkOrder, cmd: ChangePriority) -> list[Event]:
+def decide_change_priority(state: WorkOrder, cmd: ChangePriority, facts: Facts) -> list[Event]:
     """RequestPriorityChanged, plus WorkOrderAmended when dispatch already has the job."""
-    _require_open(state, "change the priority of", cmd.closed_by_field)
+    _require_open(state, "change the priority of", facts.closed_by_field)
     assert state.logged is not None and state.priority is not None
     if cmd.priority == state.priority:
         raise DomainError(f"the priority is already {cmd.priority}", field="priority")
     # The clock started when the request was logged: a raised priority can make a
     # deadline fall due at once, which is what the office needs to see.
     respond_by, resolve_by = deadlines(
-        cmd.terms, cmd.priority, state.logged.logged_at, ZoneInfo(state.logged.site.time_zone)
+        facts.terms, cmd.priority, state.logged.logged_at, ZoneInfo(state.logged.site.time_zone)
     )
     changed = RequestPriorityChanged(
         work_order_id=state.id,
@@ -488,8 +527,8 @@ def decide_change_priority(state: WorkOrder, cmd: ChangePriority) -> list[Event]
         respond_by=respond_by,
         resolve_by=resolve_by,
         reason=cmd.reason,
-        changed_by=cmd.changed_by,
-        changed_at=cmd.changed_at,
+        changed_by=cmd.by,
+        changed_at=cmd.at,
     )
     if state.status is not Status.RELEASED:
         return [changed]
@@ -502,8 +541,8 @@ def decide_change_priority(state: WorkOrder, cmd: ChangePriority) -> list[Event]
         details=details,
         changed_fields=("priority", "resolve_by", "respond_by"),
         reason=cmd.reason,
-        amended_by=cmd.changed_by,
-        amended_at=cmd.changed_at,
+        amended_by=cmd.by,
+        amended_at=cmd.at,
     )
     return [changed, amended]
 
@@ -526,32 +565,21 @@ def approval_reasons(details: WorkOrderDetails, value_limit_minor: int) -> list[
     return reasons
 
 
-@dataclass(frozen=True)
-class RequestApproval:
-    """Command: ask for approval (needed by the rules, or wanted by the office: ``note``)."""
-
-    requested_by: str
-    requested_at: datetime
-    value_limit_minor: int
-    note: str = ""
-    site_access: str = ""
-
-
-def decide_request_approval(state: WorkOrder, cmd: RequestApproval) -> list[Event]:
+def decide_request_approval(state: WorkOrder, cmd: RequestApproval, facts: Facts) -> list[Event]:
     """ApprovalRequested with the reasons."""
     if state.status not in (Status.LOGGED,):
         if state.status is Status.APPROVED:
-            raise InvalidTransition(f"work order {state.id} is already approved")
+            raise InvalidTransitionError(f"work order {state.id} is already approved")
         if state.status is Status.AWAITING_APPROVAL:
-            raise InvalidTransition(f"work order {state.id} is already awaiting approval")
+            raise InvalidTransitionError(f"work order {state.id} is already awaiting approval")
         _require_open(state, "request approval for")
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is {state.status}: approval is for before release"
         )
-    details = current_details(state, cmd.site_access)
+    details = current_details(state, facts.site_access)
     if details is None:
         raise DomainError("choose a job type before asking for approval", field="job_type")
-    reasons = approval_reasons(details, cmd.value_limit_minor)
+    reasons = approval_reasons(details, facts.value_limit_minor)
     if cmd.note:
         reasons.append(cmd.note)
     if not reasons:
@@ -563,34 +591,24 @@ def decide_request_approval(state: WorkOrder, cmd: RequestApproval) -> list[Even
             work_order_id=state.id,
             reason="; ".join(reasons)[:500],
             estimated_value_minor=details.estimated_value_minor,
-            requested_by=cmd.requested_by,
-            requested_at=cmd.requested_at,
+            requested_by=cmd.by,
+            requested_at=cmd.at,
         )
     ]
 
 
-@dataclass(frozen=True)
-class DecideApproval:
-    """Command: approve (``approve``) or reject with a reason."""
-
-    approve: bool
-    decided_by: str
-    decided_at: datetime
-    note: str = ""
-
-
-def decide_approval(state: WorkOrder, cmd: DecideApproval) -> list[Event]:
-    """WorkOrderApproved or WorkOrderRejected."""
+def decide_approval(state: WorkOrder, cmd: DecideApproval, facts: Facts) -> list[Event]:
+    """WorkOrderApproved or WorkOrderRejected (the facts do not enter into it)."""
     if state.status is not Status.AWAITING_APPROVAL:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is {state.status}, not awaiting approval; nothing to decide"
         )
     if cmd.approve:
         return [
             WorkOrderApproved(
                 work_order_id=state.id,
-                approved_by=cmd.decided_by,
-                approved_at=cmd.decided_at,
+                approved_by=cmd.by,
+                approved_at=cmd.at,
                 note=cmd.note,
             )
         ]
@@ -599,8 +617,8 @@ def decide_approval(state: WorkOrder, cmd: DecideApproval) -> list[Event]:
     return [
         WorkOrderRejected(
             work_order_id=state.id,
-            rejected_by=cmd.decided_by,
-            rejected_at=cmd.decided_at,
+            rejected_by=cmd.by,
+            rejected_at=cmd.at,
             reason=cmd.note[:500],
         )
     ]
@@ -609,31 +627,21 @@ def decide_approval(state: WorkOrder, cmd: DecideApproval) -> list[Event]:
 # -- release and cancel -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Release:
-    """Command: release for scheduling with the whole job details."""
-
-    released_by: str
-    released_at: datetime
-    value_limit_minor: int
-    site_access: str = ""
-
-
-def decide_release(state: WorkOrder, cmd: Release) -> list[Event]:
+def decide_release(state: WorkOrder, cmd: Release, facts: Facts) -> list[Event]:
     """WorkOrderReleased, once the details are complete and any approval is given."""
     if state.status is Status.RELEASED:
-        raise InvalidTransition(f"work order {state.id} is already released")
+        raise InvalidTransitionError(f"work order {state.id} is already released")
     if state.status is Status.AWAITING_APPROVAL:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is awaiting approval; it cannot be released yet"
         )
     _require_open(state, "release")
-    details = current_details(state, cmd.site_access)
+    details = current_details(state, facts.site_access)
     if details is None:
         raise DomainError("choose a job type before release", field="job_type")
-    reasons = approval_reasons(details, cmd.value_limit_minor)
+    reasons = approval_reasons(details, facts.value_limit_minor)
     if reasons and state.status is not Status.APPROVED:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} needs approval before release ({'; '.join(reasons)}); "
             "request approval first"
         )
@@ -641,31 +649,21 @@ def decide_release(state: WorkOrder, cmd: Release) -> list[Event]:
         WorkOrderReleased(
             work_order_id=state.id,
             details=details,
-            released_by=cmd.released_by,
-            released_at=cmd.released_at,
+            released_by=cmd.by,
+            released_at=cmd.at,
         )
     ]
 
 
-@dataclass(frozen=True)
-class Cancel:
-    """Command: cancel, before or after release."""
-
-    reason: str
-    cancelled_by: str
-    cancelled_at: datetime
-    closed_by_field: bool = False
-
-
-def decide_cancel(state: WorkOrder, cmd: Cancel) -> list[Event]:
+def decide_cancel(state: WorkOrder, cmd: Cancel, facts: Facts) -> list[Event]:
     """WorkOrderCancelled."""
-    _require_open(state, "cancel", cmd.closed_by_field)
+    _require_open(state, "cancel", facts.closed_by_field)
     return [
         WorkOrderCancelled(
             work_order_id=state.id,
             reason=cmd.reason,
-            cancelled_by=cmd.cancelled_by,
-            cancelled_at=cmd.cancelled_at,
+            cancelled_by=cmd.by,
+            cancelled_at=cmd.at,
         )
     ]
 
@@ -673,21 +671,15 @@ def decide_cancel(state: WorkOrder, cmd: Cancel) -> list[Event]:
 # -- duplicates -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LinkDuplicate:
-    """Command: the office confirms this request duplicates ``duplicate_of``."""
+def decide_link_duplicate(state: WorkOrder, cmd: LinkDuplicate, facts: Facts) -> list[Event]:
+    """DuplicateLinked: this request closes, pointing at the one that carries the work.
 
-    duplicate_of: str
-    linked_by: str
-    linked_at: datetime
-
-
-def decide_link_duplicate(state: WorkOrder, cmd: LinkDuplicate) -> list[Event]:
-    """DuplicateLinked: this request closes, pointing at the one that carries the work."""
+    The facts do not enter into it: the handler checked the other request's customer.
+    """
     if cmd.duplicate_of == state.id:
         raise DomainError("a request cannot duplicate itself", field="duplicate_of")
     if state.status is Status.RELEASED:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is already released; cancel it instead of linking"
         )
     _require_open(state, "link")
@@ -695,8 +687,8 @@ def decide_link_duplicate(state: WorkOrder, cmd: LinkDuplicate) -> list[Event]:
         DuplicateLinked(
             work_order_id=state.id,
             duplicate_of=cmd.duplicate_of,
-            linked_by=cmd.linked_by,
-            linked_at=cmd.linked_at,
+            linked_by=cmd.by,
+            linked_at=cmd.at,
         )
     ]
 
@@ -707,21 +699,7 @@ SCORES = range(1, 6)
 MAX_COMMENT = 2000
 
 
-@dataclass(frozen=True)
-class RateVisit:
-    """Command: the customer rates the visit, 1 (poor) to 5 (excellent), with a comment."""
-
-    score: int
-    comment: str
-    rated_by: str
-    rated_at: datetime
-    # From the read model: the field reported the job completed (neither incomplete nor
-    # reopened since), and the technician who completed it.
-    completed_by_field: bool = False
-    technician_id: str | None = None
-
-
-def decide_rate_visit(state: WorkOrder, cmd: RateVisit) -> list[Event]:
+def decide_rate_visit(state: WorkOrder, cmd: RateVisit, facts: Facts) -> list[Event]:
     """VisitRated, once per work order, for a job the field completed."""
     if cmd.score not in SCORES:
         raise DomainError(
@@ -730,28 +708,28 @@ def decide_rate_visit(state: WorkOrder, cmd: RateVisit) -> list[Event]:
     if len(cmd.comment) > MAX_COMMENT:
         raise DomainError(f"a comment is at most {MAX_COMMENT} characters", field="comment")
     if state.status is Status.NEW or state.logged is None:
-        raise InvalidTransition(f"work order {state.id} does not exist")
+        raise InvalidTransitionError(f"work order {state.id} does not exist")
     if state.status in CLOSED:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is {state.status}: there is no visit to rate"
         )
     if state.rated is not None:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"work order {state.id} is already rated ({state.rated.score} of 5); "
             "a visit is rated once"
         )
-    if not cmd.completed_by_field:
-        raise InvalidTransition(
+    if not facts.completed_by_field:
+        raise InvalidTransitionError(
             f"work order {state.id} is not completed yet; a visit can be rated once the job is done"
         )
     return [
         VisitRated(
             work_order_id=state.id,
             customer_id=state.logged.customer_id,
-            technician_id=cmd.technician_id,
+            technician_id=facts.technician_id,
             score=cmd.score,
             comment=cmd.comment,
-            rated_by=cmd.rated_by,
-            rated_at=cmd.rated_at,
+            rated_by=cmd.by,
+            rated_at=cmd.at,
         )
     ]

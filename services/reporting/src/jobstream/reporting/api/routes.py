@@ -5,20 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from jobstream.auth import Principal, Role, require_roles
 from jobstream.reporting import analytics, charts, dashboard
-from jobstream.reporting.api.params import KpiQuery, as_of_param, kpi_query
+from jobstream.reporting.api.params import JobsQuery, KpiQuery, as_of_param, jobs_query, kpi_query
 from jobstream.reporting.api.session import PAGE_HEADERS, dashboard_reader
 from jobstream.reporting.config import get_settings
 from jobstream.reporting.db import queries
 from jobstream.service import Runtime, get_runtime
 
 router = APIRouter(tags=["reporting"])
-Reader = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ANALYST))]
+OfficeReader = Annotated[Principal, Depends(require_roles(Role.DISPATCHER, Role.ANALYST))]
 # The dashboard and its charts also take the session cookie of a browser that signed in.
 DashboardReader = Annotated[Principal, Depends(dashboard_reader)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -31,7 +31,7 @@ def _not_found(what: str) -> HTTPException:
 
 @router.get("/jobs/{work_order_id}/timeline", summary="A job's full history, every service")
 async def job_timeline(
-    work_order_id: str, _p: Reader, runtime: RuntimeDep, as_of: AsOf
+    work_order_id: str, _p: OfficeReader, runtime: RuntimeDep, as_of: AsOf
 ) -> dict[str, Any]:
     """Status plus every event of the work order in causal order (as of T if given)."""
     async with runtime.engine.connect() as conn:
@@ -49,7 +49,7 @@ async def job_timeline(
 
 @router.get("/jobs/{work_order_id}", summary="Where this job is, across every service")
 async def job_status(
-    work_order_id: str, _p: Reader, runtime: RuntimeDep, as_of: AsOf
+    work_order_id: str, _p: OfficeReader, runtime: RuntimeDep, as_of: AsOf
 ) -> dict[str, Any]:
     """The job's status and facts, now or as the log stood at ``as_of``."""
     async with runtime.engine.connect() as conn:
@@ -64,62 +64,46 @@ async def job_status(
 
 @router.get("/jobs", summary="Every job's status, now or as of an instant")
 async def list_jobs(
-    _p: Reader,
+    _p: OfficeReader,
     runtime: RuntimeDep,
+    q: Annotated[JobsQuery, Depends(jobs_query)],
     as_of: AsOf,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    technician_id: str | None = None,
-    customer_id: str | None = None,
-    priority: str | None = None,
-    site_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Jobs newest first, filtered on exact values."""
-    filters = {
-        k: v
-        for k, v in {
-            "status": status_,
-            "technician_id": technician_id,
-            "customer_id": customer_id,
-            "priority": priority,
-            "site_id": site_id,
-        }.items()
-        if v is not None
-    }
     async with runtime.engine.connect() as conn:
         if as_of is None:
-            jobs = await queries.list_jobs(conn, filters, limit, offset)
+            jobs = await queries.list_jobs(conn, q.filters, q.limit, q.offset)
         else:
-            views = await analytics.jobs_as_of(conn, as_of, filters)
+            views = await analytics.jobs_as_of(conn, as_of, q.filters)
             jobs = [{k: v for k, v in j.items() if k != "facts"} for j in views]
-            jobs = jobs[offset : offset + limit]
+            jobs = jobs[q.offset : q.offset + q.limit]
     return {"as_of": as_of, "jobs": jobs}
 
 
-@router.get("/sites/{site_id}/history", summary="Service history of a site")
-async def site_history(site_id: str, _p: Reader, runtime: RuntimeDep) -> dict[str, Any]:
-    """Every job at the site, oldest first, with outcome and parts."""
+async def _history(runtime: Runtime, column: str, value: str, missing: str) -> dict[str, Any]:
+    """The service history of a site or an asset (``column``: site_id or asset_id)."""
     async with runtime.engine.connect() as conn:
-        visits = await analytics.service_history(conn, "site_id", site_id)
+        visits = await analytics.service_history(conn, column, value)
     if not visits:
-        raise _not_found("no jobs at this site")
-    return {"site_id": site_id, "jobs": visits}
+        raise _not_found(missing)
+    return {column: value, "jobs": visits}
+
+
+@router.get("/sites/{site_id}/history", summary="Service history of a site")
+async def site_history(site_id: str, _p: OfficeReader, runtime: RuntimeDep) -> dict[str, Any]:
+    """Every job at the site, oldest first, with outcome and parts."""
+    return await _history(runtime, "site_id", site_id, "no jobs at this site")
 
 
 @router.get("/assets/{asset_id}/history", summary="Service history of an asset")
-async def asset_history(asset_id: str, _p: Reader, runtime: RuntimeDep) -> dict[str, Any]:
+async def asset_history(asset_id: str, _p: OfficeReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Every job on the asset, oldest first, with outcome and parts."""
-    async with runtime.engine.connect() as conn:
-        visits = await analytics.service_history(conn, "asset_id", asset_id)
-    if not visits:
-        raise _not_found("no jobs on this asset")
-    return {"asset_id": asset_id, "jobs": visits}
+    return await _history(runtime, "asset_id", asset_id, "no jobs on this asset")
 
 
 @router.get("/technicians/{technician_id}/timeline", summary="A technician's events")
 async def technician_timeline(
-    technician_id: str, _p: Reader, runtime: RuntimeDep, as_of: AsOf
+    technician_id: str, _p: OfficeReader, runtime: RuntimeDep, as_of: AsOf
 ) -> dict[str, Any]:
     """Registration, profile changes, absences and location pings, in causal order."""
     async with runtime.engine.connect() as conn:
@@ -131,7 +115,7 @@ async def technician_timeline(
 
 @router.get("/kpis", summary="Every KPI over a period (docs/kpis.md)")
 async def get_kpis(
-    _p: Reader, runtime: RuntimeDep, q: Annotated[KpiQuery, Depends(kpi_query)]
+    _p: OfficeReader, runtime: RuntimeDep, q: Annotated[KpiQuery, Depends(kpi_query)]
 ) -> dict[str, Any]:
     """KPIs by technician, customer, job type or priority; as of T; under another rule."""
     async with runtime.engine.connect() as conn:
@@ -141,7 +125,7 @@ async def get_kpis(
 
 
 @router.get("/stats", summary="Simple counts")
-async def stats(_p: Reader, runtime: RuntimeDep) -> dict[str, dict[str, int]]:
+async def stats(_p: OfficeReader, runtime: RuntimeDep) -> dict[str, dict[str, int]]:
     """Jobs by status and events by type."""
     async with runtime.engine.connect() as conn:
         return await queries.counts(conn)

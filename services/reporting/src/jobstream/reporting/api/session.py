@@ -1,5 +1,7 @@
-"""Signing in to the dashboard from a browser: paste a token once, get a session cookie that
-only the dashboard and chart pages accept (docs/adr/0055).
+"""Signing in to the dashboard from a browser: a pasted token becomes a session cookie.
+
+Paste a token once, get a session cookie that only the dashboard and chart pages accept
+(docs/adr/0055).
 
 A browser cannot add an Authorization header by itself. ``/login`` takes a token issued by
 `jobstream token` in a form, checks it like any bearer token, and sets it as an HttpOnly,
@@ -71,8 +73,10 @@ async def dashboard_reader(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """FastAPI dependency of the dashboard and chart routes: a reader's bearer token, or
-    their session cookie."""
+    """A reader of the dashboard and chart routes: their bearer token, or their session cookie.
+
+    The FastAPI dependency those routes take.
+    """
     if bearer is not None and bearer.scheme.lower() == "bearer":
         token = bearer.credentials
     elif cookie:
@@ -134,8 +138,11 @@ async def login_form(next: str = "/dashboard") -> Response:
 
 
 def _same_origin(request: Request) -> bool:
-    """Whether a form post came from this site: browsers send Origin on a POST (a client
-    without one, such as curl, is not a browser another site could drive)."""
+    """Whether a form post came from this site.
+
+    Browsers send Origin on a POST (a client without one, such as curl, is not a browser
+    another site could drive).
+    """
     origin = request.headers.get("origin")
     if origin is None:
         return True

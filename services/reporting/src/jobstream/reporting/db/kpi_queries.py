@@ -1,8 +1,11 @@
-"""The KPIs of docs/kpis.md as SQL aggregates over the per-job measures (docs/adr/0053).
+"""The KPIs now, as SQL over the per-job measures; each KPI's rule is in domain/kpis/.
 
-Each function mirrors one function of domain/kpis.py and returns its aggregate rows; the
-reporting.measured module shapes them into the same answer. Instants are epoch seconds in
-double precision on both sides, so every comparison and sum is the same IEEE arithmetic.
+Each function mirrors the function of the same name in domain/kpis/ (whose module says
+what the KPI is) and returns its figures for a period, aggregated in PostgreSQL over the
+rows domain/kpis/measures.py works out per job (docs/adr/0053); ``compute`` gathers them
+into the answer ``domain.kpis.compute`` gives over the same jobs, in the same shape.
+Instants are epoch seconds in double precision on both sides, so every comparison and sum
+is the same IEEE arithmetic.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jobstream.reporting.db import queries
 from jobstream.reporting.db.tables import (
     job_labour,
     job_measures,
@@ -33,13 +37,20 @@ from jobstream.reporting.db.tables import (
 from jobstream.reporting.domain.kpis import (
     AGE_BUCKETS,
     ALL,
+    DAY,
     SATISFIED_SCORE,
     Definition,
     GroupBy,
     Period,
+    backlog_figures,
+    header,
+    money,
+    rate,
+    satisfaction,
+    technician_table,
 )
 
-DAY = 86_400.0
+Figures = dict[str, dict[str, Any]]
 
 
 def _f(value: float) -> ColumnElement[float]:
@@ -47,7 +58,7 @@ def _f(value: float) -> ColumnElement[float]:
 
 
 def _in(period: Period, at: Any) -> ColumnElement[bool]:
-    """start ≤ at < end and at ≤ evaluated (domain.kpis._in)."""
+    """Start ≤ at < end and at ≤ evaluated (domain.kpis.in_period)."""
     return and_(at >= _f(period.start), at < _f(period.end), at <= _f(period.evaluated_at))
 
 
@@ -64,10 +75,13 @@ def _with_measures(table: Any, group_by: GroupBy) -> Any:
     return table.join(job_measures, job_measures.c.work_order_id == table.c.work_order_id)
 
 
-async def first_time_fix(
+async def first_time_fix_and_repeat_visits(
     conn: AsyncConnection, period: Period, group_by: GroupBy, definition: Definition
-) -> list[Any]:
-    """(key, completed, fixed, provisional, repeat) of jobs first completed in the period."""
+) -> tuple[Figures, Figures]:
+    """First-time fix and repeat visits of the jobs first completed in the period (one scan).
+
+    As domain.kpis.first_time_fix and domain.kpis.repeat_visits.
+    """
     m = job_measures
     window = _f(definition.ftf_window_days * DAY)
     done = (
@@ -142,12 +156,28 @@ async def first_time_fix(
         .label("provisional"),
         func.count().filter(judged.c.repeat_visit).label("repeat"),
     ).group_by(judged.c.key)
-    return list(await conn.execute(stmt))
+    ftf: Figures = {}
+    repeats: Figures = {}
+    for row in await conn.execute(stmt):
+        ftf[row.key] = {
+            "completed": row.completed,
+            "fixed": row.fixed,
+            "provisional": row.provisional,
+            "rate": rate(row.fixed, row.completed),
+        }
+        repeats[row.key] = {
+            "completed": row.completed,
+            "repeat": row.repeat,
+            "rate": rate(row.repeat, row.completed),
+        }
+    return ftf, repeats
 
 
-async def sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: str) -> list[Any]:
-    """(key, met, breached, pending) of jobs whose respond or resolve deadline is in the
-    period, each judged against the deadline in force for it (domain.kpis.sla)."""
+async def sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: str) -> Figures:
+    """Met, breached and pending of the jobs whose respond or resolve deadline is in the period.
+
+    Each is judged against the deadline in force for it (domain.kpis.sla).
+    """
     m = job_measures
     reached = m.c.responded_at if which == "respond" else m.c.completed_at
     due_unmet = m.c.respond_due if which == "respond" else m.c.resolve_due
@@ -186,14 +216,24 @@ async def sla(conn: AsyncConnection, period: Period, group_by: GroupBy, which: s
         )
         .group_by(judged.c.key)
     )
-    return list(await conn.execute(stmt))
+    return {
+        row.key: {
+            "met": row.met,
+            "breached": row.breached,
+            "pending": row.pending,
+            "rate": rate(row.met, row.met + row.breached),
+        }
+        for row in await conn.execute(stmt)
+    }
 
 
 async def customer_satisfaction(
     conn: AsyncConnection, period: Period, group_by: GroupBy
-) -> list[Any]:
-    """(key, ratings, score_total, satisfied) of the ratings, made by the evaluation instant,
-    of jobs first completed in the period (domain.kpis.customer_satisfaction)."""
+) -> Figures:
+    """The ratings, made by the evaluation instant, of jobs first completed in the period.
+
+    As domain.kpis.customer_satisfaction.
+    """
     m = job_measures
     by_rating = group_by is GroupBy.TECHNICIAN  # whom the rating names, else the job's group
     key = (m.c.rating_by_technician if by_rating else _key(group_by)).label("key")
@@ -211,7 +251,10 @@ async def customer_satisfaction(
         )
         .group_by(key)
     )
-    return list(await conn.execute(stmt))
+    return {
+        row.key: satisfaction(row.ratings, int(row.score_total), row.satisfied)
+        for row in await conn.execute(stmt)
+    }
 
 
 DURATIONS = {
@@ -222,9 +265,12 @@ DURATIONS = {
 }
 
 
-async def durations(conn: AsyncConnection, period: Period, group_by: GroupBy) -> list[Any]:
-    """Per key, ``<name>_count``, ``<name>_mean`` and ``<name>_p90`` (minutes) of every
-    duration KPI, each over the jobs whose duration ended in the period: one scan."""
+async def durations(conn: AsyncConnection, period: Period, group_by: GroupBy) -> dict[str, Figures]:
+    """Every duration KPI by name, each over the jobs whose duration ended in the period.
+
+    One scan: per key, ``<name>_count``, ``<name>_mean`` and ``<name>_p90`` (minutes) of
+    every duration (domain.kpis.time_to_schedule and the others of domain/kpis/durations.py).
+    """
     key = _key(group_by).label("key")
     columns: list[Any] = [key]
     any_ended = []
@@ -240,11 +286,23 @@ async def durations(conn: AsyncConnection, period: Period, group_by: GroupBy) ->
             func.percentile_disc(0.9).within_group(minutes).filter(ended).label(f"{name}_p90"),
         ]
     stmt = select(*columns).where(or_(*any_ended)).group_by(key)
-    return list(await conn.execute(stmt))
+    out: dict[str, Figures] = {name: {} for name in DURATIONS}
+    for row in await conn.execute(stmt):
+        for name in DURATIONS:
+            count = getattr(row, f"{name}_count")
+            if count:
+                out[name][row.key] = {
+                    "count": count,
+                    "mean_minutes": getattr(row, f"{name}_mean"),
+                    "p90_minutes": getattr(row, f"{name}_p90"),
+                }
+    return out
 
 
-async def parts_usage(conn: AsyncConnection, period: Period, group_by: GroupBy) -> list[Any]:
-    """(key, sku, description, unit, quantity_milli, jobs) of parts used in the period."""
+async def parts_usage(
+    conn: AsyncConnection, period: Period, group_by: GroupBy
+) -> dict[str, Figures]:
+    """Per key and SKU, the parts used in the period (domain.kpis.parts_usage)."""
     key = _key(group_by).label("key")
     stmt = (
         select(
@@ -259,11 +317,24 @@ async def parts_usage(conn: AsyncConnection, period: Period, group_by: GroupBy) 
         .where(job_parts.c.quantity_milli > 0, _in(period, job_parts.c.used_at))
         .group_by(key, job_parts.c.sku)
     )
-    return list(await conn.execute(stmt))
+    out: dict[str, Figures] = {}
+    for row in await conn.execute(stmt):
+        out.setdefault(row.key, {})[row.sku] = {
+            "description": row.description,
+            "unit": row.unit,
+            "quantity_milli": int(row.quantity_milli),
+            "jobs": row.jobs,
+        }
+    return out
 
 
-async def revenue(conn: AsyncConnection, period: Period, group_by: GroupBy) -> list[Any]:
-    """(key, currency, invoiced, credited) of invoices and credit notes issued in the period."""
+async def revenue(
+    conn: AsyncConnection, period: Period, group_by: GroupBy
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Per key and currency, the invoices and credit notes issued in the period.
+
+    As domain.kpis.revenue.
+    """
     by_invoice = group_by is GroupBy.TECHNICIAN  # whom the invoice names, else the job's group
     key = (job_money.c.by_technician if by_invoice else _key(group_by)).label("key")
     invoiced = func.coalesce(
@@ -278,7 +349,10 @@ async def revenue(conn: AsyncConnection, period: Period, group_by: GroupBy) -> l
         .where(_in(period, job_money.c.issued_at))
         .group_by(key, job_money.c.currency)
     )
-    return list(await conn.execute(stmt))
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for row in await conn.execute(stmt):
+        out.setdefault(row.key, {})[row.currency] = money(int(row.invoiced), int(row.credited))
+    return out
 
 
 async def completions_by_technician(conn: AsyncConnection, period: Period) -> dict[str, int]:
@@ -301,8 +375,12 @@ async def labour_by_technician(conn: AsyncConnection, period: Period) -> dict[st
     return {tech: minutes for tech, minutes in (await conn.execute(stmt)).all()}
 
 
-async def backlog(conn: AsyncConnection, at: float) -> list[Any]:
-    """(priority, one count per age bucket…, oldest age in seconds) of jobs open at ``at``."""
+async def backlog(conn: AsyncConnection, period: Period) -> dict[str, Any]:
+    """The jobs open at the end of the period (or now), by priority then age.
+
+    As domain.kpis.backlog: counted per priority and age bucket, with the oldest age.
+    """
+    at = period.instant
     s = job_open_spans
     age = _f(at) - s.c.logged_at
     buckets = []
@@ -320,4 +398,40 @@ async def backlog(conn: AsyncConnection, at: float) -> list[Any]:
         .where(s.c.opened_at <= _f(at), or_(s.c.closed_at.is_(None), s.c.closed_at > _f(at)))
         .group_by(s.c.priority)
     )
-    return list(await conn.execute(stmt))
+    by_priority: dict[str, dict[str, int]] = {}
+    oldest = 0.0
+    for row in await conn.execute(stmt):
+        by_priority[row.priority] = {name: getattr(row, name) for name, _ in AGE_BUCKETS}
+        oldest = max(oldest, row.oldest)
+    return backlog_figures(at, by_priority, oldest)
+
+
+async def compute(
+    conn: AsyncConnection,
+    period: Period,
+    group_by: GroupBy = GroupBy.NONE,
+    definition: Definition | None = None,
+    techs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every KPI for the period (as domain.kpis.compute), aggregated in PostgreSQL."""
+    definition = definition or Definition()
+    techs = techs if techs is not None else await queries.technician_facts(conn)
+    ftf, repeats = await first_time_fix_and_repeat_visits(conn, period, group_by, definition)
+    completed = await completions_by_technician(conn, period)
+    labour = await labour_by_technician(conn, period)
+    result: dict[str, Any] = {
+        **header(period, group_by, definition),
+        "first_time_fix": ftf,
+        "sla_respond": await sla(conn, period, group_by, "respond"),
+        "sla_resolve": await sla(conn, period, group_by, "resolve"),
+    }
+    result |= await durations(conn, period, group_by)
+    result |= {
+        "repeat_visits": repeats,
+        "customer_satisfaction": await customer_satisfaction(conn, period, group_by),
+        "parts_usage": await parts_usage(conn, period, group_by),
+        "revenue": await revenue(conn, period, group_by),
+        "technicians": technician_table(techs, period, completed, labour),
+        "backlog": await backlog(conn, period),
+    }
+    return result

@@ -1,5 +1,8 @@
-"""Reporting's queries: the event log, the job and technician projections, and what the
-API and the analysts' tools read from them."""
+"""Reporting's queries: the event log, the job and technician projections, what reads them.
+
+What the API and the analysts' tools read from them. The KPIs' aggregates are in
+kpi_queries.py, the rebuild's look-ups in rebuild_queries.py.
+"""
 
 from __future__ import annotations
 
@@ -54,9 +57,11 @@ def _rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
 
 @functools.cache
 def _insert_rows(table: Table) -> Insert:
-    """INSERT INTO table SELECT … FROM jsonb_to_recordset(:rows): a batch of rows as one JSON
-    parameter, one statement whatever the count (an executemany costs a statement a row).
-    Floats go through JSON in their shortest exact form, so doubles arrive unchanged."""
+    """INSERT INTO table SELECT … FROM jsonb_to_recordset(:rows): a batch as one JSON parameter.
+
+    One statement whatever the count of rows (an executemany costs a statement a row).
+    Floats go through JSON in their shortest exact form, so doubles arrive unchanged.
+    """
     columns = [c for c in table.c if c.name not in _GENERATED]
     records = (
         func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
@@ -133,8 +138,10 @@ async def replace_job_rows(
     work_order_ids: Sequence[str],
     rows: Mapping[str, Sequence[dict[str, Any]]],
 ) -> None:
-    """Write these jobs' rows in every table of the jobs projection, replacing their old
-    child rows (``rows`` by Generation table name)."""
+    """Write these jobs' rows in every table of the jobs projection, replacing old child rows.
+
+    ``rows`` are by Generation table name.
+    """
     if not work_order_ids:
         return
     await upsert(conn, gen.jobs, "work_order_id", rows.get("jobs", ()))

@@ -1,5 +1,8 @@
-"""The queries of `jobstream-reporting rebuild`: catalogue look-ups for the switch, event
-counts per subject, and the consumer bookkeeping a rebuild from Kafka takes over."""
+"""The queries of `jobstream-reporting rebuild` (rebuild.py): look-ups, counts, bookkeeping.
+
+Catalogue look-ups for the switch, event counts per subject, and the consumer bookkeeping
+a rebuild from Kafka takes over.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import TopicPartition
-from sqlalchemy import Table, and_, func, insert, select, text
+from sqlalchemy import Table, TextClause, and_, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,8 +35,10 @@ async def event_counts(conn: AsyncConnection, log: Table, projection: str) -> di
 
 
 async def stale_subjects(conn: AsyncConnection, gen: Generation, projection: str) -> list[str]:
-    """Subjects whose row in ``gen`` was folded from another number of events than the log
-    now holds for them (or that have no row)."""
+    """Subjects whose row in ``gen`` is stale, or that have no row.
+
+    Stale: folded from another number of events than the log now holds for them.
+    """
     table = gen.jobs if projection == "jobs" else gen.technicians
     key = table.c.work_order_id if projection == "jobs" else table.c.technician_id
     counts = (
@@ -51,28 +56,30 @@ async def stale_subjects(conn: AsyncConnection, gen: Generation, projection: str
     return list((await conn.execute(stmt)).scalars())
 
 
+# The catalogue's names for a table (bound as ``:table``), in order.
+INDEX_NAMES = text(
+    "SELECT indexname FROM pg_indexes "
+    "WHERE schemaname = current_schema() AND tablename = :table ORDER BY indexname"
+)
+OWNED_SEQUENCES = text(
+    "SELECT s.relname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+    "WHERE d.refobjid = CAST(:table AS regclass) AND s.relkind = 'S' ORDER BY 1"
+)
+
+
+async def _catalogue_names(conn: AsyncConnection, query: TextClause, table: str) -> list[str]:
+    """The names a one-column catalogue query about ``table`` lists."""
+    return list((await conn.execute(query, {"table": table})).scalars())
+
+
 async def index_names(conn: AsyncConnection, table: str) -> list[str]:
     """Names of a table's indexes (those of its primary key and unique constraints too)."""
-    rows = await conn.execute(
-        text(
-            "SELECT indexname FROM pg_indexes "
-            "WHERE schemaname = current_schema() AND tablename = :table ORDER BY indexname"
-        ),
-        {"table": table},
-    )
-    return list(rows.scalars())
+    return await _catalogue_names(conn, INDEX_NAMES, table)
 
 
 async def owned_sequences(conn: AsyncConnection, table: str) -> list[str]:
     """Names of the sequences a table's identity or serial columns own."""
-    rows = await conn.execute(
-        text(
-            "SELECT s.relname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
-            "WHERE d.refobjid = CAST(:table AS regclass) AND s.relkind = 'S' ORDER BY 1"
-        ),
-        {"table": table},
-    )
-    return list(rows.scalars())
+    return await _catalogue_names(conn, OWNED_SEQUENCES, table)
 
 
 async def mark_processed(
@@ -94,8 +101,7 @@ async def mark_processed(
 async def lock_offsets(
     conn: AsyncConnection, offsets: Table, group: str, partitions: Sequence[TopicPartition]
 ) -> dict[TopicPartition, int]:
-    """Lock a group's stored offset of every partition (making missing rows at 0) and
-    return them."""
+    """Lock a group's stored offset of every partition (making missing rows at 0), return them."""
     await conn.execute(
         pg_insert(offsets)
         .values(

@@ -1,12 +1,12 @@
-"""Reporting's tables: consumer bookkeeping, the event log it has seen, and the projections
-folded from it (jobs with their KPI measures, and technicians).
+"""Reporting's tables: consumer bookkeeping, the event log it has seen, the projections of it.
 
+The projections are folded from the log: jobs with their KPI measures, and technicians.
 Reporting owns no aggregate, so it has no outbox: it is a pure projection. ``event_log``
 keeps every event it consumed, whole, which is what timelines, as-of answers, exports and
 rebuilds read; ``jobs``, the ``job_*`` measure tables and ``technicians`` are derived from
 it and can be rebuilt.
 
-The measure tables hold, per job, what each KPI of docs/kpis.md needs (domain/measures.py),
+The measure tables hold, per job, what each KPI of docs/kpis.md needs (domain/kpis/measures.py),
 so that a KPI over a period is an SQL aggregate. Their instants are epoch seconds in double
 precision, the same floats the pure KPI functions compute with, so the SQL and the Python
 answers agree to the last bit at every boundary.

@@ -440,7 +440,7 @@ def is_open_at(job: JobFacts, at: float) -> bool:
 
 def priority_at(job: JobFacts, at: float) -> str | None:
     """The job's priority in force at ``at`` (its first known one before logging)."""
-    current = job["priorities"][0][1] if job["priorities"] else job["priority"]
+    current: str | None = job["priorities"][0][1] if job["priorities"] else job["priority"]
     for when, priority in job["priorities"]:
         if when is not None and when <= at:
             current = priority

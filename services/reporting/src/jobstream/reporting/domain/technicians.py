@@ -1,5 +1,6 @@
-"""A technician's profiles over time and absences, folded from the `technicians` topic,
-and the shift time they give over a period.
+"""A technician's facts folded from the `technicians` topic, and the shift time they give.
+
+The facts are the profiles over time and the absences; the shift time is over a period.
 
 Shifts are weekly periods in the technician's own time zone; a day is a calendar day in
 that zone (docs/kpis.md). The profile in force at the start of a local day gives that

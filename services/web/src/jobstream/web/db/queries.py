@@ -90,8 +90,11 @@ async def update_account(
 
 
 async def failures_for_update(conn: AsyncConnection, account_id: str) -> int:
-    """The wrong-password count, with the row locked: concurrent wrong passwords are counted
-    one after another, so parallel guesses cannot slip past the lockout."""
+    """The wrong-password count, with the row locked.
+
+    Concurrent wrong passwords are counted one after another, so parallel guesses cannot
+    slip past the lockout.
+    """
     result = await conn.execute(
         sa.select(accounts.c.failed_sign_ins)
         .where(accounts.c.account_id == account_id)

@@ -1,5 +1,8 @@
-"""The front door's tables: accounts, their sessions, what was done to them, and OpenID
-sign-ins under way. Accounts are not business events and never reach the log (ADR 0072)."""
+"""The front door's tables: accounts, their sessions, what was done to them, OpenID sign-ins.
+
+The OpenID sign-ins are those under way. Accounts are not business events and never reach
+the log (ADR 0072).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The front door's pure domain: accounts and what a customer is told."""

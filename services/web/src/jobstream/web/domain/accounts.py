@@ -1,5 +1,7 @@
-"""Accounts as the business sees them: who may sign in, with which role, bound to which
-technician or customer; the password rules and the lockout policy. Pure: no I/O."""
+"""Accounts as the business sees them, with the password rules and the lockout policy.
+
+Who may sign in, with which role, bound to which technician or customer. Pure: no I/O.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jobstream.auth import Role
+from jobstream.errors import ConflictError, InvalidInputError, NotFoundError
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MAX_PASSWORD_LENGTH = 256
@@ -22,20 +25,15 @@ ROLE_LABELS = {
 }
 
 
-class Rejected(Exception):
+class AccountRejectedError(InvalidInputError):
     """A command the rules refuse; ``field`` names the input at fault (None: the whole)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-
-class NotFound(Exception):
+class AccountNotFoundError(NotFoundError):
     """No such account."""
 
 
-class Conflict(Exception):
+class AccountConflictError(ConflictError):
     """Someone changed the account meanwhile (or the name is taken)."""
 
 
@@ -84,12 +82,12 @@ def normalise_username(username: str) -> str:
 
 
 def check_username(username: str) -> str:
-    """The normalised username, or Rejected naming the rule it breaks."""
+    """The normalised username, or refused naming the rule it breaks."""
     name = normalise_username(username)
     if not USERNAME.fullmatch(name):
-        raise Rejected(
+        raise AccountRejectedError(
             "3–64 characters: letters, digits and . _ @ - (starting with a letter or digit)",
-            "username",
+            field="username",
         )
     return name
 
@@ -97,33 +95,43 @@ def check_username(username: str) -> str:
 def check_binding(
     role: Role, technician_id: str | None, customer_id: str | None
 ) -> tuple[str | None, str | None]:
-    """The (technician_id, customer_id) a role needs, or Rejected naming what is missing."""
+    """The (technician_id, customer_id) a role needs, or refused naming what is missing."""
     technician_id = (technician_id or "").strip() or None
     customer_id = (customer_id or "").strip() or None
     if role is Role.TECHNICIAN:
         if not technician_id:
-            raise Rejected("a technician account must name its technician", "technician_id")
+            raise AccountRejectedError(
+                "a technician account must name its technician", field="technician_id"
+            )
         if customer_id:
-            raise Rejected("only customer contacts are bound to a customer", "customer_id")
+            raise AccountRejectedError(
+                "only customer contacts are bound to a customer", field="customer_id"
+            )
     elif role is Role.CUSTOMER:
         if not customer_id:
-            raise Rejected("a customer contact must name their customer", "customer_id")
+            raise AccountRejectedError(
+                "a customer contact must name their customer", field="customer_id"
+            )
         if technician_id:
-            raise Rejected("only technician accounts are bound to a technician", "technician_id")
+            raise AccountRejectedError(
+                "only technician accounts are bound to a technician", field="technician_id"
+            )
     elif technician_id or customer_id:
         field = "technician_id" if technician_id else "customer_id"
-        raise Rejected(f"a {ROLE_LABELS[role].lower()} is not bound to one {field[:-3]}", field)
+        raise AccountRejectedError(
+            f"a {ROLE_LABELS[role].lower()} is not bound to one {field[:-3]}", field=field
+        )
     return technician_id, customer_id
 
 
 def check_password(password: str, *, min_length: int, username: str) -> None:
-    """Rejected naming what is wrong with a new password (length; not the username)."""
+    """Refuse a new password naming what is wrong with it (length; not the username)."""
     if len(password) < min_length:
-        raise Rejected(f"at least {min_length} characters", "password")
+        raise AccountRejectedError(f"at least {min_length} characters", field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise Rejected(f"at most {MAX_PASSWORD_LENGTH} characters", "password")
+        raise AccountRejectedError(f"at most {MAX_PASSWORD_LENGTH} characters", field="password")
     if password.strip().lower() == normalise_username(username):
-        raise Rejected("must not be the username", "password")
+        raise AccountRejectedError("must not be the username", field="password")
 
 
 def after_wrong_password(

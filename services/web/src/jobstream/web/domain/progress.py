@@ -1,6 +1,7 @@
-"""What a customer is told about their request: one step of five, in plain words, from
-intake's work order row (its status, the planned window dispatch booked, the ETA once the
-technician sets off, the arrival and the outcome).
+"""What a customer is told about their request: one step of five, in plain words.
+
+The step comes from intake's work order row (its status, the planned window dispatch
+booked, the ETA once the technician sets off, the arrival and the outcome).
 
 Office statuses are not shown as they are: a customer does not need to know that a job
 is "released" or "approved", only whether someone is coming and when. The plan's own ETA
@@ -76,6 +77,21 @@ def _at(value: Any) -> datetime | None:
 def progress(row: dict[str, Any]) -> Progress:
     """The step, the words and the times to show for one work order row."""
     status = row.get("status") or "logged"
+    ended = _ended(row, status)
+    if ended is not None:
+        return ended
+    if status in ("logged", "awaiting_approval", "approved"):
+        detail = (
+            "The office is reviewing the work before booking it."
+            if status != "logged"
+            else "We have your request and will book a visit."
+        )
+        return Progress(Step.RECEIVED, "Received", detail)
+    return _booked(row)
+
+
+def _ended(row: dict[str, Any], status: str) -> Progress | None:
+    """The progress of a request that is over (closed, completed, visited), or None."""
     if status in _CLOSED:
         label, detail = _CLOSED[status]
         return Progress(Step.CLOSED, label, detail)
@@ -92,13 +108,11 @@ def progress(row: dict[str, Any]) -> Progress:
             "Visited, not finished",
             "The technician could not finish on this visit; we will arrange the rest.",
         )
-    if status in ("logged", "awaiting_approval", "approved"):
-        detail = (
-            "The office is reviewing the work before booking it."
-            if status != "logged"
-            else "We have your request and will book a visit."
-        )
-        return Progress(Step.RECEIVED, "Received", detail)
+    return None
+
+
+def _booked(row: dict[str, Any]) -> Progress:
+    """The progress of a request past the office: scheduling, booked, on the way, on site."""
     start, end = _at(row.get("appointment_start")), _at(row.get("appointment_end"))
     window = (start, end) if start and end else None
     if row.get("responded_at"):

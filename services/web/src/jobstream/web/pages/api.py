@@ -1,6 +1,8 @@
-"""The browser API: the five services' APIs under ``/api/<service>/…`` as the signed-in
-person (the services apply their role rules), live changes as server-sent events, and the
-published signing keys."""
+"""The browser API: the services' APIs, live changes and the published signing keys.
+
+The five services' APIs are under ``/api/<service>/…``, called as the signed-in person
+(the services apply their role rules); live changes come as server-sent events.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from jobstream.web.sessions import SignedIn
 from jobstream.web.upstream import (
     FORWARDED_REQUEST_HEADERS,
     FORWARDED_RESPONSE_HEADERS,
-    ServiceUnavailable,
+    ServiceUnavailableError,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +61,7 @@ async def proxy(
             content=body or None,
             headers=headers,
         )
-    except ServiceUnavailable as exc:
+    except ServiceUnavailableError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=503)
     passed = {k: v for k, v in answer.headers.items() if k in FORWARDED_RESPONSE_HEADERS}
     return Response(answer.content, status_code=answer.status, headers=passed)
@@ -67,8 +69,10 @@ async def proxy(
 
 @router.get("/live")
 async def live(request: Request, signed: Annotated[SignedIn, Depends(api_for())]) -> Response:
-    """Server-sent events: ``change`` for every event this person's pages may care about
-    (a technician hears of their own jobs, a customer of theirs, the office of all)."""
+    """Server-sent events: ``change`` for every event this person's pages may care about.
+
+    A technician hears of their own jobs, a customer of theirs, the office of all.
+    """
     hub = request.app.state.hub
     account = signed.account
 

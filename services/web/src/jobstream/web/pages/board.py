@@ -1,5 +1,8 @@
-"""The dispatch board's page: a shell the board script fills from dispatch's board API and
-keeps live from the event stream (ADR 0074)."""
+"""The dispatch board's page (ADR 0074).
+
+A shell the board script fills from dispatch's board API and keeps live from the event
+stream.
+"""
 
 from __future__ import annotations
 

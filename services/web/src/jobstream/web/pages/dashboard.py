@@ -1,5 +1,8 @@
-"""The analyst dashboard, served by reporting, behind the front door's sign-in: the page
-and its charts are fetched from reporting as the signed-in person (no pasted token)."""
+"""The analyst dashboard, served by reporting, behind the front door's sign-in.
+
+The page and its charts are fetched from reporting as the signed-in person (no pasted
+token).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from jobstream.web.access import READERS, page_for
+from jobstream.web.access import OFFICE_READERS, page_for
 from jobstream.web.sessions import SignedIn
 
 router = APIRouter(include_in_schema=False)
@@ -17,14 +20,14 @@ DASHBOARD_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-Reader = Annotated[SignedIn, Depends(page_for(*READERS))]
+OfficeReader = Annotated[SignedIn, Depends(page_for(*OFFICE_READERS))]
 # Reporting's page has its own sign-out form (for its own cookie); here the front door's
 # navigation replaces it.
 _SIGN_OUT_FORM = re.compile(rb'<form method="post" action="/logout".*?</form>', re.DOTALL)
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, signed: Reader) -> Response:
+async def dashboard(request: Request, signed: OfficeReader) -> Response:
     """KPIs, trends and backlog (reporting's page, inside the front door's frame)."""
     answer = await request.app.state.upstream.get(
         "reporting", "/dashboard", signed.principal, **dict(request.query_params)
@@ -46,7 +49,7 @@ async def dashboard(request: Request, signed: Reader) -> Response:
 
 
 @router.get("/charts/{name}.{fmt}")
-async def chart(request: Request, signed: Reader, name: str, fmt: str) -> Response:
+async def chart(request: Request, signed: OfficeReader, name: str, fmt: str) -> Response:
     """One dashboard chart as SVG or PNG."""
     answer = await request.app.state.upstream.get(
         "reporting", f"/charts/{name}.{fmt}", signed.principal, **dict(request.query_params)

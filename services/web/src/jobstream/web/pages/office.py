@@ -1,6 +1,8 @@
-"""The office's pages: log a call (with the SLA it implies and the duplicate warning before
-saving), the email triage queue, approvals waiting, work orders, one work order's whole
-story across the services, and device actions that could not be applied.
+"""The office's pages, from the first call to the device actions that could not be applied.
+
+Log a call (with the SLA it implies and the duplicate warning before saving), the email
+triage queue, approvals waiting, work orders, one work order's whole story across the
+services, and device actions that could not be applied.
 
 Every page reads and writes through the services' APIs as the signed-in person; a form
 that the service refuses comes back with the service's message at the field it names.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from jobstream.web.access import OFFICE, page_for
@@ -331,11 +333,14 @@ async def work_orders(request: Request, signed: Office) -> Response:
 async def work_order(
     request: Request, signed: Office, work_order_id: str, notice: str = "", error: str = ""
 ) -> Response:
-    """One work order: its details, where dispatch has it, the field record, the whole
-    cross-service timeline from reporting, and its invoices and credit notes."""
+    """One work order, across the services.
+
+    Its details, where dispatch has it, the field record, the whole cross-service timeline
+    from reporting, and its invoices and credit notes.
+    """
     up, who = _up(request), signed.principal
     answer = await up.get("intake", f"/work-orders/{work_order_id}", who)
-    if answer.status == 404:
+    if answer.status == status.HTTP_404_NOT_FOUND:
         return render(
             request,
             "error.html",
@@ -397,8 +402,11 @@ WORK_ORDER_ACTIONS = {
 async def work_order_action(
     request: Request, signed: Office, work_order_id: str, action: str
 ) -> Response:
-    """Release, cancel, re-prioritise, approve or reject, at the version the page showed
-    (If-Match): someone else's change meanwhile comes back as a conflict, not overwritten."""
+    """Release, cancel, re-prioritise, approve or reject, at the version the page showed.
+
+    The version goes as If-Match: someone else's change meanwhile comes back as a conflict,
+    not overwritten.
+    """
     if action not in WORK_ORDER_ACTIONS:
         return render(
             request,
@@ -424,9 +432,9 @@ async def work_order_action(
     if answer.ok:
         return RedirectResponse(f"{back}?notice={action}-done", 303)
     message = answer.detail()
-    if answer.status == 409:
+    if answer.status == status.HTTP_409_CONFLICT:
         message = f"{message} — the page was out of date; it now shows the latest."
-    if answer.status == 403:
+    if answer.status == status.HTTP_403_FORBIDDEN:
         message = f"Your role may not do this: {message}"
     target = back if back.startswith("/office/") else f"/office/work-orders/{work_order_id}"
     return RedirectResponse(f"{target}?error={_quote(message)}", 303)
@@ -536,8 +544,10 @@ async def device_actions(
 async def resolve_device_action(
     request: Request, signed: Office, work_order_id: str, action_id: str, verb: str
 ) -> Response:
-    """Apply a kept action to the job as it stands, or discard it with a reason: new
-    commands and events in fieldupdates, never a silent drop."""
+    """Apply a kept action to the job as it stands, or discard it with a reason.
+
+    Either is a new command, with its events, in fieldupdates: never a silent drop.
+    """
     if verb not in ("apply", "discard"):
         return RedirectResponse("/office/device-actions?error=unknown+action", 303)
     values = await _form(request)
@@ -556,6 +566,6 @@ async def resolve_device_action(
         done = "applied" if verb == "apply" else "discarded"
         return RedirectResponse(f"/office/device-actions?notice={done}", 303)
     message = answer.detail()
-    if answer.status == 422 and verb == "discard":
+    if answer.status == status.HTTP_422_UNPROCESSABLE_CONTENT and verb == "discard":
         message = "Say why the action is discarded."
     return RedirectResponse(f"/office/device-actions?error={_quote(message)}", 303)

@@ -1,6 +1,8 @@
-"""The customer's portal: log a request for one of your sites (with a photo), follow it —
-booked window, the technician's ETA once they set off, completion — download invoices and
-credit notes, and rate the visit when it is done.
+"""The customer's portal: requests, their progress, invoices, and rating the visit.
+
+Log a request for one of your sites (with a photo), follow it — booked window, the
+technician's ETA once they set off, completion — download invoices and credit notes, and
+rate the visit when it is done.
 
 Every page reads and writes through the services' APIs as the signed-in customer; the
 services scope what a customer may see to their own account (another customer's request
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -35,6 +37,8 @@ URGENCIES = [
 ]
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# A rating is a score from 1 to this.
+MAX_SCORE = 5
 NOTICES = {
     "logged": "Thank you: your request is logged. We will book a visit and show it here.",
     "rated": "Thank you for rating the visit.",
@@ -264,7 +268,7 @@ async def rate(request: Request, signed: Customer, work_order_id: str) -> Respon
     errors: dict[str, str] = {}
     try:
         score = int(values.get("score", ""))
-        if not 1 <= score <= 5:
+        if not 1 <= score <= MAX_SCORE:
             raise ValueError
     except ValueError:
         errors["score"] = "choose from 1 (poor) to 5 (excellent)"
@@ -281,7 +285,7 @@ async def rate(request: Request, signed: Customer, work_order_id: str) -> Respon
             return RedirectResponse(
                 f"/portal/requests/{work_order_id}?notice=rated", status_code=303
             )
-        if answer.status == 404:
+        if answer.status == status.HTTP_404_NOT_FOUND:
             return RedirectResponse(f"/portal/requests/{work_order_id}", status_code=303)
         errors = answer.field_errors() or {"_": answer.detail()}
     return await _request_page(

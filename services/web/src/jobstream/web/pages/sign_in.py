@@ -1,5 +1,7 @@
-"""Signing in and out, with a password or through the OpenID provider; changing one's
-password; the front door's landing page."""
+"""Signing in and out, changing one's password, and the front door's landing page.
+
+Signing in is with a password or through the OpenID provider.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from jobstream.web import handlers
 from jobstream.web.access import home_for, page_for, safe_next, signed_in
-from jobstream.web.domain.accounts import Rejected
+from jobstream.web.domain.accounts import AccountRejectedError
 from jobstream.web.domain.commands import ChangeOwnPassword
 from jobstream.web.rendering import render
 from jobstream.web.sessions import (
@@ -139,7 +141,7 @@ async def sign_in(
     ctx = _context(request)
     try:
         account = await handlers.check_password_sign_in(username, password, ctx)
-    except handlers.SignInRefused as refused:
+    except handlers.SignInRefusedError as refused:
         return _sign_in_page(
             request, next_path=next_path, username=username, error=refused.message, status_code=401
         )
@@ -204,7 +206,7 @@ async def change_password(
                 ChangeOwnPassword(signed.account.account_id, current_password, new_password),
                 _context(request),
             )
-        except Rejected as exc:
+        except AccountRejectedError as exc:
             errors[exc.field or "_"] = exc.message
     if errors:
         return render(request, "account_password.html", signed, status_code=422, errors=errors)
@@ -251,7 +253,7 @@ async def oidc_callback(
     error_description: str = "",
 ) -> Response:
     """Back from the provider: check everything, then a session like any other."""
-    from jobstream.web.oidc import OidcRefused, account_for_claims
+    from jobstream.web.oidc import OidcRefusedError, account_for_claims
 
     oidc = request.app.state.oidc
     settings = request.app.state.web_settings
@@ -274,7 +276,7 @@ async def oidc_callback(
                 conn, state=state, code=code, redirect_uri=_callback_url(request)
             )
             account = await account_for_claims(conn, claims, settings, now)
-    except OidcRefused as refused:
+    except OidcRefusedError as refused:
         return _sign_in_page(
             request, next_path="", error=f"Not signed in: {refused}.", status_code=401
         )

@@ -1,6 +1,8 @@
-"""The technician's app (a PWA, ADR 0075): the page shell, its web app manifest and its
-service worker. Everything a technician does happens in the script, offline first: the
-jobs live in IndexedDB, actions queue there and go to fieldupdates' ``POST /sync``."""
+"""The technician's app (a PWA, ADR 0075): the page shell, its manifest, its service worker.
+
+Everything a technician does happens in the script, offline first: the jobs live in
+IndexedDB, actions queue there and go to fieldupdates' ``POST /sync``.
+"""
 
 from __future__ import annotations
 
@@ -48,8 +50,11 @@ async def tech(request: Request, signed: TechnicianPage) -> Response:
 
 @router.get("/tech/manifest.webmanifest")
 async def manifest() -> Response:
-    """Installable on a phone's home screen; opens standalone on the job list. Public, like
-    the static files: browsers fetch a manifest without cookies, and it holds no data."""
+    """Installable on a phone's home screen; opens standalone on the job list.
+
+    Public, like the static files: browsers fetch a manifest without cookies, and it holds
+    no data.
+    """
     body = {
         "name": "Jobstream — my jobs",
         "short_name": "My jobs",
@@ -65,10 +70,12 @@ async def manifest() -> Response:
 
 @router.get("/tech/sw.js")
 async def service_worker(signed: TechnicianPage) -> Response:
-    """The service worker, told which shell to keep; its cache is named after the shell's
-    content, so a new build replaces the old cache on the next visit online. Only a
-    signed-in technician registers it; an update check after the session ended fails and
-    the installed worker stays."""
+    """The service worker, told which shell to keep.
+
+    Its cache is named after the shell's content, so a new build replaces the old cache on
+    the next visit online. Only a signed-in technician registers it; an update check after
+    the session ended fails and the installed worker stays.
+    """
     urls = shell_urls()
     version = hashlib.sha256(json.dumps(urls).encode()).hexdigest()[:12]
     built = DIST / asset("tech-sw.js").rsplit("/", 1)[-1]

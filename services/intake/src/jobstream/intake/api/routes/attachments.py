@@ -1,5 +1,7 @@
-"""Photos for requests: uploaded first as raw bytes (to the object store), then named in
-POST /requests; and the files a request came with, read back for the portal and the office."""
+"""Photos for requests, and the files a request came with, read back for portal and office.
+
+A photo is uploaded first as raw bytes (to the object store), then named in POST /requests.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, s
 
 from jobstream.auth import Principal, Role
 from jobstream.contracts.common import AttachmentRef
+from jobstream.errors import NotFoundError
 from jobstream.intake.api.common import (
     Logger,
     ObjectStoreDep,
@@ -33,7 +36,7 @@ from jobstream.intake.domain.attachments import (
     uploads_of,
 )
 from jobstream.intake.domain.work_order import WorkOrder, evolve
-from jobstream.objectstore import ObjectNotFound, ObjectStore
+from jobstream.objectstore import ObjectNotFoundError, ObjectStore
 from jobstream.objectstore.base import check_key, describe
 from jobstream.uploads import read_limited
 
@@ -111,10 +114,12 @@ async def upload_photo(
         ),
     ] = None,
 ) -> Any:
-    """The body is the photo itself, with `Content-Type: image/jpeg`, `image/png` or
-    `image/webp`. It is kept under the caller's own uploads
+    """The body is the photo itself, with `Content-Type: image/jpeg`, `image/png` or `image/webp`.
+
+    It is kept under the caller's own uploads
     (`intake/uploads/<customer id, or office>/<sha256>.<ext>`), so uploading the same bytes
-    again is harmless (200). Send the answer as one of `attachments` in `POST /requests`."""
+    again is harmless (200). Send the answer as one of `attachments` in `POST /requests`.
+    """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in PHOTO_TYPES:
         raise HTTPException(
@@ -151,8 +156,11 @@ async def upload_photo(
 async def checked_attachments(
     objects: ObjectStore, principal: Principal, refs: Sequence[AttachmentRef]
 ) -> tuple[AttachmentRef, ...]:
-    """The files a new request names: each the caller's own upload (a customer's under their
-    prefix, the office's any upload), still stored exactly as described; else 422 naming it."""
+    """The files a new request names, each the caller's own upload, stored as described.
+
+    A customer's upload is under their prefix, the office's is any upload; each must still be
+    stored exactly as described, else 422 naming it.
+    """
     prefix = uploads_of(_uploader(principal))
     seen: set[str] = set()
     for index, ref in enumerate(refs):
@@ -170,7 +178,7 @@ async def checked_attachments(
         seen.add(ref.key)
         try:
             data, content_type = await objects.get(ref.key)
-        except ObjectNotFound as exc:
+        except ObjectNotFoundError as exc:
             raise _invalid(loc, f"nothing is stored under {ref.key}: upload it first") from exc
         stored = describe(ref.key, content_type, data)
         differ = [
@@ -210,27 +218,26 @@ async def get_attachment(
     runtime: RuntimeDep,
     objects: ObjectStoreDep,
 ) -> Response:
-    """One of the work order's `attachments` (GET /work-orders/{id}), checked against its
-    recorded sha256 before it is served; a customer gets 404 for anyone else's work order.
-    Photos are served inline; any other file as a download."""
+    """One of the work order's `attachments` (GET /work-orders/{id}).
+
+    Checked against its recorded sha256 before it is served; a customer gets 404 for anyone
+    else's work order. Photos are served inline; any other file as a download.
+    """
     async with runtime.engine.connect() as conn:
         row = await queries.get_work_order(conn, work_order_id)
         if not visible(row, principal):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no work order {work_order_id}")
+            raise NotFoundError(f"no work order {work_order_id}")
         state, _ = await event_store(runtime).fold(
             conn, work_order_id, WorkOrder(work_order_id), evolve
         )
     files = state.logged.attachments if state.logged else ()
     if index >= len(files):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail=f"work order {work_order_id} has no attachment {index}",
-        )
+        raise NotFoundError(f"work order {work_order_id} has no attachment {index}")
     ref = files[index]
     try:
         data, _ = await objects.get(ref.key)
-    except ObjectNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="the file is missing") from exc
+    except ObjectNotFoundError as exc:
+        raise NotFoundError("the file is missing") from exc
     if hashlib.sha256(data).hexdigest() != ref.sha256:
         raise HTTPException(500, detail="the stored file does not match its checksum")
     disposition = "inline" if ref.content_type in PHOTO_TYPES else "attachment"

@@ -8,22 +8,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.intake import email_intake
+from jobstream.api.commands import IdempotencyKey
+from jobstream.errors import InvalidInputError
+from jobstream.intake import email_intake, handlers
 from jobstream.intake.api.common import (
-    IdempotencyKey,
+    Limit,
     ObjectStoreDep,
     Office,
     OfficeReader,
+    Offset,
     RuntimeDep,
     SettingsDep,
     event_store,
+    get_visible,
     mutate,
     responses,
-    unprocessable,
 )
 from jobstream.intake.api.schemas import AssignEmailBody, DismissEmailBody, InboundEmailView
 from jobstream.intake.db import queries
 from jobstream.intake.db.tables import inbound_emails
+from jobstream.intake.domain.commands import AssignEmail, DismissEmail
 from jobstream.intake.domain.email_message import EmailError
 
 router = APIRouter(tags=["inbound email"])
@@ -88,7 +92,7 @@ async def receive_email(
             runtime.engine, event_store(runtime), objects, settings, raw, now=datetime.now(UTC)
         )
     except EmailError as exc:
-        raise unprocessable("body", str(exc)) from exc
+        raise InvalidInputError(str(exc), field="body") from exc
     response.status_code = 201 if new else 200
     return row
 
@@ -105,8 +109,8 @@ async def list_emails(
     status_: Annotated[
         str | None, Query(alias="status", pattern="^(logged|triage|assigned|dismissed)$")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     """Newest first."""
     async with runtime.engine.connect() as conn:
@@ -121,11 +125,7 @@ async def list_emails(
 )
 async def get_email(email_id: str, principal: OfficeReader, runtime: RuntimeDep) -> Any:
     """An email and what became of it."""
-    async with runtime.engine.connect() as conn:
-        row = await queries.get_record(conn, inbound_emails, email_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no inbound email {email_id}")
-    return row
+    return await get_visible(runtime, principal, inbound_emails, email_id)
 
 
 @router.post(
@@ -147,19 +147,17 @@ async def assign_email(
     store = event_store(runtime)
 
     async def work(conn: AsyncConnection) -> Any:
-        return await email_intake.assign(
-            conn,
-            store,
-            settings,
+        cmd = AssignEmail(
             email_id,
-            customer_id=body.customer_id,
-            site_id=body.site_id,
+            body.customer_id,
+            body.site_id,
+            by=principal.subject,
+            at=datetime.now(UTC),
             asset_id=body.asset_id,
             priority=body.priority,
             job_type=body.job_type,
-            by=principal.subject,
-            at=datetime.now(UTC),
         )
+        return await email_intake.assign(cmd, handlers.Context(conn, store, settings))
 
     return await mutate(
         runtime,
@@ -190,9 +188,8 @@ async def dismiss_email(
     """It stays on record with the reason."""
 
     async def work(conn: AsyncConnection) -> Any:
-        return await email_intake.dismiss(
-            conn, email_id, reason=body.reason, by=principal.subject, at=datetime.now(UTC)
-        )
+        cmd = DismissEmail(email_id, body.reason, by=principal.subject, at=datetime.now(UTC))
+        return await email_intake.dismiss(cmd, conn)
 
     return await mutate(
         runtime,

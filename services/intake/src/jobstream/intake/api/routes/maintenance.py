@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.auth import Role
+from jobstream.api.commands import IdempotencyKey
+from jobstream.errors import InvalidInputError
 from jobstream.intake import planner
 from jobstream.intake.api.common import (
-    IdempotencyKey,
+    Limit,
     Office,
+    Offset,
     Reader,
     RuntimeDep,
     SettingsDep,
-    domain_errors,
+    create_record,
     event_store,
-    mutate,
+    get_visible,
+    list_visible,
     responses,
-    unprocessable,
 )
 from jobstream.intake.api.schemas import PlanBody, PlanView, RaiseDueBody, RaisedView
 from jobstream.intake.db import queries
@@ -50,23 +52,25 @@ async def create_plan(
     """A plan raises a request for each occurrence `lead_days` before it is due."""
     template = job_type(body.job_type)
     if template is None:
-        raise unprocessable(
-            "job_type", f"unknown job type {body.job_type!r}; known: {', '.join(sorted(JOB_TYPES))}"
+        raise InvalidInputError(
+            f"unknown job type {body.job_type!r}; known: {', '.join(sorted(JOB_TYPES))}",
+            field="job_type",
         )
-    with domain_errors():
-        recurrence = Recurrence(body.starts_on, body.every_months, body.rule)
-        first = recurrence.first()
+    recurrence = Recurrence(body.starts_on, body.every_months, body.rule)
+    first = recurrence.first()
 
-    async def work(conn: AsyncConnection) -> Any:
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
         site = await queries.get_record(conn, sites, body.site_id)
         if site is None:
-            raise unprocessable("site_id", f"no site {body.site_id}")
+            raise InvalidInputError(f"no site {body.site_id}", field="site_id")
         if body.asset_id is not None:
             asset = await queries.get_record(conn, assets, body.asset_id)
             if asset is None or asset["site_id"] != body.site_id:
-                raise unprocessable("asset_id", f"site {body.site_id} has no asset {body.asset_id}")
+                raise InvalidInputError(
+                    f"site {body.site_id} has no asset {body.asset_id}", field="asset_id"
+                )
         now = datetime.now(UTC)
-        values = {
+        return {
             "plan_id": body.plan_id or f"plan-{uuid.uuid4()}",
             "customer_id": site["customer_id"],
             "site_id": body.site_id,
@@ -86,21 +90,9 @@ async def create_plan(
             "created_at": now,
             "updated_at": now,
         }
-        if not await queries.insert_record(conn, maintenance_plans, values):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, detail=f"plan {values['plan_id']} already exists"
-            )
-        return await queries.get_record(conn, maintenance_plans, values["plan_id"])
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_plan",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=maintenance_plans, values=values
     )
 
 
@@ -116,24 +108,20 @@ async def list_plans(
     customer_id: str | None = None,
     site_id: str | None = None,
     asset_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     """Plans, optionally of one customer, site or asset; a customer sees only their own."""
-    if principal.role is Role.CUSTOMER:
-        if customer_id is not None and customer_id != principal.customer_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
-        customer_id = principal.customer_id
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            maintenance_plans,
-            limit=limit,
-            offset=offset,
-            customer_id=customer_id,
-            site_id=site_id,
-            asset_id=asset_id,
-        )
+    return await list_visible(
+        runtime,
+        principal,
+        maintenance_plans,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        site_id=site_id,
+        asset_id=asset_id,
+    )
 
 
 @router.get(
@@ -144,13 +132,7 @@ async def list_plans(
 )
 async def get_plan(plan_id: str, principal: Reader, runtime: RuntimeDep) -> Any:
     """A plan and its next due date."""
-    async with runtime.engine.connect() as conn:
-        row = await queries.get_record(conn, maintenance_plans, plan_id)
-    if row is None or (
-        principal.role is Role.CUSTOMER and row["customer_id"] != principal.customer_id
-    ):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no plan {plan_id}")
-    return row
+    return await get_visible(runtime, principal, maintenance_plans, plan_id)
 
 
 @router.post(
@@ -165,12 +147,13 @@ async def raise_due(
     settings: SettingsDep,
     body: RaiseDueBody | None = None,
 ) -> Any:
-    """What `jobstream-intake raise-due-maintenance` (run from cron) does. Safe to call any
-    number of times, also concurrently: an occurrence is raised once."""
+    """What `jobstream-intake raise-due-maintenance` (run from cron) does.
+
+    Safe to call any number of times, also concurrently: an occurrence is raised once.
+    """
     now = datetime.now(UTC)
     today = body.as_of if body and body.as_of else now.date()
-    with domain_errors():
-        raised = await planner.raise_due(
-            runtime.engine, event_store(runtime), settings, today=today, now=now
-        )
+    raised = await planner.raise_due(
+        runtime.engine, event_store(runtime), settings, today=today, now=now
+    )
     return [r.__dict__ for r in raised]

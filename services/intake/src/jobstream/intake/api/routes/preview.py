@@ -1,6 +1,9 @@
-"""What logging a request would give, before it is logged: the SLA deadlines its priority
-and contract imply, and the open request at the same site it may duplicate. Read-only, so
-the office can warn the caller before saving (the front door's log-a-call page)."""
+"""What logging a request would give, before it is logged.
+
+The SLA deadlines its priority and contract imply, and the open request at the same site it
+may duplicate. Read-only, so the office can warn the caller before saving (the front door's
+log-a-call page).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict
 
 from jobstream.auth import Role
+from jobstream.errors import NotFoundError
 from jobstream.intake import handlers
-from jobstream.intake.api.common import Logger, RuntimeDep, SettingsDep, domain_errors, responses
+from jobstream.intake.api.common import Logger, RuntimeDep, SettingsDep, responses
 from jobstream.intake.api.schemas import LogRequestBody
 from jobstream.intake.db import queries
 from jobstream.intake.db.tables import sites
@@ -80,20 +84,19 @@ async def preview_request(
                 )
             site = await queries.get_record(conn, sites, body.site_id)
             if site is None or site["customer_id"] != principal.customer_id:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site {body.site_id}")
-        with domain_errors():
-            ctx = await handlers.resolve_context(
-                conn,
-                customer_id=body.customer_id,
-                site_id=body.site_id,
-                asset_id=body.asset_id,
-                contact_id=body.contact_id,
-                contract_id=body.contract_id,
-                at=now,
-            )
-            respond_by, resolve_by = deadlines(
-                ctx.terms, body.priority, now, ZoneInfo(ctx.site.time_zone)
-            )
+                raise NotFoundError(f"no site {body.site_id}")
+        ctx = await handlers.resolve_context(
+            conn,
+            customer_id=body.customer_id,
+            site_id=body.site_id,
+            asset_id=body.asset_id,
+            contact_id=body.contact_id,
+            contract_id=body.contract_id,
+            at=now,
+        )
+        respond_by, resolve_by = deadlines(
+            ctx.terms, body.priority, now, ZoneInfo(ctx.site.time_zone)
+        )
         candidates = [
             OpenRequest(**row) for row in await queries.open_requests_at(conn, body.site_id)
         ]

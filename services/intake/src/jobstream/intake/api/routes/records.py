@@ -5,20 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import Table
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobstream.auth import Principal, Role
+from jobstream.api.commands import IdempotencyKey
+from jobstream.errors import InvalidInputError, NotFoundError
 from jobstream.intake.api.common import (
-    IdempotencyKey,
+    Limit,
     Office,
     OfficeReader,
+    Offset,
     Reader,
     RuntimeDep,
-    mutate,
+    create_record,
+    get_visible,
+    list_visible,
     responses,
-    unprocessable,
 )
 from jobstream.intake.api.schemas import (
     AssetBody,
@@ -39,8 +41,6 @@ from jobstream.intake.domain.job_types import JOB_TYPES
 
 router = APIRouter(tags=["records"])
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 Search = Annotated[
     str | None, Query(max_length=200, description="Text found (any case) in the main fields")
 ]
@@ -50,40 +50,17 @@ def _new_id(prefix: str, given: str | None) -> str:
     return given or f"{prefix}-{uuid.uuid4()}"
 
 
-def _own_customer(principal: Principal, customer_id: str | None) -> str | None:
-    """Customers see only their own records: force (or check) the filter."""
-    if principal.role is Role.CUSTOMER:
-        if customer_id is not None and customer_id != principal.customer_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not your customer account")
-        return principal.customer_id
-    return customer_id
-
-
-async def _create(
-    conn: AsyncConnection, table: Table, values: dict[str, Any], what: str
-) -> dict[str, Any]:
-    key = next(iter(table.primary_key.columns)).name
-    if not await queries.insert_record(conn, table, values):
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"{what} {values[key]} already exists")
-    row = await queries.get_record(conn, table, values[key])
-    assert row is not None
-    return row
-
-
 async def _customer_must_exist(conn: AsyncConnection, customer_id: str) -> None:
     if await queries.get_record(conn, customers, customer_id) is None:
-        raise unprocessable("customer_id", f"no customer {customer_id}")
+        raise InvalidInputError(f"no customer {customer_id}", field="customer_id")
 
 
-async def _get_or_404(
-    conn: AsyncConnection, table: Table, record_id: str, principal: Principal, what: str
-) -> dict[str, Any]:
-    row = await queries.get_record(conn, table, record_id)
-    if row is None or (
-        principal.role is Role.CUSTOMER and row.get("customer_id") != principal.customer_id
-    ):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {what} {record_id}")
-    return row
+async def _site_of_customer(
+    conn: AsyncConnection, customer_id: str, site_id: str, field: str
+) -> None:
+    site = await queries.get_record(conn, sites, site_id)
+    if site is None or site["customer_id"] != customer_id:
+        raise InvalidInputError(f"customer {customer_id} has no site {site_id}", field=field)
 
 
 # -- customers --------------------------------------------------------------------------
@@ -105,21 +82,14 @@ async def create_customer(
 ) -> Any:
     """Create a customer (the bill-to party); 409 if the id is taken."""
 
-    async def work(conn: AsyncConnection) -> Any:
-        values = body.model_dump() | {"customer_id": _new_id("cust", body.customer_id)}
-        if values["billing_email"]:
-            values["billing_email"] = values["billing_email"].lower()
-        return await _create(conn, customers, values, "customer")
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
+        row = body.model_dump() | {"customer_id": _new_id("cust", body.customer_id)}
+        if row["billing_email"]:
+            row["billing_email"] = row["billing_email"].lower()
+        return row
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_customer",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=customers, values=values
     )
 
 
@@ -137,14 +107,10 @@ async def list_customers(
     q: Search = None,
 ) -> Any:
     """Customers by id; ``q`` finds them by name, phone, email or billing address."""
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            customers,
-            limit=limit,
-            offset=offset,
-            search=(q, ("name", "phone", "billing_email", "billing_address", "customer_id")),
-        )
+    columns = ("name", "phone", "billing_email", "billing_address", "customer_id")
+    return await list_visible(
+        runtime, principal, customers, limit=limit, offset=offset, search=(q, columns)
+    )
 
 
 @router.get(
@@ -155,8 +121,7 @@ async def list_customers(
 )
 async def get_customer(customer_id: str, principal: Reader, runtime: RuntimeDep) -> Any:
     """A customer; a customer sees only their own account."""
-    async with runtime.engine.connect() as conn:
-        return await _get_or_404(conn, customers, customer_id, principal, "customer")
+    return await get_visible(runtime, principal, customers, customer_id)
 
 
 # -- sites ------------------------------------------------------------------------------
@@ -178,24 +143,16 @@ async def create_site(
 ) -> Any:
     """Add a service address to a customer."""
 
-    async def work(conn: AsyncConnection) -> Any:
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
         await _customer_must_exist(conn, body.customer_id)
-        values = body.model_dump(exclude={"location"}) | {
+        return body.model_dump(exclude={"location"}) | {
             "site_id": _new_id("site", body.site_id),
             "lat": body.location.lat,
             "lon": body.location.lon,
         }
-        return await _create(conn, sites, values, "site")
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_site",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=sites, values=values
     )
 
 
@@ -210,17 +167,19 @@ async def list_sites(
     offset: Offset = 0,
     q: Search = None,
 ) -> Any:
-    """Sites, optionally of one customer (``q`` finds them by name or address); a customer
-    sees only their own."""
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            sites,
-            limit=limit,
-            offset=offset,
-            search=(q, ("name", "address", "site_id")),
-            customer_id=_own_customer(principal, customer_id),
-        )
+    """Sites, optionally of one customer (``q`` finds them by name or address).
+
+    A customer sees only their own.
+    """
+    return await list_visible(
+        runtime,
+        principal,
+        sites,
+        limit=limit,
+        offset=offset,
+        search=(q, ("name", "address", "site_id")),
+        customer_id=customer_id,
+    )
 
 
 @router.get(
@@ -231,8 +190,7 @@ async def list_sites(
 )
 async def get_site(site_id: str, principal: Reader, runtime: RuntimeDep) -> Any:
     """A site; a customer sees only their own."""
-    async with runtime.engine.connect() as conn:
-        return await _get_or_404(conn, sites, site_id, principal, "site")
+    return await get_visible(runtime, principal, sites, site_id)
 
 
 # -- contacts ---------------------------------------------------------------------------
@@ -254,28 +212,17 @@ async def create_contact(
 ) -> Any:
     """Add a contact to a customer (optionally tied to one of its sites)."""
 
-    async def work(conn: AsyncConnection) -> Any:
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
         await _customer_must_exist(conn, body.customer_id)
         if body.site_id is not None:
-            site = await queries.get_record(conn, sites, body.site_id)
-            if site is None or site["customer_id"] != body.customer_id:
-                raise unprocessable(
-                    "site_id", f"customer {body.customer_id} has no site {body.site_id}"
-                )
-        values = body.model_dump() | {"contact_id": _new_id("ct", body.contact_id)}
-        if values["email"]:
-            values["email"] = values["email"].lower()
-        return await _create(conn, contacts, values, "contact")
+            await _site_of_customer(conn, body.customer_id, body.site_id, "site_id")
+        row = body.model_dump() | {"contact_id": _new_id("ct", body.contact_id)}
+        if row["email"]:
+            row["email"] = row["email"].lower()
+        return row
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_contact",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=contacts, values=values
     )
 
 
@@ -294,15 +241,15 @@ async def list_contacts(
     offset: Offset = 0,
 ) -> Any:
     """Contacts, optionally of one customer or site."""
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            contacts,
-            limit=limit,
-            offset=offset,
-            customer_id=_own_customer(principal, customer_id),
-            site_id=site_id,
-        )
+    return await list_visible(
+        runtime,
+        principal,
+        contacts,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        site_id=site_id,
+    )
 
 
 # -- assets -----------------------------------------------------------------------------
@@ -324,25 +271,17 @@ async def create_asset(
 ) -> Any:
     """Record equipment at a site."""
 
-    async def work(conn: AsyncConnection) -> Any:
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
         site = await queries.get_record(conn, sites, body.site_id)
         if site is None:
-            raise unprocessable("site_id", f"no site {body.site_id}")
-        values = body.model_dump() | {
+            raise InvalidInputError(f"no site {body.site_id}", field="site_id")
+        return body.model_dump() | {
             "asset_id": _new_id("asset", body.asset_id),
             "customer_id": site["customer_id"],
         }
-        return await _create(conn, assets, values, "asset")
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_asset",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=assets, values=values
     )
 
 
@@ -358,15 +297,15 @@ async def list_assets(
     offset: Offset = 0,
 ) -> Any:
     """Assets, optionally of one customer or site."""
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            assets,
-            limit=limit,
-            offset=offset,
-            customer_id=_own_customer(principal, customer_id),
-            site_id=site_id,
-        )
+    return await list_visible(
+        runtime,
+        principal,
+        assets,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        site_id=site_id,
+    )
 
 
 @router.get(
@@ -377,8 +316,7 @@ async def list_assets(
 )
 async def get_asset(asset_id: str, principal: Reader, runtime: RuntimeDep) -> Any:
     """An asset; a customer sees only their own."""
-    async with runtime.engine.connect() as conn:
-        return await _get_or_404(conn, assets, asset_id, principal, "asset")
+    return await get_visible(runtime, principal, assets, asset_id)
 
 
 # -- contracts --------------------------------------------------------------------------
@@ -398,18 +336,16 @@ async def create_contract(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """SLA terms for a customer (all sites, or those listed): response and resolution
-    targets per priority, counted round the clock or in business hours."""
+    """SLA terms for a customer (all sites, or those listed).
 
-    async def work(conn: AsyncConnection) -> Any:
+    Response and resolution targets per priority, counted round the clock or in business hours.
+    """
+
+    async def values(conn: AsyncConnection) -> dict[str, Any]:
         await _customer_must_exist(conn, body.customer_id)
         for site_id in body.site_ids:
-            site = await queries.get_record(conn, sites, site_id)
-            if site is None or site["customer_id"] != body.customer_id:
-                raise unprocessable(
-                    "site_ids", f"customer {body.customer_id} has no site {site_id}"
-                )
-        values = {
+            await _site_of_customer(conn, body.customer_id, site_id, "site_ids")
+        return {
             "contract_id": _new_id("ctr", body.contract_id),
             "customer_id": body.customer_id,
             "name": body.name,
@@ -420,17 +356,9 @@ async def create_contract(
             "valid_from": body.valid_from,
             "valid_to": body.valid_to,
         }
-        return await _create(conn, service_contracts, values, "contract")
 
-    return await mutate(
-        runtime,
-        principal,
-        scope="create_contract",
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        response=response,
-        status_code=201,
-        work=work,
+    return await create_record(
+        runtime, principal, response, idempotency_key, body, table=service_contracts, values=values
     )
 
 
@@ -448,14 +376,9 @@ async def list_contracts(
     offset: Offset = 0,
 ) -> Any:
     """Contracts, optionally of one customer."""
-    async with runtime.engine.connect() as conn:
-        return await queries.list_records(
-            conn,
-            service_contracts,
-            limit=limit,
-            offset=offset,
-            customer_id=_own_customer(principal, customer_id),
-        )
+    return await list_visible(
+        runtime, principal, service_contracts, limit=limit, offset=offset, customer_id=customer_id
+    )
 
 
 @router.get(
@@ -466,8 +389,7 @@ async def list_contracts(
 )
 async def get_contract(contract_id: str, principal: Reader, runtime: RuntimeDep) -> Any:
     """A contract; a customer sees only their own."""
-    async with runtime.engine.connect() as conn:
-        return await _get_or_404(conn, service_contracts, contract_id, principal, "contract")
+    return await get_visible(runtime, principal, service_contracts, contract_id)
 
 
 # -- job types --------------------------------------------------------------------------
@@ -508,5 +430,5 @@ async def list_job_types(principal: Reader) -> Any:
 async def get_job_type(code: str, principal: Reader) -> Any:
     """A template: skills, certifications, duration, parts, safety and checklist."""
     if code not in JOB_TYPES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job type {code}")
+        raise NotFoundError(f"no job type {code}")
     return _job_type_view(code)

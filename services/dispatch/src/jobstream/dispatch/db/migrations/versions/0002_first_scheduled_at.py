@@ -1,5 +1,7 @@
-"""When each job was first given a technician and a time (time to schedule, for the office
-and for checks; `decided_at` moves with every later decision).
+"""When each job was first given a technician and a time.
+
+Time to schedule, for the office and for checks; `decided_at` moves with every later
+decision.
 
 Filled from the schedule row where the job is scheduled now and has not been rescheduled
 since would be a guess, so existing rows start empty; a rebuild of dispatch's projections

@@ -1,9 +1,11 @@
-"""What each KPI needs from one job, worked out once when the job is folded, so that a KPI
-over any period is an aggregate of these rows (docs/adr/0053).
+"""Per-job measure rows, what each KPI needs from one job; db/kpi_queries.py aggregates them.
 
-Only what does not depend on the period or the evaluation instant is worked out here, with
-the same functions the pure KPIs use (domain/kpis.py); what does (a period's bounds, the
-first-time-fix window, whether a deadline has passed yet) stays in the query.
+They are worked out once when the job is folded (docs/adr/0053), so a KPI over any period
+is an aggregate of these rows. Only what does not depend on the
+period or the evaluation instant is worked out here, with the same functions the pure KPIs
+use (the other modules of this package); what does (a period's bounds, the first-time-fix
+window, whether a deadline has passed yet) stays in the query (db/kpi_queries.py). The
+projection writes the rows (projections.py) into the tables of db/tables.py.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobstream.reporting.domain.jobs import JobFacts, is_open_at, priority_at
-from jobstream.reporting.domain.kpis import (
-    GroupBy,
-    effective_deadline,
-    first_completion,
-    group_key,
+from jobstream.reporting.domain.kpis.durations import first_invoice
+from jobstream.reporting.domain.kpis.first_time_fix import (
+    is_planned,
     is_repeat_visit,
-    labour_entries,
-    rating_key,
-    response_at,
+    technician_flagged,
 )
+from jobstream.reporting.domain.kpis.satisfaction import rating_key
+from jobstream.reporting.domain.kpis.sla import RESOLVE, RESPOND, effective_deadline, withdrawn_at
+from jobstream.reporting.domain.kpis.terms import GroupBy, first_completion, group_key, response_at
+from jobstream.reporting.domain.kpis.utilisation import labour_entries
 
 Row = dict[str, Any]
 
@@ -37,11 +39,6 @@ class JobMeasures:
     open_spans: list[Row] = field(default_factory=list)
 
 
-def _first_invoice(job: JobFacts) -> float | None:
-    issued = [i["issued_at"] for i in job["invoices"].values() if i["issued_at"] is not None]
-    return min(issued) if issued else None
-
-
 def _deadlines(job: JobFacts, which: int, met_at: float | None) -> tuple[Any, Any]:
     """(effective deadline if not met, effective deadline against ``met_at``)."""
     if job["logged_at"] is None or not job["deadlines"]:
@@ -51,8 +48,10 @@ def _deadlines(job: JobFacts, which: int, met_at: float | None) -> tuple[Any, An
 
 
 def _open_spans(job: JobFacts) -> list[Row]:
-    """[opened_at, closed_at) intervals in which the job was open, split where its priority
-    changed: is_open_at and priority_at change value only at these breakpoints."""
+    """The [opened_at, closed_at) intervals the job was open in, split where its priority changed.
+
+    is_open_at and priority_at change value only at these breakpoints.
+    """
     logged = job["logged_at"]
     if logged is None:
         return []
@@ -88,15 +87,12 @@ def measure(job: JobFacts) -> JobMeasures:
     done = first_completion(job)
     completion = job["completion"]
     responded = response_at(job)
-    respond_due, respond_due_if_met = _deadlines(job, 1, responded)
-    resolve_due, resolve_due_if_met = _deadlines(job, 2, done)
+    respond_due, respond_due_if_met = _deadlines(job, RESPOND, responded)
+    resolve_due, resolve_due_if_met = _deadlines(job, RESOLVE, done)
     reopenings = [
         at
         for at, kind in job["closures"]
         if kind == "reopened" and at is not None and done is not None and at > done
-    ]
-    withdrawals = [
-        at for at, kind in job["closures"] if kind in ("cancelled", "rejected") and at is not None
     ]
     by_technician = group_key(job, GroupBy.TECHNICIAN)
     rating = job["rating"]
@@ -110,18 +106,16 @@ def measure(job: JobFacts) -> JobMeasures:
         "site_id": job["site_id"],
         "asset_id": job["asset_id"],
         "follow_up_of": job["follow_up_of"],
-        "is_planned": job["channel"] == "planned" or job["maintenance_plan_id"] is not None,
+        "is_planned": is_planned(job),
         "scheduled_at": job["scheduled_at"],
         "responded_at": responded,
         "completed_at": done,
         "completed_by": completion["technician_id"] if completion else None,
-        "invoiced_at": _first_invoice(job),
+        "invoiced_at": first_invoice(job),
         "repeat_visit": done is not None and is_repeat_visit(job),
-        "technician_flagged": bool(
-            completion and (not completion["first_time_fix"] or completion["follow_up_needed"])
-        ),
+        "technician_flagged": technician_flagged(job),
         "reopened_at": min(reopenings) if reopenings else None,
-        "withdrawn_at": min(withdrawals) if withdrawals else None,
+        "withdrawn_at": withdrawn_at(job),
         "respond_due": respond_due,
         "respond_due_if_met": respond_due_if_met,
         "resolve_due": resolve_due,

@@ -1,0 +1,1 @@
+"""What every service's HTTP layer shares: refusals as answers, and the command helper."""
