@@ -1,6 +1,11 @@
 """Repository layout rules that a partial test run would not notice."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,3 +89,25 @@ def test_runtime_code_does_not_import_the_test_bench():
     allowed = "from jobstream.bench_commands import add_commands"
     assert [o for o in offenders if not o.endswith(allowed)] == []
     assert [o.split(":")[0] for o in offenders] == ["shared/src/jobstream/cli.py"]
+
+
+# Libraries a service needs for one feature only: imported where used, so that every
+# process of a service does not carry them (vroom brings pandas and pyarrow).
+HEAVY_MODULES = ("vroom", "pyvrp", "pyarrow", "pandas", "numpy", "matplotlib", "reportlab", "PIL")
+START_UP = """
+import importlib, json, sys
+from jobstream.service import Role, create_app
+app = importlib.import_module("jobstream.{name}.app")
+create_app(app.definition(), frozenset(Role))
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("name", ["intake", "dispatch", "fieldupdates", "billing", "reporting"])
+def test_a_service_starts_without_its_heavy_libraries(name):
+    """Building a service's app (every role) imports no optimiser, chart or PDF library."""
+    script = START_UP.format(name=name, heavy=HEAVY_MODULES)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

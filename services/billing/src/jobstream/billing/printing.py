@@ -26,7 +26,6 @@ from jobstream.billing.domain.printable import (
     printed_credit_note,
     printed_invoice,
 )
-from jobstream.billing.pdf import render
 from jobstream.contracts.billing import CreditNoteIssued, InvoiceIssued
 
 # ReportLab keeps per-document font subsets in shared font objects: one render at a time.
@@ -126,6 +125,8 @@ async def credit_note_document(
 
 async def pdf_of(document: PrintedDocument) -> bytes:
     """Render off the event loop (a long invoice takes tens of milliseconds)."""
+    # Imported here, not at start-up: ReportLab and Pillow are for the processes that print.
+    from jobstream.billing.pdf import render
 
     def locked() -> bytes:
         with _RENDERING:

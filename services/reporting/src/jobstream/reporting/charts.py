@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from jobstream.reporting.domain.kpis import AGE_BUCKETS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = ("#1f6f8b", "#e07a1f", "#5a9e4b", "#b03a48", "#6c5b7b")
 
@@ -31,8 +32,11 @@ class Trend:
 
 
 def _figure() -> Figure:
-    figure = Figure(figsize=(6.4, 3.2), dpi=100, layout="constrained")
-    return figure
+    # Imported here, not at start-up: matplotlib is ~40 MiB a process that never draws a
+    # chart (the consumer role) need not carry.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(6.4, 3.2), dpi=100, layout="constrained")
 
 
 def _percent(values: Sequence[float | None]) -> list[float]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-
-import vroom
+from typing import TYPE_CHECKING
 
 from jobstream.dispatch.domain.insertion import Engine
 from jobstream.dispatch.domain.plan import Crew, JobSpec, Period, Plan, Visit
 from jobstream.dispatch.domain.travel import Place, TravelModel
+
+if TYPE_CHECKING:
+    import vroom
 
 VROOM_PRIORITY = {1: 100, 2: 40, 3: 15, 4: 5}
 URGENT_SLA_PRIORITY = 2
@@ -123,6 +125,8 @@ class _Problem:
 
     def __init__(self, *, base: int) -> None:
         """An empty problem whose time zero is ``base`` (plan minutes)."""
+        import vroom  # here, not at start-up: it brings pandas and pyarrow (~80 MiB)
+
         self.base = base
         self.input = vroom.Input()
         self.places: dict[str, int] = {}
@@ -142,12 +146,16 @@ class _Problem:
 
     def window(self, opens: int, closes: int) -> vroom.TimeWindow:
         """A time window between two plan minutes."""
+        import vroom
+
         return vroom.TimeWindow((opens - self.base) * 60, (closes - self.base) * 60)
 
     def add_vehicles(
         self, vehicles: list[tuple[Crew, Period, int, Place]]
     ) -> list[tuple[Crew, Period]]:
         """One vehicle per (technician, period): their skills and the certifications valid then."""
+        import vroom
+
         fleet: list[tuple[Crew, Period]] = []
         for k, (crew, period, free, place) in enumerate(vehicles):
             skills = {self.skill(f"skill:{s}") for s in crew.skills}
@@ -169,6 +177,8 @@ class _Problem:
 
     def add_jobs(self, waiting: list[JobSpec]) -> dict[int, str]:
         """The waiting jobs that fit their windows, by VROOM id."""
+        import vroom
+
         jobs_by_id: dict[int, str] = {}
         for n, job in enumerate(sorted(waiting, key=lambda j: j.job_id)):
             opens = max(job.earliest_start(), self.base)
