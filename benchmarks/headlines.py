@@ -6,6 +6,16 @@
 # them; tests/test_benchmarks_index.py checks every pattern still finds its figure.
 # A third element formats the groups ({0}, {1} …); without it they are joined with " / ".
 HEADLINES: dict[str, list[tuple[str, ...]]] = {
+    "idle-memory": [
+        (
+            "idle resident memory after start: intake, dispatch, fieldupdates, billing, reporting (MiB)",
+            r"\| this commit \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \|",
+        ),
+        (
+            "the same before heavy imports were deferred, in the same run (MiB)",
+            r"\| baseline \w+ \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \| (\d+) MiB \|",
+        ),
+    ],
     "stack": [
         (
             "`make up`: all five services ready, from stopped (median)",
@@ -24,6 +34,18 @@ HEADLINES: dict[str, list[tuple[str, ...]]] = {
         (
             "offline sync, the same batch re-posted, all duplicates (median actions/s)",
             r"20 jobs × 50 actions, same batch again \(all duplicates\) \| \d+ \| (\d+) \|",
+        ),
+    ],
+    "fieldupdates-job-length": [
+        (
+            "single-action sync against jobs of 10 / 500 events: actions/s, and their ratio (target ≥ 0.80)",
+            r"\| this commit \| 10 \| \*\*(\d+)\*\*.*?\| this commit \| 500 \| \*\*(\d+)\*\*.*?- this commit: ([\d.]+) \(",
+            "{0} / {1} actions/s, ratio {2}",
+        ),
+        (
+            "the same before snapshots (a full fold per action), in the same run",
+            r"\| baseline \w+ \| 10 \| \*\*(\d+)\*\*.*?\| baseline \w+ \| 500 \| \*\*(\d+)\*\*.*?- baseline \w+: ([\d.]+) \(",
+            "{0} / {1} actions/s, ratio {2}",
         ),
     ],
     "intake-load": [

@@ -7,9 +7,10 @@ database, own namespace) with `--concurrency` clients logging requests back to b
 meanwhile samples, every 50 ms, what each of the process's database sessions is doing
 (pg_stat_activity: waiting for the event store's table lock, idle in a transaction while the
 Python process works, running a statement) and, from /proc, how much CPU the process used.
-With `--baseline REV` the intake package and jobstream/service.py of that commit are
-extracted with `git archive` and put first on the server's PYTHONPATH, and baseline and
-current runs alternate, so both see the same (shared, noisy) machine. Only loopback traffic;
+With `--baseline REV` the intake package, jobstream/service.py and the event store
+(jobstream/eventstore/store.py, where the append lock is) of that commit are extracted
+with `git archive` and put first on the server's PYTHONPATH, and baseline and current runs
+alternate, so both see the same (shared, noisy) machine. Only loopback traffic;
 bounded in time. Writes its section of docs/benchmarks.md.
 """
 
@@ -60,6 +61,8 @@ class Run:
 def state_of(wait_type: str | None, state: str, query: str) -> str:
     if wait_type == "Lock" and query.startswith("LOCK TABLE"):
         return "waiting for the events table lock"
+    if wait_type == "Lock" and "pg_advisory_xact_lock" in query:
+        return "waiting for an advisory lock (one subject's appends, or an idempotency key)"
     if wait_type == "Lock":
         return "waiting for a lock (other: " + query[:24] + "…)"
     if state.startswith("idle in transaction"):
@@ -141,7 +144,7 @@ async def one_run(variant: str, pythonpath: str | None, args: argparse.Namespace
 
 
 def extract_baseline(rev: str, into: Path) -> str:
-    """The intake package and jobstream/service.py of ``rev``, laid out to shadow these."""
+    """The intake package, service.py and the event store of ``rev``, laid out to shadow these."""
     archive = subprocess.run(
         [
             "git",
@@ -149,6 +152,7 @@ def extract_baseline(rev: str, into: Path) -> str:
             rev,
             "services/intake/src/jobstream/intake",
             "shared/src/jobstream/service.py",
+            "shared/src/jobstream/eventstore/store.py",
         ],
         cwd=REPO,
         check=True,
@@ -160,6 +164,10 @@ def extract_baseline(rev: str, into: Path) -> str:
     package.mkdir(parents=True)
     (into / "tree/services/intake/src/jobstream/intake").rename(package / "intake")
     (into / "tree/shared/src/jobstream/service.py").rename(package / "service.py")
+    (package / "eventstore").mkdir()
+    (into / "tree/shared/src/jobstream/eventstore/store.py").rename(
+        package / "eventstore" / "store.py"
+    )
     return str(into / "py")
 
 
@@ -208,12 +216,13 @@ brackets):
 |---|---|---|---|---|---|
 {table}
 
-Reading: most requests in flight wait for `LOCK TABLE events IN EXCLUSIVE MODE` (ADR 0003),
-but the lock holder is almost never running a statement: it is idle in its transaction,
-waiting for the Python process to send the next one. The process uses well under one core
-because the machine is shared (load average 4–7 on 2 cores), so its ~10 ms of CPU per
-request, spread over the statements of the transaction, is what the lock holder waits for.
-See docs/adr/0061-intake-throughput-and-the-append-lock.md.
+Reading: with `LOCK TABLE events IN EXCLUSIVE MODE` (ADR 0003, the baseline when it has
+it) most requests in flight wait for the lock while its holder is idle in its transaction,
+waiting for the Python process to send the next statement. Appends serialised per subject
+instead (ADR 0079) take that wait away: no session waits on a lock, requests overlap, and
+the one process runs at about one core, so throughput is now bounded by its ~10 ms of CPU
+per request (issue 15: fewer round trips and more processes are the next steps). See
+docs/adr/0061-intake-throughput-and-the-append-lock.md and ADR 0079.
 """
 
 

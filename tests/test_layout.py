@@ -97,6 +97,7 @@ HEAVY_MODULES = ("vroom", "pyvrp", "pyarrow", "pandas", "numpy", "matplotlib", "
 START_UP = """
 import importlib, json, sys
 from jobstream.service import Role, create_app
+importlib.import_module("jobstream.{name}.__main__")  # the command that runs `serve`
 app = importlib.import_module("jobstream.{name}.app")
 create_app(app.definition(), frozenset(Role))
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
@@ -105,7 +106,7 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 
 @pytest.mark.parametrize("name", ["intake", "dispatch", "fieldupdates", "billing", "reporting"])
 def test_a_service_starts_without_its_heavy_libraries(name):
-    """Building a service's app (every role) imports no optimiser, chart or PDF library."""
+    """A service's command and app import no optimiser, chart, PDF or Parquet library."""
     script = START_UP.format(name=name, heavy=HEAVY_MODULES)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO

@@ -42,6 +42,20 @@ def create_events_table(op: Any) -> None:
     )
 
 
+def create_snapshots_table(op: Any) -> None:
+    """One current-state row per stream, beside the events (see eventstore/snapshots.py)."""
+    op.create_table(
+        "snapshots",
+        sa.Column("stream_id", sa.Text(), primary_key=True),
+        sa.Column("stream_version", sa.Integer(), nullable=False),
+        sa.Column("schema_version", sa.Integer(), nullable=False),
+        sa.Column("state", postgresql.JSONB(), nullable=False),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+
+
 def create_consumer_tables(op: Any) -> None:
     """consumer_offsets, processed_events and dead_letters (see messaging/tables.py)."""
     op.create_table(

@@ -105,12 +105,46 @@ async def test_concurrent_writers_to_one_stream_never_both_win(store_db):
     await engine.dispose()
 
 
+async def test_appends_about_other_subjects_do_not_wait_for_an_open_one(store_db):
+    """An open append holds back only writers of its own subject (ADR 0079)."""
+    engine = async_engine(store_db, pool_size=5)
+    store = EventStore(events)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_wo_a() -> None:
+        async with engine.begin() as conn:
+            await store.append(conn, "wo-a", 0, [completed("wo-a")])
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_wo_a())
+    await holding.wait()
+    async with engine.begin() as conn:
+        # Another subject: commits while wo-a's transaction is still open.
+        await asyncio.wait_for(store.append(conn, "wo-b", 0, [completed("wo-b")]), timeout=5)
+
+    async def append_to_wo_a_again() -> None:
+        async with engine.begin() as conn:
+            await store.append(conn, "wo-a", 1, [completed("wo-a")])
+
+    same_subject = asyncio.create_task(append_to_wo_a_again())
+    await asyncio.sleep(0.5)
+    assert not same_subject.done(), "a second writer of wo-a went ahead of the open one"
+    release.set()
+    await holder
+    await asyncio.wait_for(same_subject, timeout=5)
+    async with engine.connect() as conn:
+        assert await store.current_version(conn, "wo-a") == 2
+    await engine.dispose()
+
+
 async def test_relay_never_skips_an_event_of_concurrent_writers(
     store_db, infra, topic_factory, topic_reader
 ):
     """Many writers commit in random order while the relay tails: every event arrives.
 
-    Each partition's events arrive in position order.
+    Each subject's (Kafka key's) events arrive in position order, and in version order.
     """
     topic = await topic_factory("relay", partitions=3)
     engine = async_engine(store_db, pool_size=20)
@@ -149,11 +183,11 @@ async def test_relay_never_skips_an_event_of_concurrent_writers(
     decoded = [from_kafka(r.key, r.value, list(r.headers)) for r in records]
     assert {d.id for d in decoded} == set(position), "every appended event was published"
     assert unpublished == 0
-    by_partition: dict[int, list[int]] = {}
+    by_key: dict[tuple[int, bytes], list[int]] = {}
     for record, envelope in zip(records, decoded, strict=True):
-        by_partition.setdefault(record.partition, []).append(position[envelope.id])
-    for positions in by_partition.values():
-        assert positions == sorted(positions), "a partition received events out of order"
+        by_key.setdefault((record.partition, record.key), []).append(position[envelope.id])
+    for positions in by_key.values():
+        assert positions == sorted(positions), "a subject's events arrived out of order"
     per_stream_versions: dict[str, list[int]] = {}
     for envelope in decoded:
         per_stream_versions.setdefault(envelope.subject, []).append(envelope.sequence or 0)

@@ -1,8 +1,10 @@
 """The outbox relay: publishes a service's events to Kafka in position order.
 
-Gap safety comes from two things together: appends are serialised (see store.py), so
-rows become visible in position order, and the relay works from ``published_at IS NULL``
-rather than a "position > last" cursor, so a row can never be stepped over. A row is
+Gap safety comes from the relay working from ``published_at IS NULL`` rather than a
+"position > last" cursor: a row that commits after a later position was published is
+still unpublished, and goes out in the next batch, so none is ever stepped over. Order
+comes from appends being serialised per subject (see store.py, ADR 0079): one subject's
+rows become visible in position order, so each Kafka key receives its events in order. A row is
 marked published only after Kafka acknowledged it (idempotent producer, ``acks=all``);
 after a broker outage the relay resumes from the oldest unpublished row, so nothing is
 lost or reordered (a re-send after a crash is possible: consumers dedupe by event id).

@@ -52,6 +52,10 @@ class EventStore:
         self.events = events
         self.reader = reader
 
+    def _lock_key(self, subject: str) -> Any:
+        """The advisory lock that serialises appends about ``subject`` in this table."""
+        return func.hashtextextended(f"{self.events.name}:{len(subject)}:{subject}", 0)
+
     async def current_version(self, conn: AsyncConnection, stream_id: str) -> int:
         """The stream's last version (0 when empty)."""
         version = await conn.scalar(
@@ -82,10 +86,15 @@ class EventStore:
         """
         if not new_events:
             return []
-        # Serialise appends: a position is assigned at insert but becomes visible at
-        # commit, so without this lock two writers could commit out of position order and
-        # the relay would publish a later position first. EXCLUSIVE still lets readers in.
-        await conn.execute(text(f"LOCK TABLE {self.events.name} IN EXCLUSIVE MODE"))
+        # Serialise appends per subject (the Kafka key; ADR 0079): a position is assigned
+        # at insert but becomes visible at commit, so two writers of one subject must not
+        # overlap, or the relay could publish the later position first. Writers of other
+        # subjects go on in parallel; the relay's published_at queue never skips a row
+        # that commits late (ADR 0003). One append takes its subjects' locks in sorted
+        # order; a transaction that appends about several subjects in turn (a dispatch
+        # decision) holds its own lock first (dispatch's plan lock).
+        for subject in sorted({event.subject for event in new_events}):
+            await conn.execute(select(func.pg_advisory_xact_lock(self._lock_key(subject))))
         actual = await self.current_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
@@ -138,11 +147,15 @@ class EventStore:
             for row, event in zip(rows, new_events, strict=True)
         ]
 
-    async def load(self, conn: AsyncConnection, stream_id: str) -> list[RecordedEvent]:
-        """Every event of a stream, oldest first, upcast to current versions."""
+    async def load(
+        self, conn: AsyncConnection, stream_id: str, *, after: int = 0
+    ) -> list[RecordedEvent]:
+        """The stream's events after version ``after``, oldest first, upcast to current ones."""
         t = self.events
         result = await conn.execute(
-            select(t).where(t.c.stream_id == stream_id).order_by(t.c.stream_version)
+            select(t)
+            .where(t.c.stream_id == stream_id, t.c.stream_version > after)
+            .order_by(t.c.stream_version)
         )
         return [
             RecordedEvent(

@@ -28,6 +28,11 @@ CONSUMER_LAG = Gauge(
 BATCH_SECONDS = Histogram(
     "jobstream_consumer_batch_seconds", "Time to apply and commit one batch", ["group"]
 )
+SNAPSHOT_LOADS = Counter(
+    "jobstream_snapshot_loads_total",
+    "Stream loads, by what the fold started from (resident state, snapshot row, events)",
+    ["kind", "source"],
+)
 HTTP_REQUESTS = Histogram(
     "jobstream_http_request_seconds",
     "HTTP request latency",

@@ -21,6 +21,7 @@ from jobstream.errors import NotFoundError
 from jobstream.eventstore.store import EventStore
 from jobstream.fieldupdates.config import FieldSettings
 from jobstream.fieldupdates.db import queries
+from jobstream.fieldupdates.db.snapshots import JOB_SNAPSHOTS
 from jobstream.fieldupdates.domain.commands import (
     SYNCABLE,
     AddAttachment,
@@ -45,7 +46,14 @@ from jobstream.fieldupdates.domain.decide import (
     kept_action,
     reject,
 )
-from jobstream.fieldupdates.domain.state import Assignment, FieldJob, evolve, fold
+from jobstream.fieldupdates.domain.state import (
+    Assignment,
+    FieldJob,
+    VisitFold,
+    evolve,
+    resume,
+    step,
+)
 from jobstream.fieldupdates.metrics import DEVICE_ACTIONS, LOCATION_PINGS
 from jobstream.fieldupdates.projections import project
 from jobstream.ids import derived_id
@@ -83,12 +91,28 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A job as a command finds it: its row, its assignment, its record, its version."""
+    """A job as a command finds it: its row, its assignment, its record, its version.
+
+    ``snapshot_version`` is the version of its snapshot row as the load knew it (0: none).
+    """
 
     row: dict[str, Any]
     assignment: Assignment
     job: FieldJob
     version: int
+    snapshot_version: int = 0
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What became of a technician's actions, and the jobs as they left them.
+
+    ``jobs`` holds, by work order, each job on which fresh actions were decided, as its
+    transaction committed it: the answer to an action is built from it, not read again.
+    """
+
+    results: list[ActionResult]
+    jobs: dict[str, Loaded]
 
 
 @dataclass(frozen=True)
@@ -122,17 +146,33 @@ def assignment_from(row: dict[str, Any], technicians: frozenset[str]) -> Assignm
     )
 
 
-async def load(conn: AsyncConnection, store: EventStore, row: dict[str, Any]) -> Loaded:
-    """The job of a row, folded from its stream, with its assignment and stream version."""
+async def load(
+    conn: AsyncConnection,
+    store: EventStore,
+    row: dict[str, Any],
+    assignment: Assignment | None = None,
+) -> Loaded:
+    """The job of a row, with its assignment (read unless given) and stream version.
+
+    The job is its snapshot with any later events folded on, or its whole stream folded
+    when it has none that fits the row's current visit (``domain.state.resume``).
+    """
     wo = row["work_order_id"]
-    recorded = await store.load(conn, wo)
-    job = fold(wo, ((r.stream_version, r.data) for r in recorded), row["visit_started_version"])
-    version = recorded[-1].stream_version if recorded else 0
-    assignment = assignment_from(row, await queries.technicians_of(conn, wo))
-    return Loaded(row, assignment, job, version)
+    visit = row["visit_started_version"]
+    folded = await JOB_SNAPSHOTS.load(
+        conn,
+        store,
+        wo,
+        initial=VisitFold(FieldJob(wo), visit),
+        evolve=lambda fold, recorded: step(fold, recorded.stream_version, recorded.data),
+        resume=lambda snapshot: resume(snapshot.state, snapshot.version, visit),
+    )
+    if assignment is None:
+        assignment = assignment_from(row, await queries.technicians_of(conn, wo))
+    return Loaded(row, assignment, folded.state.job, folded.version, folded.snapshot_version)
 
 
-async def apply_device_actions(cmd: ApplyDeviceActions, ctx: Context) -> list[ActionResult]:
+async def apply_device_actions(cmd: ApplyDeviceActions, ctx: Context) -> Applied:
     """Apply a technician's actions, each exactly once, in device order per job.
 
     Each job is one transaction. A refused or conflicting action is kept as
@@ -144,11 +184,12 @@ async def apply_device_actions(cmd: ApplyDeviceActions, ctx: Context) -> list[Ac
     for action in cmd.actions:
         by_job.setdefault(action.work_order_id, []).append(action)
     results: dict[tuple[str, int], ActionResult] = {}
+    jobs: dict[str, Loaded] = {}
     # Jobs in a fixed order: two devices of one technician syncing at once queue on each
     # job's row lock in the same order.
     for wo in sorted(by_job):
         async with ctx.engine.begin() as conn:
-            outcomes = await _apply_to_job(
+            outcomes, after = await _apply_to_job(
                 conn,
                 ctx.store,
                 cmd.technician_id,
@@ -157,10 +198,12 @@ async def apply_device_actions(cmd: ApplyDeviceActions, ctx: Context) -> list[Ac
                 cmd.received_at,
                 cmd.keep_refusals,
             )
+        if after is not None:
+            jobs[wo] = after
         for action, result in zip(by_job[wo], outcomes, strict=True):
             results[(wo, id(action))] = result
             DEVICE_ACTIONS.labels(result.status, str(result.kept).lower()).inc()
-    return [results[(a.work_order_id, id(a))] for a in cmd.actions]
+    return Applied([results[(a.work_order_id, id(a))] for a in cmd.actions], jobs)
 
 
 async def _apply_to_job(
@@ -171,19 +214,23 @@ async def _apply_to_job(
     actions: list[IncomingAction],
     received_at: datetime,
     keep_refusals: bool,
-) -> list[ActionResult]:
-    """The results of one job's actions, decided and recorded in the caller's transaction."""
+) -> tuple[list[ActionResult], Loaded | None]:
+    """The results of one job's actions, decided and recorded in the caller's transaction.
+
+    With them, the job as the fresh actions left it (None when there were none).
+    """
     row = await queries.lock_job(conn, wo)
     if row is None:
-        return _forbidden(wo, actions, NO_SUCH_JOB)
+        return _forbidden(wo, actions, NO_SUCH_JOB), None
     assignment = assignment_from(row, await queries.technicians_of(conn, wo))
     if not assignment.ever_had(technician_id):
-        return _forbidden(wo, actions, "this job is not assigned to you")
+        return _forbidden(wo, actions, "this job is not assigned to you"), None
     seen = await queries.seen_actions(conn, technician_id, [a.action_id for a in actions])
     results, fresh = _sort_out_repeats(wo, actions, seen)
+    after = None
     if fresh:
-        # Only now fold the stream: a batch of duplicates never needs it.
-        loaded = await load(conn, store, row)
+        # Only now load the job: a batch of duplicates never needs it.
+        loaded = await load(conn, store, row, assignment)
         decided = _decide_fresh(
             loaded, technician_id, fresh, received_at, keep_refusals=keep_refusals
         )
@@ -193,11 +240,13 @@ async def _apply_to_job(
             seen[action.action_id].update(outcome=result.status, reason=result.reason)
         # ce_time is when it happened: on the device, perhaps offline, hours ago.
         occurred_at = [getattr(e, "device_time", None) or received_at for e in decided.events]
-        await _append(conn, store, loaded, decided, updated_at=received_at, occurred_at=occurred_at)
+        after = await _append(
+            conn, store, loaded, decided, updated_at=received_at, occurred_at=occurred_at
+        )
         await queries.record_actions(conn, decided.ledger)
         await queries.insert_rows(conn, "attachments", decided.attachments)
     _report_duplicates(actions, results, seen)
-    return [results[id(a)] for a in actions]
+    return [results[id(a)] for a in actions], after
 
 
 def _forbidden(wo: str, actions: list[IncomingAction], reason: str) -> list[ActionResult]:
@@ -282,18 +331,20 @@ async def _append(
     *,
     updated_at: datetime,
     occurred_at: list[datetime] | None = None,
-) -> FieldJob:
-    """Append what was decided to the job's stream, its read models and its row.
+) -> Loaded:
+    """Append what was decided to the job's stream, its snapshot, read models and row.
 
-    The job after the events; no events, nothing written.
+    The job and its row as written, for the answer; no events, nothing written.
     """
-    job = loaded.job
-    for event in decided.events:
-        job = evolve(job, event)
     if not decided.events:
-        return job
+        return loaded
+    folded = VisitFold(loaded.job, loaded.row["visit_started_version"])
+    for offset, event in enumerate(decided.events, start=1):
+        folded = step(folded, loaded.version + offset, event)
+    job = folded.job
     wo = loaded.row["work_order_id"]
-    await store.append(
+    version = loaded.version + len(decided.events)
+    recorded = await store.append(
         conn,
         wo,
         loaded.version,
@@ -302,15 +353,13 @@ async def _append(
         correlation_id=loaded.row["correlation_id"],
         occurred_at=occurred_at,
     )
-    await project(conn, wo, decided.events, decided.event_ids)
-    await queries.update_job(
-        conn,
-        wo,
-        status=job.status.value,
-        stream_version=loaded.version + len(decided.events),
-        updated_at=updated_at,
+    snapshot_version = await JOB_SNAPSHOTS.save(
+        conn, recorded[-1], folded, snapshot_version=loaded.snapshot_version
     )
-    return job
+    await project(conn, wo, decided.events, decided.event_ids)
+    written = {"status": job.status.value, "stream_version": version, "updated_at": updated_at}
+    await queries.update_job(conn, wo, **written)
+    return Loaded(loaded.row | written, loaded.assignment, job, version, snapshot_version)
 
 
 def _report_duplicates(
@@ -468,8 +517,8 @@ async def _office_command(
         loaded = await load(conn, ctx.store, row)
         events = decide_fn(loaded.job, loaded.assignment)
         decided = Decided(events=events, event_ids=[str(uuid.uuid4()) for _ in events])
-        job = await _append(conn, ctx.store, loaded, decided, updated_at=at)
-    return Recorded(work_order_id, job.status.value, loaded.version + len(events))
+        after = await _append(conn, ctx.store, loaded, decided, updated_at=at)
+    return Recorded(work_order_id, after.job.status.value, after.version)
 
 
 def applying(cmd: ApplyRejected) -> Callable[[FieldJob, Assignment], list[Event]]:

@@ -18,11 +18,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.dataset as ds
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.messaging.envelope import CONTENT_TYPE, SPEC_VERSION
@@ -38,27 +37,38 @@ class ExportFormat(StrEnum):
 
 # The CloudEvents attributes (and Jobstream's extensions), then the data. `type` and
 # `date` are the partition columns: in the directory names, not inside Parquet files.
-SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("specversion", pa.string(), nullable=False),
-        pa.field("type", pa.string(), nullable=False),
-        pa.field("subject", pa.string(), nullable=False),
-        pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("datacontenttype", pa.string(), nullable=False),
-        pa.field("schemaversion", pa.int32(), nullable=False),
-        pa.field("sequence", pa.int64()),
-        pa.field("correlationid", pa.string()),
-        pa.field("causationid", pa.string()),
-        pa.field("topic", pa.string(), nullable=False),
-        pa.field("data", pa.string(), nullable=False),
-        pa.field("date", pa.string(), nullable=False),
-    ]
-)
-PARTITIONING = ds.partitioning(
-    pa.schema([pa.field("type", pa.string()), pa.field("date", pa.string())]), flavor="hive"
-)
+@cache
+def _arrow_layout() -> tuple[Any, Any]:
+    """The Parquet files' schema and their partitioning (type, then date).
+
+    pyarrow is imported here, not at start-up: only an export needs it, and it is tens of
+    MiB a service process would otherwise carry.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    schema = pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("source", pa.string(), nullable=False),
+            pa.field("specversion", pa.string(), nullable=False),
+            pa.field("type", pa.string(), nullable=False),
+            pa.field("subject", pa.string(), nullable=False),
+            pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
+            pa.field("datacontenttype", pa.string(), nullable=False),
+            pa.field("schemaversion", pa.int32(), nullable=False),
+            pa.field("sequence", pa.int64()),
+            pa.field("correlationid", pa.string()),
+            pa.field("causationid", pa.string()),
+            pa.field("topic", pa.string(), nullable=False),
+            pa.field("data", pa.string(), nullable=False),
+            pa.field("date", pa.string(), nullable=False),
+        ]
+    )
+    partitioning = ds.partitioning(
+        pa.schema([pa.field("type", pa.string()), pa.field("date", pa.string())]), flavor="hive"
+    )
+    return schema, partitioning
 
 
 @dataclass(frozen=True)
@@ -146,12 +156,16 @@ async def export_events(
         if fmt is ExportFormat.JSONL:
             files |= _write_jsonl(directory, batch, part)
             continue
-        table = pa.Table.from_pylist(batch, schema=SCHEMA)
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        schema, partitioning = _arrow_layout()
+        table = pa.Table.from_pylist(batch, schema=schema)
         ds.write_dataset(
             table,
             directory,
             format="parquet",
-            partitioning=PARTITIONING,
+            partitioning=partitioning,
             basename_template=f"part-{part:05d}-{{i}}.parquet",
             existing_data_behavior="overwrite_or_ignore",
         )

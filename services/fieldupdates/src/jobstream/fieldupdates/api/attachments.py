@@ -129,7 +129,7 @@ async def upload(
         },
     )
     cmd = ApplyDeviceActions(technician_id, (action,), received_at)
-    [result] = await handlers.apply_device_actions(cmd, ctx)
+    [result] = (await handlers.apply_device_actions(cmd, ctx)).results
     if result.status == "rejected":
         # Shaped as the device's own action endpoints answer a refusal (the app reads
         # ``detail.detail``), with the checksum of the bytes that were stored.

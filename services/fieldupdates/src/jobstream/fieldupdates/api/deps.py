@@ -61,9 +61,17 @@ async def visible_job(
     row = await queries.get_job(conn, work_order_id)
     if row is None or (row["job_pack"] is None and principal.role is Role.TECHNICIAN):
         raise handlers.JobNotFoundError
-    loaded = await handlers.load(conn, ctx.store, row)
-    if principal.role is Role.TECHNICIAN and not loaded.assignment.may_see(
-        technician_of(principal)
-    ):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
+    return visible(principal, await handlers.load(conn, ctx.store, row))
+
+
+def visible(principal: Principal, loaded: handlers.Loaded) -> handlers.Loaded:
+    """The job, if the caller may see it.
+
+    A technician gets 404 while the job has no pack yet, and 403 if it is another's.
+    """
+    if principal.role is Role.TECHNICIAN:
+        if loaded.row["job_pack"] is None:
+            raise handlers.JobNotFoundError
+        if not loaded.assignment.may_see(technician_of(principal)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this job is not assigned to you")
     return loaded

@@ -19,6 +19,7 @@ from jobstream.fieldupdates.api.deps import (
     Technician,
     handler_context,
     technician_of,
+    visible,
     visible_job,
 )
 from jobstream.fieldupdates.api.views import job_summary, job_view, pack_with_site_notes
@@ -34,10 +35,22 @@ Context = Annotated[handlers.Context, Depends(handler_context)]
 MAX_DEVICE_SEQ = 2**63 - 1
 
 
-async def _view(ctx: handlers.Context, principal: Principal, work_order_id: str) -> dict[str, Any]:
-    """The job as the caller may see it, with the notes carried forward at its site."""
+async def _view(
+    ctx: handlers.Context,
+    principal: Principal,
+    work_order_id: str,
+    decided: handlers.Loaded | None = None,
+) -> dict[str, Any]:
+    """The job as the caller may see it, with the notes carried forward at its site.
+
+    ``decided`` is the job as a command just left it: the view is built from it, and only
+    the site's notes are read.
+    """
     async with ctx.engine.connect() as conn:
-        loaded = await visible_job(conn, ctx, principal, work_order_id)
+        if decided is None:
+            loaded = await visible_job(conn, ctx, principal, work_order_id)
+        else:
+            loaded = visible(principal, decided)
         row = loaded.row
         carried = (
             await queries.notes_for_site(conn, row["site_id"], work_order_id)
@@ -159,10 +172,15 @@ def _add_action_route(command: type[c.Command], path: str, summary: str) -> None
             payload=body.model_dump(mode="json", exclude=set(META_FIELDS), exclude_none=True),
         )
         cmd = c.ApplyDeviceActions(technician_id, (action,), received_at, keep_refusals=False)
-        [result] = await handlers.apply_device_actions(cmd, ctx)
+        applied = await handlers.apply_device_actions(cmd, ctx)
+        [result] = applied.results
         if result.forbidden or result.status == "rejected":
             return _action_response(result, {}, response)
-        return _action_response(result, await _view(ctx, principal, work_order_id), response)
+        # Built from the job as the action left it; a duplicate decided nothing, so it reads.
+        decided = applied.jobs.get(work_order_id)
+        return _action_response(
+            result, await _view(ctx, principal, work_order_id, decided), response
+        )
 
     # The body is the command plus ActionMeta; FastAPI reads the annotation at registration.
     endpoint.__annotations__["body"] = body_model
@@ -256,7 +274,7 @@ async def sync(
         for a in batch.actions
     )
     cmd = c.ApplyDeviceActions(technician_of(principal), incoming, received_at)
-    results = await handlers.apply_device_actions(cmd, ctx)
+    results = (await handlers.apply_device_actions(cmd, ctx)).results
     counts = {
         k: sum(1 for r in results if r.status == k) for k in ("applied", "duplicate", "rejected")
     }

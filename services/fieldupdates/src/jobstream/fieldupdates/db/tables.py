@@ -1,4 +1,4 @@
-"""Fieldupdates' tables: event store, consumer bookkeeping, jobs and their query tables."""
+"""Fieldupdates' tables: event store and snapshots, consumer bookkeeping, jobs, query tables."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jobstream.eventstore.snapshots import define_snapshots_table
 from jobstream.eventstore.tables import define_events_table
 from jobstream.messaging.consumer import ConsumerTables
 from jobstream.messaging.tables import define_consumer_tables
 
 metadata = MetaData()
 events = define_events_table(metadata)
+# Each job's state at its latest version, written with its events (eventstore/snapshots.py).
+snapshots = define_snapshots_table(metadata)
 consumer_tables = ConsumerTables(*define_consumer_tables(metadata))
 
 # One row per work order known to fieldupdates: who holds it (from dispatch), whether it

@@ -210,6 +210,26 @@ def start_visit(job: FieldJob) -> FieldJob:
     return replace(job, status=FieldStatus.DISPATCHED, eta=None, hold_reason=None)
 
 
+@dataclass(frozen=True)
+class VisitFold:
+    """A job folded with the current visit taken to begin after ``visit_started_version``.
+
+    What a snapshot keeps: the job, and the visit start it assumed (the jobs row holds the
+    real one, and a reassignment can move it to a version the snapshot already covers).
+    """
+
+    job: FieldJob
+    visit_started_version: int
+
+
+def step(folded: VisitFold, version: int, event: Event) -> VisitFold:
+    """The fold after the stream's event at ``version``."""
+    job = evolve(folded.job, event)
+    if version == folded.visit_started_version:
+        job = start_visit(job)
+    return VisitFold(job, folded.visit_started_version)
+
+
 def fold(
     work_order_id: str, events: Iterable[tuple[int, Event]], visit_started_version: int = 0
 ) -> FieldJob:
@@ -217,9 +237,29 @@ def fold(
 
     The current visit began after ``visit_started_version``.
     """
-    job = FieldJob(work_order_id)
+    folded = VisitFold(FieldJob(work_order_id), visit_started_version)
     for version, event in events:
-        job = evolve(job, event)
-        if version == visit_started_version:
-            job = start_visit(job)
-    return job
+        folded = step(folded, version, event)
+    return folded.job
+
+
+def resume(snapshot: VisitFold, version: int, visit_started_version: int) -> VisitFold | None:
+    """The fold of the stream up to ``version`` under the visit start now in force.
+
+    ``snapshot`` is the fold up to ``version`` under the visit start it assumed; None when
+    only a full fold can tell. Usable as it is when both visit starts fall on the same side
+    of the events it covers (or on the same one of them). When the new visit begins at
+    ``version`` itself (a reassignment after the snapshot's last event), starting a visit
+    on the snapshot is the full fold: a visit start resets only the status, ETA and hold
+    reason, each of which an event sets without reading it, so whatever visit start the
+    snapshot assumed, the reset leaves the same job (the property tests hold it to this).
+    """
+
+    def within(start: int) -> int:
+        return start if 0 < start <= version else 0
+
+    if within(snapshot.visit_started_version) == within(visit_started_version):
+        return VisitFold(snapshot.job, visit_started_version)
+    if visit_started_version == version:
+        return VisitFold(start_visit(snapshot.job), visit_started_version)
+    return None
