@@ -26,13 +26,11 @@ import signal
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from baseline import shadowing
 from fieldupdates_sync import TECHNICIAN, Bench, free_port, job_actions
 from report import percentile, write_section
 
@@ -62,20 +61,7 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 def extract_baseline(rev: str, into: Path) -> str:
     """The fieldupdates package of ``rev``, laid out to shadow this tree's."""
-    archive = subprocess.run(
-        ["git", "archive", rev, "services/fieldupdates/src/jobstream/fieldupdates"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into / "tree", filter="data")
-    package = into / "py" / "jobstream"
-    package.mkdir(parents=True)
-    (into / "tree/services/fieldupdates/src/jobstream/fieldupdates").rename(
-        package / "fieldupdates"
-    )
-    return str(into / "py")
+    return shadowing(rev, ["services/fieldupdates/src/jobstream/fieldupdates"], into)
 
 
 def cpu_seconds(pid: int) -> float:

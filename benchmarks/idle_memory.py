@@ -18,31 +18,24 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from baseline import shadowing
 from intake_load import infra_from_env
 from load_stack import SERVICES, MiB, Stack
 from report import write_section
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("shared/src", *(f"services/{s}/src" for s in SERVICES))
+SOURCES = ("shared/src/jobstream", *(f"services/{s}/src/jobstream/{s}" for s in SERVICES))
 
 
 def extract(revision: str, into: Path) -> str:
-    """The baseline's source roots, extracted from git; its PYTHONPATH."""
-    archive = subprocess.run(
-        ["git", "archive", revision, *SOURCES], cwd=REPO, capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return os.pathsep.join(str(into / root) for root in SOURCES)
+    """The shared library and the services of ``revision``, to shadow this tree's."""
+    return shadowing(revision, list(SOURCES), into)
 
 
 async def one_round(pythonpath: str | None, idle_s: float) -> dict[str, int]:

@@ -20,15 +20,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 import httpx
@@ -37,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from baseline import shadowing
 from intake_load import Server, capacity, infra_from_env, seed
 from report import write_section
 
@@ -144,31 +142,16 @@ async def one_run(variant: str, pythonpath: str | None, args: argparse.Namespace
 
 
 def extract_baseline(rev: str, into: Path) -> str:
-    """The intake package, service.py and the event store of ``rev``, laid out to shadow these."""
-    archive = subprocess.run(
+    """The intake package, service.py and the event store of ``rev``, to shadow these."""
+    return shadowing(
+        rev,
         [
-            "git",
-            "archive",
-            rev,
             "services/intake/src/jobstream/intake",
             "shared/src/jobstream/service.py",
             "shared/src/jobstream/eventstore/store.py",
         ],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into / "tree", filter="data")
-    package = into / "py" / "jobstream"
-    package.mkdir(parents=True)
-    (into / "tree/services/intake/src/jobstream/intake").rename(package / "intake")
-    (into / "tree/shared/src/jobstream/service.py").rename(package / "service.py")
-    (package / "eventstore").mkdir()
-    (into / "tree/shared/src/jobstream/eventstore/store.py").rename(
-        package / "eventstore" / "store.py"
+        into,
     )
-    return str(into / "py")
 
 
 def row(runs: list[Run]) -> str:
@@ -191,8 +174,8 @@ async def main_async(args: argparse.Namespace) -> str:
     variants: list[tuple[str, str | None]] = [("this commit", None)]
     with tempfile.TemporaryDirectory() as tmp:
         if args.baseline:
-            path = extract_baseline(args.baseline, Path(tmp))
-            variants.insert(0, (f"baseline {args.baseline}", path))
+            shadow = extract_baseline(args.baseline, Path(tmp))
+            variants.insert(0, (f"baseline {args.baseline}", shadow))
         runs: dict[str, list[Run]] = {name: [] for name, _ in variants}
         for round_ in range(args.rounds):
             for name, path in variants:
