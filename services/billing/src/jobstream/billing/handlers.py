@@ -58,6 +58,7 @@ from jobstream.billing.domain.pricing import (
     price_job,
 )
 from jobstream.billing.projections import apply_document
+from jobstream.commands import CommandHandlers
 from jobstream.contracts.base import Event, registry
 from jobstream.contracts.common import WorkOrderDetails
 from jobstream.contracts.dispatch import TechnicianProfile
@@ -358,3 +359,12 @@ async def add_contract_version(cmd: AddContractVersion, ctx: Context) -> int:
     return await queries.add_contract_version(
         ctx.conn, cmd.contract_id, cmd.terms, cmd.effective_from
     )
+
+
+# Each command type's handler; ``HANDLERS.handle(cmd, ctx)`` runs the one for ``type(cmd)``.
+HANDLERS = CommandHandlers(
+    record_payment,
+    add_rate_card,
+    add_price_book_entry,
+    add_contract_version,
+)

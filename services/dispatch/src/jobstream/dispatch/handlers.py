@@ -14,11 +14,13 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jobstream.commands import CommandHandlers
 from jobstream.contracts.base import Event
 from jobstream.dispatch.config import DispatchSettings
 from jobstream.dispatch.domain import technicians as tech
 from jobstream.dispatch.domain.commands import (
     CancelAbsence,
+    Move,
     OptimiseDay,
     Override,
     RecordAbsence,
@@ -153,7 +155,7 @@ async def assign(cmd: Override, ctx: Context) -> None:
     await _override(cmd, ctx, must_be_placed=False)
 
 
-async def move(cmd: Override, ctx: Context) -> None:
+async def move(cmd: Move, ctx: Context) -> None:
     """Move a scheduled job to another technician and/or time, under the checks of assign."""
     await _override(cmd, ctx, must_be_placed=True)
 
@@ -272,3 +274,16 @@ async def optimise_day(cmd: OptimiseDay, ctx: Context) -> dict[str, object]:
             decision.note(job_id, f"re-planned by the day optimiser run by {by}")
     await record(ctx.conn, decision, Cause(cmd.command_id, cmd.at, by))
     return {"moved": moved, "placed": placed, "note": ""}
+
+
+# Each command type's handler; ``HANDLERS.handle(cmd, ctx)`` runs the one for ``type(cmd)``.
+HANDLERS = CommandHandlers(
+    register_technician,
+    update_technician,
+    record_absence,
+    cancel_absence,
+    assign,
+    move,
+    unassign,
+    optimise_day,
+)

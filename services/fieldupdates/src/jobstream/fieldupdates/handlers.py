@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from jobstream.commands import CommandHandlers
 from jobstream.contracts.base import Event
 from jobstream.contracts.dispatch import JobPack
 from jobstream.contracts.field import (
@@ -582,3 +583,14 @@ async def record_location(cmd: RecordLocation, ctx: Context) -> bool:
         )
     LOCATION_PINGS.labels("true").inc()
     return True
+
+
+# Each command type's handler; ``HANDLERS.handle(cmd, ctx)`` runs the one for ``type(cmd)``.
+HANDLERS = CommandHandlers(
+    apply_device_actions,
+    record_location,
+    reopen,
+    correct_material,
+    apply_rejected,
+    discard_rejected,
+)

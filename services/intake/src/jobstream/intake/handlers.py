@@ -5,13 +5,14 @@ All in the caller's one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jobstream.commands import CommandHandlers
 from jobstream.contracts.base import Event
 from jobstream.contracts.common import (
     AssetInfo,
@@ -431,20 +432,21 @@ async def rate_visit(cmd: RateVisit, ctx: Context) -> Outcome:
     )
 
 
-# What each command type runs: ``handle`` looks the handler up by the command's class.
-HANDLERS: dict[type[Any], Callable[[Any, Context], Awaitable[Outcome]]] = {
-    LogRequest: log_request,
-    ChangeDetails: change_details,
-    ChangePriority: change_priority,
-    RequestApproval: request_approval,
-    DecideApproval: decide_on_approval,
-    Release: release,
-    Cancel: cancel,
-    LinkDuplicate: link_duplicate,
-    RateVisit: rate_visit,
-}
+# Each command type's handler; ``handle(cmd, ctx)`` runs the one for ``type(cmd)``.
+HANDLERS = CommandHandlers(
+    log_request,
+    change_details,
+    change_priority,
+    request_approval,
+    decide_on_approval,
+    release,
+    cancel,
+    link_duplicate,
+    rate_visit,
+)
 
 
 async def handle(cmd: LogRequest | WorkOrderCommand, ctx: Context) -> Outcome:
     """Run ``cmd`` with the handler registered for its type."""
-    return await HANDLERS[type(cmd)](cmd, ctx)
+    outcome: Outcome = await HANDLERS.handle(cmd, ctx)
+    return outcome

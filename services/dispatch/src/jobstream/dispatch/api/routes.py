@@ -256,9 +256,11 @@ async def get_job(
     return job
 
 
-def _override(work_order_id: str, body: AssignBody, by: str) -> commands.Override:
-    """The dispatcher's assign or move, as the command the handlers take."""
-    return commands.Override(
+def _override(
+    kind: type[commands.Override], work_order_id: str, body: AssignBody, by: str
+) -> commands.Override:
+    """The dispatcher's assign or move (``kind``), as the command the handlers take."""
+    return kind(
         work_order_id=work_order_id,
         technician_id=body.technician_id,
         start=body.start.astimezone(UTC) if body.start else None,
@@ -291,12 +293,13 @@ async def _overriding(
     *,
     command: str,
     key: str | None,
-    handle: Callable[[commands.Override, Context], Awaitable[None]],
+    kind: type[commands.Override],
 ) -> Any:
-    """The answer to an assign or a move: ``handle`` the override, answer with the job."""
+    """The answer to an assign or a move: handle the override, answer with the job."""
 
     async def work(ctx: Context) -> dict[str, Any]:
-        await handle(_override(work_order_id, body, call.principal.subject), ctx)
+        cmd = _override(kind, work_order_id, body, call.principal.subject)
+        await handlers.HANDLERS.handle(cmd, ctx)
         return await _job_answer(ctx.conn, work_order_id)
 
     payload = {"id": work_order_id, **body.model_dump(mode="json")}
@@ -314,7 +317,7 @@ async def assign_job(
     ``force`` with a ``force_reason`` records a deliberate breach.
     """
     return await _overriding(
-        call, work_order_id, body, command="assign_job", key=idempotency_key, handle=handlers.assign
+        call, work_order_id, body, command="assign_job", key=idempotency_key, kind=commands.Override
     )
 
 
@@ -324,7 +327,7 @@ async def move_job(
 ) -> Any:
     """Another technician and/or time, under the same checks as assign."""
     return await _overriding(
-        call, work_order_id, body, command="move_job", key=idempotency_key, handle=handlers.move
+        call, work_order_id, body, command="move_job", key=idempotency_key, kind=commands.Move
     )
 
 

@@ -71,6 +71,11 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Move(Override):
+    """Move a scheduled job to another technician and/or time (a job not placed is refused)."""
+
+
+@dataclass(frozen=True)
 class Unassign:
     """Take a job off its technician; it waits, held, until a dispatcher assigns it."""
 
