@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,26 @@ async def log_p1_on_the_office_page(page: Any, stack: WebStack, description: str
     return page.url.rsplit("/", 1)[-1].split("?")[0]
 
 
+LONDON = ZoneInfo("Europe/London")
+# The hours (London) in which a window three hours out keeps the visit inside the day.
+DAYTIME_HOURS = (7, 18)
+
+
+def later_window_start(now: datetime) -> datetime:
+    """Three hours from now, or 10:00 on the next working morning if that is not daytime.
+
+    A window that opens late in the evening runs the visit past midnight, where the other
+    plumber has no time to travel from the day's start, and the move the test makes is
+    refused (CI failed at 20:15 UTC).
+    """
+    opens = now + timedelta(hours=3)
+    local = opens.astimezone(LONDON)
+    if DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1]:
+        return opens
+    morning = local.date() + timedelta(days=1 if local.hour >= DAYTIME_HOURS[1] else 0)
+    return datetime.combine(morning, clock(10), tzinfo=LONDON)
+
+
 async def leak_repair_later(stack: WebStack) -> str:
     """A released P3 leak repair whose customer window opens in three hours."""
     request = next(r for r in REQUESTS if r["job_type"] == "leak_repair")
@@ -62,7 +83,7 @@ async def leak_repair_later(stack: WebStack) -> str:
     response = await api.client.post(f"{intake}/requests", json=body, headers=api.office)
     response.raise_for_status()
     work_order_id: str = response.json()["work_order_id"]
-    opens = datetime.now(UTC) + timedelta(hours=3)
+    opens = later_window_start(datetime.now(UTC))
     window = {"start": opens.isoformat(), "end": (opens + timedelta(hours=2)).isoformat()}
     response = await api.client.patch(
         f"{intake}/work-orders/{work_order_id}",
