@@ -94,6 +94,27 @@ async def test_a_forced_breach_is_recorded_with_its_reason_and_who_decided(dispa
     assert moved["data"]["technician_id"] == "tech-gas-2"
 
 
+async def test_assigning_past_resolve_by_is_noted_as_an_sla_breach_not_refused(dispatch):
+    # ADR 0022 and 0085: a deadline is weighed for the office; only time and qualification
+    # rules need force.
+    await dispatch.register(technician("tech-gas", SALFORD))
+    now = datetime.now(UTC)
+    release = released(now, resolve=tomorrow(11) - now, window=(tomorrow(9), tomorrow(17)))
+    await dispatch.send(release)
+    wo = release.work_order_id
+    r = await dispatch.client.post(
+        f"/jobs/{wo}/assign",
+        json={"technician_id": "tech-gas", "start": tomorrow(13).isoformat()},
+        headers=dispatch.office,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["forced"] is False
+    [moved] = [d for d in await dispatch.decisions(wo) if d["event_type"] == "JobRescheduled"]
+    assert moved["data"]["forced"] is False
+    assert moved["data"]["decided_by"] == "office-ann"
+    assert "finishes after the resolve-by deadline (SLA breach)" in moved["data"]["reasons"]
+
+
 async def test_force_without_a_reason_is_a_422_naming_the_field(dispatch):
     wo = await scheduled_job(dispatch)
     r = await dispatch.client.post(

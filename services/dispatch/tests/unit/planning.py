@@ -21,10 +21,23 @@ def at(hour: int, minute: int = 0, day: date = DAY) -> int:
     return to_minutes(datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC))
 
 
-def crew(tid, skills=("gas_boiler",), certs=None, home=MANCHESTER, start=8, end=17, days=(DAY,)):
+def crew(
+    tid,
+    skills=("gas_boiler",),
+    certs=None,
+    home=MANCHESTER,
+    start=8,
+    end=17,
+    days=(DAY,),
+    overtime=0,
+    **policy: Any,
+):
+    """A technician; ``policy``: Crew's drive_home, time_zone or absences."""
     certs = {"gas_safe": date(2030, 1, 1)} if certs is None else certs
-    periods = tuple(Period(at(start, day=d), at(end, day=d), at(end, day=d), d, home) for d in days)
-    return Crew(tid, home, frozenset(skills), certs, periods)
+    periods = tuple(
+        Period(at(start, day=d), at(end, day=d), at(end, day=d) + overtime, d, home) for d in days
+    )
+    return Crew(tid, home, frozenset(skills), certs, periods, **policy)
 
 
 @dataclass(frozen=True)

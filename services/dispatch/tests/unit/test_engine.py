@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from jobstream.dispatch.domain.evaluator import violations
 from jobstream.dispatch.domain.insertion import Engine
+from jobstream.dispatch.domain.plan import DriveHome
 
 from .planning import (
     DAY,
@@ -147,6 +148,8 @@ def scenarios(draw):
                 home=draw(st.sampled_from(PLACES)),
                 start=draw(st.integers(6, 10)),
                 end=draw(st.integers(14, 20)),
+                overtime=draw(st.sampled_from([0, 0, 45, 120])),
+                drive_home=draw(st.sampled_from(list(DriveHome))),
             )
         )
     jobs = []

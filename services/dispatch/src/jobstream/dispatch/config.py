@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobstream.dispatch.domain.plan import DriveHome
+
 
 class DispatchSettings(BaseSettings):
     """How the scheduling engine travels, looks ahead and weighs."""
@@ -30,6 +32,14 @@ class DispatchSettings(BaseSettings):
     )
     at_risk_minutes: int = Field(
         default=30, ge=0, description="SLA slack under which the board flags a job at risk."
+    )
+    drive_home: DriveHome = Field(
+        default=DriveHome.IN_OVERTIME,
+        description="Whether the drive home must fit: in_overtime, in_shift or not_counted.",
+    )
+    hard_respond_by_priorities: tuple[str, ...] = Field(
+        default=(),
+        description="Priorities whose respond-by no plan may pass (others are weighed).",
     )
 
 

@@ -29,7 +29,7 @@ from jobstream.dispatch.domain.commands import (
     UpdateTechnician,
 )
 from jobstream.dispatch.domain.decision import Cause, Decision
-from jobstream.dispatch.domain.evaluator import QUALIFICATION, Violation, violations
+from jobstream.dispatch.domain.evaluator import DEADLINE, QUALIFICATION, Violation, violations
 from jobstream.dispatch.domain.optimiser import optimise
 from jobstream.dispatch.domain.plan import Plan, Visit, to_minutes
 from jobstream.dispatch.domain.travel import TravelModel
@@ -219,7 +219,8 @@ def _put_at(decision: Decision, cmd: Override, start: int) -> None:
     plan = decision.plan
     job = plan.jobs[cmd.work_order_id]
     visit = Visit(cmd.work_order_id, cmd.technician_id, start, start + job.duration)
-    broken = override_violations(plan, visit, decision.travel)
+    # A deadline is weighed for the office (ADR 0022): passing it is noted, not refused.
+    broken = [v for v in override_violations(plan, visit, decision.travel) if v.kind != DEADLINE]
     unqualified = [v for v in broken if v.kind == QUALIFICATION]
     if unqualified:
         raise ConflictError(

@@ -86,7 +86,9 @@ async def on_work_order_amended(e: WorkOrderAmended, delivery: Delivery[Dispatch
     )
 
     def change(d: Decision) -> None:
-        job = job_spec(wo, e.details, to_minutes(e.amended_at))
+        job = job_spec(
+            wo, e.details, to_minutes(e.amended_at), d.settings.hard_respond_by_priorities
+        )
         d.plan.jobs[wo] = job
         current = d.plan.visit_of(wo)
         if current is None:

@@ -10,6 +10,7 @@ head and site notes for its pack, and appends.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +33,13 @@ from jobstream.dispatch.domain.insertion import Engine, Placement
 from jobstream.dispatch.domain.plan import (
     PRIORITY_RANK,
     Crew,
+    DriveHome,
     JobSpec,
     Period,
     Plan,
     Visit,
     to_datetime,
+    to_deadline_minutes,
     to_minutes,
 )
 from jobstream.dispatch.domain.technicians import Absence, working_periods
@@ -141,11 +144,23 @@ class Decision:
 # the plan as it stands
 
 
-def job_spec(work_order_id: str, details: WorkOrderDetails, release: int) -> JobSpec:
-    """The engine's view of a work order."""
+def job_spec(
+    work_order_id: str,
+    details: WorkOrderDetails,
+    release: int,
+    hard_respond_by: Collection[str] = (),
+) -> JobSpec:
+    """The engine's view of a work order; ``hard_respond_by``: priorities whose respond-by is hard.
+
+    Deadlines (respond-by, resolve-by, the window's close) round down to the minute and
+    starts round up, so that no rounding ever lets a visit end after the real moment.
+    """
     window = None
     if details.time_window is not None:
-        window = (to_minutes(details.time_window.start), to_minutes(details.time_window.end))
+        window = (
+            to_minutes(details.time_window.start),
+            to_deadline_minutes(details.time_window.end),
+        )
     loc = details.site.location
     return JobSpec(
         job_id=work_order_id,
@@ -154,18 +169,28 @@ def job_spec(work_order_id: str, details: WorkOrderDetails, release: int) -> Job
         duration=details.estimated_duration_minutes,
         priority=PRIORITY_RANK[details.priority.value],
         release=release,
-        respond_by=to_minutes(details.respond_by),
-        resolve_by=to_minutes(details.resolve_by),
+        respond_by=to_deadline_minutes(details.respond_by),
+        resolve_by=to_deadline_minutes(details.resolve_by),
         window=window,
         skills=frozenset(details.required_skills),
         certifications=frozenset(details.required_certifications),
+        respond_by_is_hard=details.priority.value in hard_respond_by,
     )
 
 
 def crew_of(
-    row: dict[str, Any], absences: list[Absence], now: datetime, horizon: timedelta
+    row: dict[str, Any],
+    absences: list[Absence],
+    now: datetime,
+    horizon: timedelta,
+    drive_home: DriveHome = DriveHome.IN_OVERTIME,
 ) -> Crew:
-    """The engine's view of a technician over the planning horizon."""
+    """The engine's view of a technician over the planning horizon.
+
+    A period's start rounds up and its ends down, and an absence widens to whole minutes,
+    so that no rounding adds working time; ``drive_home`` is the business's (or the
+    technician's) rule for the drive home.
+    """
     profile = TechnicianProfile.model_validate(row["profile"])
     tech_id = row["technician_id"]
     home = Place(f"home:{tech_id}", profile.home_base.lat, profile.home_base.lon)
@@ -180,8 +205,8 @@ def crew_of(
         periods.append(
             Period(
                 to_minutes(wt.start),
-                to_minutes(wt.end),
-                to_minutes(wt.overtime_end),
+                to_deadline_minutes(wt.end),
+                to_deadline_minutes(wt.overtime_end),
                 wt.local_date,
                 start_place,
             )
@@ -192,6 +217,11 @@ def crew_of(
         skills=frozenset(s.name for s in profile.skills),
         certifications={c.name: c.expires_on for c in profile.certifications},
         periods=tuple(periods),
+        drive_home=drive_home,
+        time_zone=profile.time_zone,
+        absences=tuple(
+            sorted((to_deadline_minutes(a.starts_at), to_minutes(a.ends_at)) for a in absences)
+        ),
     )
 
 
@@ -257,11 +287,17 @@ def planned(
     for row in technicians:
         names[row["technician_id"]] = row["name"]
         if row["active"]:
-            crew = crew_of(row, by_tech.get(row["technician_id"], []), now, horizon)
+            absent = by_tech.get(row["technician_id"], [])
+            crew = crew_of(row, absent, now, horizon, settings.drive_home)
             crews[crew.technician_id] = crew
     now_min = to_minutes(now)
     jobs = {
-        wo: job_spec(wo, WorkOrderDetails.model_validate(r["details"]), now_min)
+        wo: job_spec(
+            wo,
+            WorkOrderDetails.model_validate(r["details"]),
+            now_min,
+            settings.hard_respond_by_priorities,
+        )
         for wo, r in work_orders.items()
     }
     plan = Plan(jobs, crews, now=now_min)
@@ -355,11 +391,16 @@ def assert_qualified(decision: Decision, visit: Visit) -> None:
     """
     crew = decision.plan.crews.get(visit.technician_id)
     job = decision.plan.jobs[visit.job_id]
-    day = to_datetime(visit.start).date()
-    if crew is not None:
-        period = crew.period_at(visit.start)
-        day = period.local_date if period else day
-    if crew is None or crew.disqualification(job, day) is not None:
+    if crew is None:
+        raise UnqualifiedAssignmentError(
+            f"{visit.job_id} would go to unknown {visit.technician_id}"
+        )
+    # The technician's own day(s), from the clock: a forced visit may lie outside every period.
+    days = {crew.local_date(visit.start), crew.local_date(max(visit.start, visit.end - 1))}
+    period = crew.period_at(visit.start)
+    if period is not None:
+        days.add(period.local_date)
+    if any(crew.disqualification(job, day) is not None for day in days):
         raise UnqualifiedAssignmentError(
             f"{visit.job_id} would go to unqualified {visit.technician_id}"
         )

@@ -5,7 +5,9 @@ when a job inserted before it leaves no time ("pushed"). An urgent job may also 
 ("bump") lower-priority visits, which are then placed again elsewhere, or unscheduled.
 Every pushed or bumped visit counts as a move, and a move costs more than any travel
 saving, so the engine prefers gaps, then the end of a day, then pushing, then bumping.
-Everything is deterministic: ties break on technician id and start time.
+Everything is deterministic: ties break on technician id and start time. The hard rules
+of ADR 0022 and 0085 hold for every option: the drive home fits where the technician's
+policy says, and a hard respond-by is never passed.
 """
 
 from __future__ import annotations
@@ -118,7 +120,10 @@ class Engine:
         w = self.weights
         visits = self._period_visits(plan, crew, period)
         latest_end = min(job.latest_end(self.deadline_is_hard), period.overtime_end)
+        latest_start = job.latest_start()
         earliest = job.earliest_start()
+        home_by = crew.home_by(period)
+        home = None if home_by is None else (crew.home, home_by)
         options: list[Option] = []
         t = max(period.start, plan.now)
         at = period.start_place
@@ -138,10 +143,10 @@ class Engine:
             eta = t + leg
             start = max(eta, earliest)
             end = start + job.duration
-            if end > latest_end:
+            if end > latest_end or (latest_start is not None and start > latest_start):
                 continue
             after = visits[p:]
-            knock = self._knock_on(plan, period, job, end, after, bump)
+            knock = self._knock_on(plan, period, job, end, after, bump, home)
             if knock is None:
                 continue
             added = self._added_travel(plan, job, at, leg, after, knock.bumped)
@@ -181,11 +186,13 @@ class Engine:
         end: int,
         after: list[Visit],
         bump: bool,
+        home: tuple[Place, int] | None,
     ) -> KnockOn | None:
         """What ``job``, ending at ``end`` just before ``after``, does to those visits.
 
         Each one it reaches is pushed later if it may move and still fits, or bumped if
-        ``bump`` and it has a lower priority; None when one can be neither.
+        ``bump`` and it has a lower priority; None when one can be neither, or when the
+        period's last visit then leaves no time to drive ``home`` (place, by when).
         """
         w = self.weights
         pushed: list[Visit] = []
@@ -199,8 +206,9 @@ class Engine:
                 break  # this visit keeps its appointment, and so do the ones after it
             new_end = arrive + (v.end - v.start)
             limit = min(vjob.latest_end(self.deadline_is_hard), period.overtime_end)
+            respond = vjob.latest_start()
             movable = not (v.frozen or v.forced)
-            if movable and new_end <= limit:
+            if movable and new_end <= limit and (respond is None or arrive <= respond):
                 pushed.append(Visit(v.job_id, v.technician_id, arrive, new_end))
                 rate = w.late_per_minute.get(vjob.priority, 1.0)
                 extra_late += rate * (
@@ -210,6 +218,10 @@ class Engine:
             elif bump and movable and vjob.priority > job.priority:
                 bumped.append(v.job_id)
             else:
+                return None
+        else:
+            # Every visit after it moved or went: the last one kept must still get home.
+            if home is not None and clock + self.minutes(here, home[0]) > home[1]:
                 return None
         return KnockOn(tuple(pushed), tuple(bumped), extra_late)
 
@@ -323,7 +335,7 @@ class Engine:
 
         Reality: a late start, a lost shift, a lost skill. Visits that no longer fit are
         pushed, and those that cannot be kept at all taken off (for the caller to place
-        again).
+        again), the last ones of a period first when the drive home no longer fits.
         """
         crew = plan.crews.get(technician_id)
         route = plan.route(technician_id)
@@ -362,12 +374,41 @@ class Engine:
             start = max(v.start, arrive)
             end = start + (v.end - v.start)
             limit = min(job.latest_end(self.deadline_is_hard), period.overtime_end)
-            if end > limit or (job.window is not None and start < job.window[0]):
+            respond = job.latest_start()
+            if (
+                end > limit
+                or (job.window is not None and start < job.window[0])
+                or (respond is not None and start > respond)
+            ):
                 removed.append(v.job_id)
                 continue
             keep.append(Visit(v.job_id, v.technician_id, start, end))
             clock, here = end, job.place
-        plan.routes[technician_id] = sorted(keep, key=lambda x: (x.start, x.job_id))
+        keep.sort(key=lambda x: (x.start, x.job_id))
+        removed += self._strand_less(plan, crew, keep)
+        plan.routes[technician_id] = keep
+        return removed
+
+    def _strand_less(self, plan: Plan, crew: Crew, route: list[Visit]) -> list[str]:
+        """Take movable visits off the end of each period until the drive home fits.
+
+        ``route`` is sorted and changed in place; the ids taken off are returned. Taking
+        a later visit off never makes an earlier one later, so the rest stays as timed.
+        """
+        removed: list[str] = []
+        for period in crew.periods:
+            home_by = crew.home_by(period)
+            if home_by is None:
+                continue
+            while True:
+                inside = [v for v in route if crew.period_at(v.start) is period]
+                if not inside or inside[-1].frozen or inside[-1].forced:
+                    break
+                last = inside[-1]
+                if last.end + self.minutes(plan.jobs[last.job_id].place, crew.home) <= home_by:
+                    break
+                route.remove(last)
+                removed.append(last.job_id)
         return removed
 
 

@@ -6,8 +6,11 @@ may move freely. Frozen visits stay, and so does every visit of a technician per
 holds a dispatcher's forced visit. Each (technician, working period) becomes a vehicle
 whose skills are the technician's skills plus the certifications valid on that day, so
 eligibility is VROOM's own skills rule; priorities (P1 highest) decide who is left out
-when there is not room for everyone. A previously placed job that VROOM leaves out is put
-back by the insertion engine; if that fails too the original plan is kept.
+when there is not room for everyone. Where the technician's policy counts the drive home,
+the vehicle ends at the home base within the shift (or its overtime), so VROOM plans the
+drive home too; a hard respond-by closes the job's window (ADR 0085). A previously placed
+job that VROOM leaves out is put back by the insertion engine; if that fails too the
+original plan is kept.
 """
 
 from __future__ import annotations
@@ -164,12 +167,20 @@ class _Problem:
                 for c, exp in crew.certifications.items()
                 if exp >= period.local_date
             }
+            home_by = crew.home_by(period)
+            # VROOM's vehicle window bounds the arrival at ``end`` when there is one, else
+            # the end of the last job: with the drive home counted, the route ends at home.
+            # It cannot tell work from the drive home, so under IN_OVERTIME it may also
+            # work into the overtime; the evaluator accepts both (overtime is working time).
+            end = None if home_by is None else self.index(crew.home)
+            closes = period.end if home_by is None else home_by
             self.input.add_vehicle(
                 vroom.Vehicle(
                     k,
                     start=self.index(place),
+                    end=end,
                     skills=skills,
-                    time_window=self.window(free, period.end),
+                    time_window=self.window(free, max(free, closes)),
                 )
             )
             fleet.append((crew, period))
@@ -185,7 +196,11 @@ class _Problem:
             closes = job.latest_end() - job.duration
             if closes < opens:
                 continue
-            if job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
+            if job.respond_by_is_hard:
+                closes = min(closes, job.respond_by)
+                if closes < opens:
+                    continue
+            elif job.priority <= URGENT_SLA_PRIORITY and opens <= job.respond_by < closes:
                 # VROOM has no soft lateness: for urgent work the respond-by becomes the window,
                 # and a job that cannot make it is put back (late) by the insertion engine.
                 closes = job.respond_by

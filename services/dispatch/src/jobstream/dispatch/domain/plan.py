@@ -1,7 +1,7 @@
 """The plan the engine works on: jobs, crews and their periods, visits — in whole minutes.
 
 Times are integer minutes since ``EPOCH`` (UTC) so that the inner loops of the engine stay
-cheap; the handlers convert at the edges.
+cheap; the handlers convert at the edges: a start rounds up, a deadline down (ADR 0085).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from jobstream.dispatch.domain.qualification import disqualification
 from jobstream.dispatch.domain.travel import Place
@@ -21,6 +23,11 @@ def to_minutes(moment: datetime) -> int:
     seconds = (moment - EPOCH).total_seconds()
     whole = int(seconds // 60)
     return whole + (1 if seconds > whole * 60 else 0)
+
+
+def to_deadline_minutes(moment: datetime) -> int:
+    """Whole minutes since EPOCH, rounded down: a deadline never moves later."""
+    return int((moment - EPOCH).total_seconds() // 60)
 
 
 def to_datetime(minutes: int) -> datetime:
@@ -46,6 +53,7 @@ class JobSpec:
     window: tuple[int, int] | None = None
     skills: frozenset[str] = frozenset()
     certifications: frozenset[str] = frozenset()
+    respond_by_is_hard: bool = False
 
     def earliest_start(self) -> int:
         """Not before release nor before the customer's window opens."""
@@ -55,6 +63,23 @@ class JobSpec:
         """By the window's close and (for the engine) by the resolve-by deadline."""
         bound = self.resolve_by if deadline_is_hard else 10**12
         return min(bound, self.window[1]) if self.window else bound
+
+    def latest_start(self) -> int | None:
+        """The respond-by when the business makes it hard for this job (None: weighed only)."""
+        return self.respond_by if self.respond_by_is_hard else None
+
+
+class DriveHome(StrEnum):
+    """Whether the drive back to the home base after a period's last visit must fit, and where.
+
+    ``IN_SHIFT``: home by the end of the shift; ``IN_OVERTIME``: home by the end of the
+    overtime the technician may work (the shift's end when none); ``NOT_COUNTED``: the
+    drive home is the technician's own time.
+    """
+
+    NOT_COUNTED = "not_counted"
+    IN_SHIFT = "in_shift"
+    IN_OVERTIME = "in_overtime"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +95,35 @@ class Period:
 
 @dataclass(frozen=True)
 class Crew:
-    """A technician as the engine sees them."""
+    """A technician as the engine sees them.
+
+    ``home`` is where every working period ends (and, but for a live location, starts);
+    ``absences`` are the (start, end) minutes they cannot work, already cut out of
+    ``periods`` and kept so that the evaluator can check them on their own.
+    """
 
     technician_id: str
     home: Place
     skills: frozenset[str]
     certifications: Mapping[str, date]
     periods: tuple[Period, ...]
+    drive_home: DriveHome = DriveHome.IN_OVERTIME
+    time_zone: str = "UTC"
+    absences: tuple[tuple[int, int], ...] = ()
+
+    def home_by(self, period: Period) -> int | None:
+        """When the technician must be back home after ``period`` (None: not counted)."""
+        match self.drive_home:
+            case DriveHome.IN_SHIFT:
+                return period.end
+            case DriveHome.IN_OVERTIME:
+                return period.overtime_end
+            case _:
+                return None
+
+    def local_date(self, moment: int) -> date:
+        """The technician's calendar day at plan minute ``moment``."""
+        return to_datetime(moment).astimezone(ZoneInfo(self.time_zone)).date()
 
     def period_at(self, start: int) -> Period | None:
         """The working period a visit starting at ``start`` belongs to (overtime included)."""
