@@ -217,7 +217,23 @@ ensure_packages() {
   command -v chromium >/dev/null || pkgs+=(chromium)
   # The web front door's scripts and styles are built with esbuild from npm.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
-  if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
+  # The alert rules' tests run promtool and a real Prometheus on a port of their own.
+  command -v promtool >/dev/null && command -v prometheus >/dev/null || pkgs+=(prometheus)
+  if ((${#pkgs[@]})); then apt_install_not_started "${pkgs[@]}"; fi
+}
+
+# Install without starting the packaged services (Debian's Prometheus would take :9090):
+# a policy-rc.d says no for the length of the install, unless the machine has one already.
+apt_install_not_started() {
+  local policy=/usr/sbin/policy-rc.d status=0
+  if [[ -e $policy ]]; then
+    apt_install "$@"
+    return
+  fi
+  as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy"
+  apt_install "$@" || status=$?
+  as_root rm -f "$policy"
+  return "$status"
 }
 
 # Gather the broker's jars from Maven Central into the cache. The marker holds the pom's

@@ -206,7 +206,7 @@ def create_app(
     app.state.token_verifier = TokenVerifier(settings.auth)
     install_request_context(app, definition.name)
     install_error_handlers(app)
-    app.include_router(health_router(_readiness_checks(runtime)))
+    app.include_router(health_router(_readiness_checks(runtime), service=definition.name))
 
     @app.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi() -> JSONResponse:

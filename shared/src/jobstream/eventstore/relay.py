@@ -23,19 +23,28 @@ from typing import Any
 import psycopg
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobstream.contracts.topics import namespaced
 from jobstream.eventstore.tables import NOTIFY_CHANNEL
 from jobstream.messaging.envelope import CloudEventAttributes, encode_headers
-from jobstream.observability.metrics import RELAY_ERRORS, RELAY_PUBLISHED
+from jobstream.observability.metrics import (
+    RELAY_BACKLOG,
+    RELAY_ERRORS,
+    RELAY_OLDEST_UNPUBLISHED,
+    RELAY_PUBLISHED,
+)
 
 log = structlog.get_logger(__name__)
 
 # One relay per service database publishes at a time; the others stand by.
 RELAY_LOCK_KEY = 0x6A6F6273  # "jobs"
+
+# The backlog count stops here: past it the number says "far behind" well enough, and
+# counting every row of a huge backlog every few seconds would add to the load behind it.
+BACKLOG_COUNT_CAP = 100_000
 
 
 def record_to_kafka(
@@ -78,6 +87,7 @@ class RelayPacing:
     batch_size: int = 500
     poll_interval_s: float = 2.0
     max_backoff_s: float = 10.0
+    backlog_interval_s: float = 5.0
 
 
 class OutboxRelay:
@@ -117,13 +127,18 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until stopped, surviving broker and database outages."""
-        listener = asyncio.create_task(self._listen(), name=f"{self.source}-relay-listen")
+        helpers = [
+            asyncio.create_task(self._listen(), name=f"{self.source}-relay-listen"),
+            asyncio.create_task(self._measure(), name=f"{self.source}-relay-backlog"),
+        ]
         try:
             await self._run_as_leader()
         finally:
-            listener.cancel()
-            with suppress(asyncio.CancelledError):
-                await listener
+            for helper in helpers:
+                helper.cancel()
+            for helper in helpers:
+                with suppress(asyncio.CancelledError):
+                    await helper
 
     async def _run_as_leader(self) -> None:
         backoff = 0.5
@@ -196,6 +211,42 @@ class OutboxRelay:
         RELAY_PUBLISHED.labels(service=self.source).inc(len(rows))
         log.debug("relay_published", count=len(rows), last_position=rows[-1].position)
         return len(rows)
+
+    async def measure_backlog(self) -> tuple[int, float]:
+        """Set the backlog gauges from the table: (unpublished rows, oldest one's age in s).
+
+        The age is the database's ``now() - recorded_at``, so the relay's clock plays no
+        part; ``occurred_at`` would not do, since a device may report hours late.
+        """
+        t = self.events
+        unpublished = t.c.published_at.is_(None)
+        async with self.engine.connect() as conn:
+            waiting = select(t.c.position).where(unpublished).limit(BACKLOG_COUNT_CAP).subquery()
+            count = int(await conn.scalar(select(func.count()).select_from(waiting)) or 0)
+            age = await conn.scalar(
+                select(func.extract("epoch", func.now() - t.c.recorded_at))
+                .where(unpublished)
+                .order_by(t.c.position)
+                .limit(1)
+            )
+        oldest = max(float(age), 0.0) if age is not None else 0.0
+        RELAY_BACKLOG.labels(service=self.source).set(count)
+        RELAY_OLDEST_UNPUBLISHED.labels(service=self.source).set(oldest)
+        return count, oldest
+
+    async def _measure(self) -> None:
+        """Measure the backlog every few seconds, whatever the publishing side is doing."""
+        while not self._stopping.is_set():
+            try:
+                await self.measure_backlog()
+            except Exception as exc:
+                # The gauges keep their last values; the database outage shows elsewhere
+                # (readiness, relay errors).
+                log.info("relay_backlog_unmeasured", error=repr(exc))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=self.pacing.backlog_interval_s
+                )
 
     async def _sleep(self, seconds: float) -> None:
         with suppress(TimeoutError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -111,6 +111,7 @@ class _SeekToStoredOffsets:
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         self.runner.stats.assigned.difference_update(revoked)
+        self.runner.forget_lag(revoked)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.runner.seek_to_stored(list(assigned))
@@ -147,6 +148,10 @@ class ConsumerRunner:
         self.max_backoff_s = max_backoff_s
         self.client_id = client_id or spec.group_id
         self.stats = RunnerStats()
+        # At zero from the start, so the first dead letter is an increase Prometheus sees
+        # (a series that appears at 1 has no increase).
+        for topic in spec.topics:
+            CONSUMED.labels(spec.group_id, topic, "dead_lettered")
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
@@ -202,11 +207,20 @@ class ConsumerRunner:
                     for tp, records in batches.items():
                         await self._apply_with_retry(consumer, {tp: records})
         finally:
+            self.forget_lag(self.stats.assigned)
             self.stats.assigned.clear()
             with suppress(Exception):
                 await consumer.stop()
             with suppress(Exception):
                 await dlq.stop()
+
+    def forget_lag(self, partitions: Iterable[TopicPartition]) -> None:
+        """Drop the lag gauges of partitions this runner no longer owns.
+
+        Their last value would otherwise stay on as if current, beside the new owner's.
+        """
+        for tp in list(partitions):
+            CONSUMER_LAG.remove(self.spec.group_id, tp.topic, str(tp.partition))
 
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
         """Position each partition at the offset stored with the projection."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,16 +12,43 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from jobstream.observability.metrics import HTTP_REQUESTS
+from jobstream.observability.metrics import HTTP_REQUESTS, READINESS_CHANGES, READY
 
 log = structlog.get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
 
+# A check that takes longer counts as failed: a scrape of /metrics (which evaluates
+# readiness too) must not hang on a database that does not answer.
+CHECK_TIMEOUT_S = 2.0
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
-    """/healthz (alive), /readyz (dependencies answer), /metrics (Prometheus)."""
+
+def health_router(checks: dict[str, ReadinessCheck], service: str = "") -> APIRouter:
+    """/healthz (alive), /readyz (dependencies answer), /metrics (Prometheus).
+
+    Every readiness evaluation, by a probe or by a scrape, sets ``jobstream_ready`` and
+    counts a change of state in ``jobstream_readiness_changes_total`` (ADR 0084).
+    """
     router = APIRouter(tags=["operations"])
+    ready_gauge = READY.labels(service=service)
+    changes = READINESS_CHANGES.labels(service=service)
+    last: list[bool] = []
+
+    async def evaluate() -> tuple[bool, dict[str, str]]:
+        results: dict[str, str] = {}
+        ready = True
+        for name, check in checks.items():
+            try:
+                ok, detail = await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_S)
+            except Exception as exc:
+                ok, detail = False, type(exc).__name__
+            results[name] = detail
+            ready = ready and ok
+        if last and last[0] != ready:
+            changes.inc()
+        last[:] = [ready]
+        ready_gauge.set(1 if ready else 0)
+        return ready, results
 
     @router.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
@@ -28,15 +56,7 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: database, broker clients and workers are up")
     async def readyz() -> JSONResponse:
-        results: dict[str, str] = {}
-        ready = True
-        for name, check in checks.items():
-            try:
-                ok, detail = await check()
-            except Exception as exc:
-                ok, detail = False, type(exc).__name__
-            results[name] = detail
-            ready = ready and ok
+        ready, results = await evaluate()
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": results},
             status_code=200 if ready else 503,
@@ -44,6 +64,8 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
+        # Readiness as of this scrape, whether or not anything probes /readyz.
+        await evaluate()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -10,6 +10,27 @@ RELAY_PUBLISHED = Counter(
 RELAY_ERRORS = Counter(
     "jobstream_relay_errors_total", "Relay failures (broker or database outages)", ["service"]
 )
+# Measured from the events table by every relay process, leader or standby, so a backlog
+# shows while the broker is down or no relay holds the lock (ADR 0084).
+RELAY_BACKLOG = Gauge(
+    "jobstream_relay_backlog_events",
+    "Events appended but not yet published (counted up to 100000)",
+    ["service"],
+)
+RELAY_OLDEST_UNPUBLISHED = Gauge(
+    "jobstream_relay_oldest_unpublished_seconds",
+    "Age of the oldest event not yet published, by the database's clock (0 when none waits)",
+    ["service"],
+)
+READY = Gauge(
+    "jobstream_ready", "1 when the process's last readiness evaluation passed, else 0", ["service"]
+)
+# Counted in the process, so flaps between two scrapes are not lost.
+READINESS_CHANGES = Counter(
+    "jobstream_readiness_changes_total",
+    "Times the readiness evaluation went from ready to not ready or back",
+    ["service"],
+)
 CONSUMED = Counter(
     "jobstream_consumer_records_total",
     "Records consumed, by outcome (applied, duplicate, ignored, dead_lettered)",
