@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="JSON Schema of the event contracts")
     schemas_sub = schemas.add_subparsers(dest="schemas_command", required=True)
     schemas_sub.add_parser("write", help="regenerate shared/schemas/ from the contracts")
-    schemas_sub.add_parser("check", help="fail on a backward-incompatible change")
+    schemas_sub.add_parser("check", help="fail on a backward- or forward-incompatible change")
     schemas.set_defaults(func=_cmd_schemas)
 
     asyncapi = sub.add_parser("asyncapi", help="the AsyncAPI 3.0 document of every event")

@@ -64,7 +64,6 @@ def replace_header(headers, name, value):
             lambda k, v, h: (k, json.dumps({**json.loads(v), "labour_minutes": -1}).encode(), h),
             "labour_minutes",
         ),
-        (lambda k, v, h: (k, json.dumps({**json.loads(v), "x": 1}).encode(), h), "x"),
         (lambda k, v, h: (k, None, h), "empty value"),
     ],
 )
@@ -73,6 +72,32 @@ def test_malformed_messages_are_refused_with_the_reason(mutate, reason):
     key, value, headers = mutate(key, value, headers)
     with pytest.raises(MalformedMessageError, match=reason):
         from_kafka(key, value, headers)
+
+
+def test_a_field_this_release_does_not_know_is_dropped_not_refused():
+    """A newer producer added an optional field (docs/adr/0082): the event still reads."""
+    envelope, key, value, headers = encoded()
+    value = json.dumps({**json.loads(value), "van_registration": "AB12 CDE"}).encode()
+    decoded = from_kafka(key, value, headers)
+    assert decoded.data == envelope.data
+    assert "van_registration" not in decoded.data.model_dump()
+
+
+def test_an_attribute_this_release_does_not_know_is_kept_not_refused():
+    """A newer producer adds a CloudEvents extension (trace context, say): it still reads."""
+    envelope, key, value, headers = encoded()
+    traceparent = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    headers = [*headers, ("ce_traceparent", traceparent), ("ce_tenant", b"north")]
+    decoded = from_kafka(key, value, headers)
+    assert decoded.data == envelope.data
+    assert decoded.extra_headers["ce_traceparent"] == traceparent.decode()
+    assert decoded.extra_headers["ce_tenant"] == "north"
+
+
+def test_a_newer_schema_version_is_refused_even_with_fields_this_release_knows():
+    _, key, value, headers = encoded()
+    with pytest.raises(MalformedMessageError, match="unknown schema version 2 for JobCompleted"):
+        from_kafka(key, value, replace_header(headers, "ce_schemaversion", b"2"))
 
 
 def test_times_are_normalised_to_utc():

@@ -2,13 +2,18 @@
 
 Every event type has one class per schema version (``JobScheduledV1``). Readers ask the
 registry for the current version; older payloads are upcast on the way in.
+
+Writers are strict and readers tolerant (docs/adr/0082): building a contract refuses a
+field it does not declare, while reading one (:meth:`Contract.read`, which the registry
+uses for everything consumed or loaded) drops fields it does not know, at every depth, so
+a newer producer that added an optional field is still understood by an older consumer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
@@ -22,9 +27,25 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class Contract(BaseModel):
-    """A frozen value that refuses unknown fields: the shape of everything on the wire."""
+    """A frozen value on the wire: refuses unknown fields when built, ignores them when read."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def read(cls, data: Any) -> Self:
+        """Validate ``data`` written by any release: fields this one does not know are dropped.
+
+        Everything else is validated as strictly as when the value is built. Dropped rather
+        than carried: what this process then writes (its own events, read models,
+        snapshots) holds only fields it validated, so an unknown field never travels on
+        unchecked under another producer's name.
+        """
+        return cls.model_validate(data, extra="ignore")
+
+    @classmethod
+    def read_json(cls, text: str | bytes) -> Self:
+        """:meth:`read` from JSON text (a row's JSON column read as text)."""
+        return cls.model_validate_json(text, extra="ignore")
 
 
 class Event(Contract):
@@ -97,7 +118,12 @@ class EventRegistry:
             ) from None
 
     def parse(self, event_type: str, schema_version: int, data: dict[str, Any]) -> Event:
-        """Validate ``data`` and upcast it to the current version of ``event_type``."""
+        """Read ``data`` (see :meth:`Contract.read`) at the current version of ``event_type``.
+
+        Older versions are upcast first; a version newer than this reader knows, or one
+        with no upcaster, raises UnknownSchemaVersionError: fields may be added within a
+        version, but a new version changes meaning, and guessing it would be worse.
+        """
         current = self.current_version(event_type)
         self.contract(event_type, schema_version)
         if schema_version > current:
@@ -111,7 +137,7 @@ class EventRegistry:
                 raise UnknownSchemaVersionError(f"no upcaster for {event_type} v{version}")
             data = upcast(data)
             version += 1
-        return self._classes[(event_type, current)].model_validate(data)
+        return self._classes[(event_type, current)].read(data)
 
     def all_contracts(self) -> list[type[Event]]:
         """Every registered class, sorted by type then version."""

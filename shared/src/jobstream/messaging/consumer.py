@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from jobstream.contracts.base import EventRegistry, registry
 from jobstream.contracts.topics import dead_letter_topic
 from jobstream.eventstore.relay import make_producer
 from jobstream.messaging.envelope import Envelope, MalformedMessageError, from_kafka
@@ -82,6 +83,9 @@ class ConsumerSpec:
     across_partitions: bool = False
     # Optional: at most this many records per poll (the runner's batch_size otherwise).
     max_records: int | None = None
+    # The contracts records are read with: every registered one, unless a test stands in
+    # another release's (docs/adr/0082).
+    reader: EventRegistry = registry
 
 
 @dataclass(frozen=True)
@@ -364,7 +368,7 @@ class ConsumerRunner:
             self._count(record, "ignored")
             return None
         try:
-            envelope = from_kafka(record.key, record.value, headers)
+            envelope = from_kafka(record.key, record.value, headers, self.spec.reader)
         except MalformedMessageError as exc:
             await self._dead_letter(conn, record, f"malformed: {exc}")
             return None

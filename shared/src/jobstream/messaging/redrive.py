@@ -91,7 +91,7 @@ async def _redrive_one(
 ) -> tuple[str, str]:
     headers = [(k, v.encode()) for k, v in (letter.headers or {}).items() if v is not None]
     try:
-        envelope = from_kafka(letter.key, letter.value, headers)
+        envelope = from_kafka(letter.key, letter.value, headers, spec.reader)
     except MalformedMessageError as exc:
         return "failed", f"malformed: {exc}"
     handler = spec.handlers.get(envelope.type)
