@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, create_engine, func, select
 from jobstream.contracts.field import JobCompleted
 from jobstream.db import async_engine, libpq_dsn
 from jobstream.eventstore.relay import OutboxRelay, RelayPacing, make_producer
-from jobstream.eventstore.store import ConcurrencyError, EventStore
+from jobstream.eventstore.store import ConcurrencyError, EventStore, StreamAppend
 from jobstream.eventstore.tables import define_events_table
 from jobstream.messaging.envelope import from_kafka
 from jobstream.settings import normalise_database_url
@@ -136,6 +136,106 @@ async def test_appends_about_other_subjects_do_not_wait_for_an_open_one(store_db
     await asyncio.wait_for(same_subject, timeout=5)
     async with engine.connect() as conn:
         assert await store.current_version(conn, "wo-a") == 2
+    await engine.dispose()
+
+
+async def test_several_streams_are_appended_in_one_call(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    async with engine.begin() as conn:
+        await store.append(conn, "wo-2", 0, [completed("wo-2")])
+        first, second, empty = await store.append_streams(
+            conn,
+            [
+                StreamAppend("wo-1", 0, [completed("wo-1", 10), completed("wo-1", 20)]),
+                StreamAppend("wo-2", 1, [completed("wo-2", 5)], causation_id="cause-1"),
+                StreamAppend("wo-3", 0, []),
+            ],
+        )
+    assert [r.stream_version for r in first] == [1, 2]
+    assert [(r.stream_version, r.causation_id) for r in second] == [(2, "cause-1")]
+    assert empty == []
+    assert first[0].position < first[1].position < second[0].position
+    async with engine.connect() as conn:
+        assert await store.fold(conn, "wo-1", 0, lambda s, e: s + e.labour_minutes) == (30, 2)
+        assert await store.current_version(conn, "wo-2") == 2
+    await engine.dispose()
+
+
+async def test_one_moved_stream_leaves_every_stream_of_the_call_unwritten(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    async with engine.begin() as conn:
+        await store.append(conn, "wo-2", 0, [completed("wo-2")])
+    with pytest.raises(ConcurrencyError, match="wo-2 is at version 1, expected 0"):
+        async with engine.begin() as conn:
+            await store.append_streams(
+                conn,
+                [
+                    StreamAppend("wo-1", 0, [completed("wo-1")]),
+                    StreamAppend("wo-2", 0, [completed("wo-2")]),
+                ],
+            )
+    async with engine.connect() as conn:
+        assert await store.current_version(conn, "wo-1") == 0
+        assert await store.current_version(conn, "wo-2") == 1
+    await engine.dispose()
+
+
+async def test_a_call_takes_its_subjects_locks_in_sorted_order(store_db):
+    """Waiting for its first subject, a call holds none of the later ones.
+
+    So two calls over the same subjects, given in any order, cannot deadlock: both take
+    the smallest first.
+    """
+    engine = async_engine(store_db, pool_size=5)
+    store = EventStore(events)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_wo_a() -> None:
+        async with engine.begin() as conn:
+            await store.append(conn, "wo-a", 0, [completed("wo-a")])
+            holding.set()
+            await release.wait()
+
+    async def write_c_b_a() -> None:
+        async with engine.begin() as conn:
+            await store.append_streams(
+                conn,
+                [
+                    StreamAppend(wo, 1 if wo == "wo-a" else 0, [completed(wo)])
+                    for wo in ("wo-c", "wo-b", "wo-a")
+                ],
+            )
+
+    holder = asyncio.create_task(hold_wo_a())
+    await holding.wait()
+    waiting = asyncio.create_task(write_c_b_a())
+    await asyncio.sleep(0.5)
+    assert not waiting.done(), "the call went ahead of the open writer of wo-a"
+    async with engine.begin() as conn:
+        # wo-b sorts after wo-a: the waiting call must not be holding it.
+        await asyncio.wait_for(store.append(conn, "wo-b", 0, [completed("wo-b")]), timeout=5)
+    release.set()
+    await holder
+    with pytest.raises(ConcurrencyError, match="wo-b is at version 1, expected 0"):
+        await asyncio.wait_for(waiting, timeout=5)
+    await engine.dispose()
+
+
+async def test_a_stream_twice_in_one_call_is_refused(store_db):
+    engine = async_engine(store_db)
+    store = EventStore(events)
+    async with engine.begin() as conn:
+        with pytest.raises(ValueError, match="once per call"):
+            await store.append_streams(
+                conn,
+                [
+                    StreamAppend("wo-1", 0, [completed("wo-1")]),
+                    StreamAppend("wo-1", 1, [completed("wo-1")]),
+                ],
+            )
     await engine.dispose()
 
 

@@ -260,11 +260,11 @@ def test_the_business_settings_choose_the_drive_home_and_the_hard_respond_by(mon
                 "technician_id": "tech-1",
                 "name": "T One",
                 "active": True,
-                "profile": _profile().model_dump(mode="json"),
+                "profile": _profile(),
             }
         ],
         absences=[],
-        work_orders={"wo-1": {"details": details.model_dump(mode="json")}},
+        work_orders={"wo-1": {"details": details}},
         schedule={},
         site_technicians={},
     )

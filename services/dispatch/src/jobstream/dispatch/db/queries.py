@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, Text, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,6 +102,23 @@ async def technician_rows(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+async def technician_inputs(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every technician with their location, the profile as its JSON text (see plan_inputs)."""
+    columns = [c for c in technicians.c if c.name != "profile"]
+    rows = await conn.execute(
+        select(
+            *columns,
+            cast(technicians.c.profile, Text).label("profile"),
+            locations.c.lat,
+            locations.c.lon,
+            locations.c.located_at,
+        )
+        .outerjoin(locations, locations.c.technician_id == technicians.c.technician_id)
+        .order_by(technicians.c.technician_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
 async def technician_row(conn: AsyncConnection, technician_id: str) -> dict[str, Any] | None:
     """One technician with their absences."""
     row = (
@@ -166,6 +183,21 @@ async def open_work_orders(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+async def open_work_order_inputs(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Open work orders as ``open_work_orders``, but the details as their JSON text.
+
+    The text is what the plan's parse cache is keyed by (scheduling.py): an unchanged work
+    order is neither decoded nor validated again.
+    """
+    columns = [c for c in work_orders.c if c.name != "details"]
+    rows = await conn.execute(
+        select(*columns, cast(work_orders.c.details, Text).label("details"))
+        .where(work_orders.c.status == "open")
+        .order_by(work_orders.c.work_order_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
 # -- the schedule (projection of dispatch's own events) ----------------------------------
 
 
@@ -197,6 +229,31 @@ async def job_rows(conn: AsyncConnection, ids: list[str] | None = None) -> list[
     query = select(jobs).order_by(jobs.c.work_order_id)
     if ids is not None:
         query = query.where(jobs.c.work_order_id.in_(ids))
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def plan_rows(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Open work orders' schedule rows, the columns a decision reads (not its reasons).
+
+    The reasons and the technicians considered are JSON a decision never needs, and
+    decoding them for every open job was the largest part of loading the plan.
+    """
+    query = (
+        select(
+            jobs.c.work_order_id,
+            jobs.c.state,
+            jobs.c.technician_id,
+            jobs.c.window_start,
+            jobs.c.window_end,
+            jobs.c.travel_minutes,
+            jobs.c.decided_by,
+            jobs.c.forced,
+            jobs.c.failure_reason,
+        )
+        .select_from(jobs.join(work_orders, work_orders.c.work_order_id == jobs.c.work_order_id))
+        .where(work_orders.c.status == "open")
+        .order_by(jobs.c.work_order_id)
+    )
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 

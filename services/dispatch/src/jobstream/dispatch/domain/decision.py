@@ -185,13 +185,13 @@ def crew_of(
     horizon: timedelta,
     drive_home: DriveHome = DriveHome.IN_OVERTIME,
 ) -> Crew:
-    """The engine's view of a technician over the planning horizon.
+    """The engine's view of a technician (``row["profile"]`` parsed) over the planning horizon.
 
     A period's start rounds up and its ends down, and an absence widens to whole minutes,
     so that no rounding adds working time; ``drive_home`` is the business's (or the
     technician's) rule for the drive home.
     """
-    profile = TechnicianProfile.model_validate(row["profile"])
+    profile: TechnicianProfile = row["profile"]
     tech_id = row["technician_id"]
     home = Place(f"home:{tech_id}", profile.home_base.lat, profile.home_base.lon)
     live = None
@@ -276,7 +276,11 @@ def planned(
     schedule: dict[str, dict[str, Any]],
     site_technicians: dict[str, frozenset[str]],
 ) -> Decision:
-    """The decision to make at ``now``, from the rows ``scheduling.load`` read."""
+    """The decision to make at ``now``, from the rows ``scheduling.load`` read.
+
+    Each work order row's ``details`` is its WorkOrderDetails and each technician row's
+    ``profile`` its TechnicianProfile, parsed already (scheduling.py keeps them parsed).
+    """
     horizon = timedelta(days=settings.horizon_days)
     by_tech: dict[str, list[Absence]] = {}
     for a in absences:
@@ -294,7 +298,7 @@ def planned(
     jobs = {
         wo: job_spec(
             wo,
-            WorkOrderDetails.model_validate(r["details"]),
+            r["details"],
             now_min,
             settings.hard_respond_by_priorities,
         )

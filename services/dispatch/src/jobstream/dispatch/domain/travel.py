@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 EARTH_RADIUS_KM = 6371.0088
@@ -55,4 +56,11 @@ class GreatCircleTravel:
         """Estimated driving minutes, rounded up."""
         if a.key == b.key:
             return 0
-        return math.ceil(self.km(a, b) / self.speed_kmh * 60 - 1e-9)
+        return _great_circle_minutes(a, b, self.road_factor, self.speed_kmh)
+
+
+# Kept across decisions: each one asks for most of the same legs again, and a Place is its
+# coordinates (a technician's new live position is a new key), so an answer never goes stale.
+@lru_cache(maxsize=200_000)
+def _great_circle_minutes(a: Place, b: Place, road_factor: float, speed_kmh: float) -> int:
+    return math.ceil(great_circle_km(a, b) * road_factor / speed_kmh * 60 - 1e-9)
