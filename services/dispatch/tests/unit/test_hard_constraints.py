@@ -272,6 +272,24 @@ def test_the_business_settings_choose_the_drive_home_and_the_hard_respond_by(mon
     assert decided.plan.jobs["wo-1"].respond_by_is_hard
 
 
+def test_a_technicians_own_drive_home_rule_overrides_the_business_one():
+    own = _profile().model_copy(update={"drive_home": DriveHome.NOT_COUNTED})
+    decided = planned(
+        settings=DispatchSettings(drive_home=DriveHome.IN_SHIFT),
+        now=datetime.combine(DAY, time(7), tzinfo=UTC),
+        technicians=[
+            {"technician_id": tid, "name": tid, "active": True, "profile": profile}
+            for tid, profile in (("tech-own", own), ("tech-default", _profile()))
+        ],
+        absences=[],
+        work_orders={},
+        schedule={},
+        site_technicians={},
+    )
+    assert decided.plan.crews["tech-own"].drive_home is DriveHome.NOT_COUNTED
+    assert decided.plan.crews["tech-default"].drive_home is DriveHome.IN_SHIFT
+
+
 def test_by_default_the_drive_home_fits_in_overtime_and_no_respond_by_is_hard():
     settings = DispatchSettings()
     assert settings.drive_home is DriveHome.IN_OVERTIME

@@ -41,6 +41,19 @@ class Shift(Contract):
         return self
 
 
+class DriveHome(StrEnum):
+    """Whether the drive back to the home base after a period's last visit must fit, and where.
+
+    ``in_shift``: home by the end of the shift; ``in_overtime``: home by the end of the
+    overtime the technician may work (the shift's end when none); ``not_counted``: the
+    drive home is the technician's own time (ADR 0085).
+    """
+
+    NOT_COUNTED = "not_counted"
+    IN_SHIFT = "in_shift"
+    IN_OVERTIME = "in_overtime"
+
+
 class TechnicianProfile(Contract):
     """What dispatch knows of a technician; sent whole on registration and every change."""
 
@@ -53,6 +66,8 @@ class TechnicianProfile(Contract):
     overtime_allowed: bool = False
     max_overtime_minutes: Annotated[int, Field(ge=0, le=8 * 60)] = 0
     active: bool = True
+    # None: the business's rule (DISPATCH_DRIVE_HOME).
+    drive_home: DriveHome | None = None
 
 
 class TechnicianEvent(Event):

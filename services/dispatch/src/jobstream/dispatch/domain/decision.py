@@ -292,7 +292,8 @@ def planned(
         names[row["technician_id"]] = row["name"]
         if row["active"]:
             absent = by_tech.get(row["technician_id"], [])
-            crew = crew_of(row, absent, now, horizon, settings.drive_home)
+            rule = row["profile"].drive_home or settings.drive_home
+            crew = crew_of(row, absent, now, horizon, rule)
             crews[crew.technician_id] = crew
     now_min = to_minutes(now)
     jobs = {

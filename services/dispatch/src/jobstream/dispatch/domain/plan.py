@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from jobstream.contracts.dispatch import DriveHome as DriveHome  # re-exported: the engine names it
 from jobstream.dispatch.domain.qualification import disqualification
 from jobstream.dispatch.domain.travel import Place
 
@@ -67,19 +67,6 @@ class JobSpec:
     def latest_start(self) -> int | None:
         """The respond-by when the business makes it hard for this job (None: weighed only)."""
         return self.respond_by if self.respond_by_is_hard else None
-
-
-class DriveHome(StrEnum):
-    """Whether the drive back to the home base after a period's last visit must fit, and where.
-
-    ``IN_SHIFT``: home by the end of the shift; ``IN_OVERTIME``: home by the end of the
-    overtime the technician may work (the shift's end when none); ``NOT_COUNTED``: the
-    drive home is the technician's own time.
-    """
-
-    NOT_COUNTED = "not_counted"
-    IN_SHIFT = "in_shift"
-    IN_OVERTIME = "in_overtime"
 
 
 @dataclass(frozen=True, slots=True)
