@@ -1,6 +1,6 @@
 # Entry points for developers and CI. The local stack runs without Docker: see
 # deploy/local/stack.sh (PostgreSQL cluster on 127.0.0.1:55432, Kafka on 127.0.0.1:9092,
-# services on 8001-8005). Pass pytest arguments with: make test ARGS="-k outbox -x"
+# services on 8000-8005). Pass pytest arguments with: make test ARGS="-k outbox -x"
 
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh

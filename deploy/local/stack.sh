@@ -2,7 +2,8 @@
 # Jobstream's local stack without Docker: a real PostgreSQL cluster and a real Kafka broker
 # on loopback, and (with `up`) the six services (five and the web front door) as plain processes.
 #
-#   stack.sh install            apt packages if missing (postgresql, Java 17, Maven, curl) + Kafka jars
+#   stack.sh install            apt packages if missing (postgresql, Java 17, Maven, curl),
+#                               uv (pinned, with pip) + Kafka jars
 #   stack.sh infra-up           start PostgreSQL and Kafka if needed, create databases and topics
 #   stack.sh frontend           build the web front end (npm ci + esbuild) if its sources changed
 #   stack.sh up                 install + infra-up + migrate and start the services + demo data
@@ -23,6 +24,9 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+# ensure_uv: uv at the version CI pins, installed with pip when missing (it calls apt_install).
+# shellcheck source=deploy/local/ensure-uv.sh
+. "$HERE/ensure-uv.sh"
 
 JOBSTREAM_HOME="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/jobstream}"
 RUN="${JOBSTREAM_STACK_RUN:-$JOBSTREAM_HOME/run}"
@@ -265,8 +269,9 @@ fetch_kafka() {
 
 cmd_install() {
   ensure_packages
+  ensure_uv
   fetch_kafka
-  log "install: done (Kafka $KAFKA_VERSION, PostgreSQL $(pg_newest_version), Java $(java_major))"
+  log "install: done (Kafka $KAFKA_VERSION, PostgreSQL $(pg_newest_version), Java $(java_major), $(uv --version))"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -510,7 +515,7 @@ cmd_infra_up() {
   mkdir -p "$RUN" "$LOGS"
   fetch_kafka
   command -v java >/dev/null || die "Java is missing; run: bash deploy/local/stack.sh install"
-  command -v uv >/dev/null || die "uv is missing; install it with: python3 -m pip install uv"
+  ensure_uv
   # The JVM takes seconds to boot; set PostgreSQL up meanwhile.
   kafka_start
   pg_up
@@ -597,6 +602,7 @@ service_wait() {
 
 cmd_up() {
   local t0=$SECONDS s
+  ensure_uv
   (cd "$REPO" && uv sync --locked --quiet)
   mkdir -p "$LOGS"
   # Quiet when nothing is missing; on failure show what apt or Maven said. It runs as a

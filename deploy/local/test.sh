@@ -14,6 +14,13 @@ export JOBSTREAM_HOME="${JOBSTREAM_HOME:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache
 RUN="$JOBSTREAM_HOME/run"
 
 bash "$HERE/stack.sh" install
+# install made sure of uv; this process must find it too, and pip may have put it off PATH.
+# shellcheck source=deploy/local/ensure-uv.sh
+. "$HERE/ensure-uv.sh"
+uv_on_path || {
+  echo "test.sh: uv not found after stack.sh install" >&2
+  exit 1
+}
 bash "$HERE/stack.sh" infra-up
 bash "$HERE/stack.sh" frontend
 
