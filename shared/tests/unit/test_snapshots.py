@@ -70,6 +70,13 @@ def test_events_kept_at_an_older_version_are_upcast_like_the_log():
     ]
 
 
+def test_events_a_newer_release_kept_with_fields_this_one_does_not_know_still_load():
+    """During a rolling upgrade an older process reads rows a newer one wrote (ADR 0082)."""
+    runs = dump_events([CountedV2(work_order_id="w", amount=1, unit="m")])
+    runs[0]["data"][0]["colour"] = "red"
+    assert load_events(runs, reader) == [CountedV2(work_order_id="w", amount=1, unit="m")]
+
+
 def recorded(version: int, n: int, stream_id: str = "s") -> RecordedEvent:
     return RecordedEvent(
         position=version,

@@ -32,6 +32,7 @@ KEYS = {
     "job_labour": "n",
     "job_money": "n",
     "job_open_spans": "opened_at",
+    "job_snapshots": "work_order_id",
     "technicians": "technician_id",
 }
 

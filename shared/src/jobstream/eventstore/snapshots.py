@@ -19,6 +19,9 @@ believed. Resident states are shared, so they must never be mutated.
 
 A snapshot is a cache of the log, never a source of truth: deleting any row, or the whole
 table's contents, only costs the next load a full fold.
+
+The stream is read through a :class:`StreamReader`: the service's ``EventStore``, or another
+numbered log of one subject's events (billing's field facts of a job).
 """
 
 from __future__ import annotations
@@ -36,11 +39,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.contracts.base import Event, EventRegistry, registry
-from jobstream.eventstore.store import EventStore, RecordedEvent
+from jobstream.eventstore.store import RecordedEvent
 from jobstream.observability.metrics import SNAPSHOT_LOADS
 
 S = TypeVar("S")
 Source = Literal["resident", "snapshot", "events"]
+
+
+class StreamReader(Protocol):
+    """Where a stream's events are read from: an ``EventStore``, or a log shaped like one."""
+
+    async def load(
+        self, conn: AsyncConnection, stream_id: str, *, after: int = 0
+    ) -> list[RecordedEvent]:
+        """The stream's events after version ``after``, oldest first, numbered from 1."""
+        ...
 
 
 def define_snapshots_table(metadata: MetaData) -> Table:
@@ -156,7 +169,7 @@ class Snapshots(Generic[S]):
     async def load(
         self,
         conn: AsyncConnection,
-        store: EventStore,
+        store: StreamReader,
         stream_id: str,
         *,
         initial: S,
@@ -190,7 +203,7 @@ class Snapshots(Generic[S]):
     async def _onto(
         self,
         conn: AsyncConnection,
-        store: EventStore,
+        store: StreamReader,
         stream_id: str,
         kept: _Resident[S],
         evolve: Callable[[S, RecordedEvent], S],
@@ -323,7 +336,9 @@ def load_events(runs: Sequence[dict[str, Any]], reader: EventRegistry = registry
         event_type, version = run["type"], run["version"]
         current = reader.contract(event_type, reader.current_version(event_type))
         if version == current.schema_version:
-            events += _many(current).validate_python(run["data"])
+            # Read as the registry reads (docs/adr/0082): a row a newer release wrote may
+            # hold fields this one does not know.
+            events += _many(current).validate_python(run["data"], extra="ignore")
         else:
             events += [reader.parse(event_type, version, data) for data in run["data"]]
     return events

@@ -25,6 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobstream.billing.db import queries
+from jobstream.billing.db.snapshots import (
+    DOCUMENT_SNAPSHOTS,
+    FIELD_FACTS,
+    field_history_snapshots,
+    parse_fact,
+)
 from jobstream.billing.db.tables import events, generations
 from jobstream.billing.domain.commands import (
     AddContractVersion,
@@ -46,7 +52,7 @@ from jobstream.billing.domain.documents import (
     evolve,
     stream_id,
 )
-from jobstream.billing.domain.history import fold_history, trigger_of
+from jobstream.billing.domain.history import JobHistory, evolve_history, fold_history
 from jobstream.billing.domain.pricing import (
     JobFacts,
     NotChargeable,
@@ -59,11 +65,12 @@ from jobstream.billing.domain.pricing import (
 )
 from jobstream.billing.projections import apply_document
 from jobstream.commands import CommandHandlers
-from jobstream.contracts.base import Event, registry
+from jobstream.contracts.base import Event
 from jobstream.contracts.common import WorkOrderDetails
 from jobstream.contracts.dispatch import TechnicianProfile
 from jobstream.errors import NotFoundError
-from jobstream.eventstore.store import EventStore
+from jobstream.eventstore.snapshots import Folded
+from jobstream.eventstore.store import EventStore, RecordedEvent
 from jobstream.ids import derived_id
 
 log = structlog.get_logger(__name__)
@@ -73,10 +80,6 @@ DOCUMENTS = Counter("jobstream_billing_documents_total", "Billing documents issu
 BLOCKED = Counter(
     "jobstream_billing_blocked_total", "Pricing attempts that could not complete", ["reason"]
 )
-
-
-def _field_event(event_type: str, data: Mapping[str, Any]) -> Event:
-    return registry.parse(event_type, registry.current_version(event_type), dict(data))
 
 
 # --------------------------------------------------------------------------------------
@@ -90,20 +93,46 @@ class Waiting:
     keys: tuple[str, ...]
 
 
+async def load_history(
+    conn: AsyncConnection, generation: int, work_order_id: str, trigger_seq: int
+) -> JobHistory:
+    """The job's field facts folded up to ``trigger_seq``: its snapshot plus the later facts.
+
+    The snapshot is kept with the pricing's transaction. A trigger is the job's latest fact
+    whenever a job is priced (its row lock keeps new facts out meanwhile); should it not be,
+    the facts up to it are folded whole.
+    """
+    history_snapshots = field_history_snapshots(generation)
+    tail: list[RecordedEvent] = []
+
+    def step(history: JobHistory, recorded: RecordedEvent) -> JobHistory:
+        tail.append(recorded)
+        return evolve_history(history, recorded.event_id, recorded.data)
+
+    folded = await history_snapshots.load(
+        conn, FIELD_FACTS, work_order_id, initial=JobHistory(), evolve=step
+    )
+    if folded.version != trigger_seq:
+        rows = await queries.field_facts_until(conn, work_order_id, trigger_seq)
+        return fold_history((event_id, parse_fact(kind, data)) for event_id, kind, data in rows)
+    if tail:
+        await history_snapshots.save(
+            conn, tail[-1], folded.state, snapshot_version=folded.snapshot_version
+        )
+    return folded.state
+
+
 async def load_pricing(
-    conn: AsyncConnection, work_order_id: str, trigger_seq: int
+    conn: AsyncConnection, work_order_id: str, trigger_seq: int, generation: int
 ) -> tuple[JobFacts, PricingConfig] | Waiting | NotChargeable | None:
     """Facts and configuration in force at a trigger.
 
     None when nothing is to be charged (the job is open again).
     """
-    rows = await queries.field_facts_until(conn, work_order_id, trigger_seq)
-    parsed = [(event_id, _field_event(kind, data)) for event_id, kind, data in rows]
-    trigger_id, trigger_event = parsed[-1]
-    trigger = trigger_of(trigger_id, trigger_event)
-    history = fold_history(parsed)
-    if history.outcome is None:
+    history = await load_history(conn, generation, work_order_id, trigger_seq)
+    if history.outcome is None or history.last is None:
         return None
+    trigger = history.last
     details = await queries.details_in_force(conn, work_order_id, trigger.at)
     technicians: dict[str, Technician] = {}
     missing: list[str] = [] if details else ["details"]
@@ -157,11 +186,10 @@ async def _issue(
     conn: AsyncConnection,
     facts: JobFacts,
     priced: PricedJob | NotChargeable,
-    state: BillingState,
     version: int,
     plan: Plan,
     correlation_id: str | None,
-) -> list[Event]:
+) -> list[RecordedEvent]:
     """Number, append and project the plan's documents in the caller's transaction."""
     trigger = facts.trigger
     new: list[Event] = []
@@ -191,7 +219,7 @@ async def _issue(
             )
         )
         ids.append(derived_id(trigger.event_id, "InvoiceIssued"))
-    await store.append(
+    recorded = await store.append(
         conn,
         stream_id(facts.work_order_id),
         version,
@@ -204,7 +232,32 @@ async def _issue(
     for event, event_id in zip(new, ids, strict=True):
         await apply_document(conn, event, event_id)
         DOCUMENTS.labels(kind=event.event_type).inc()
-    return new
+    return recorded
+
+
+async def _documents(conn: AsyncConnection, work_order_id: str) -> Folded[BillingState]:
+    """The work order's billing documents folded: their snapshot plus the later events."""
+    return await DOCUMENT_SNAPSHOTS.load(
+        conn,
+        store,
+        stream_id(work_order_id),
+        initial=BillingState(),
+        evolve=lambda state, recorded: evolve(state, recorded.data),
+    )
+
+
+async def _keep(
+    conn: AsyncConnection, folded: Folded[BillingState], recorded: list[RecordedEvent]
+) -> None:
+    """Keep the state the appended ``recorded`` leave, in their transaction."""
+    if not recorded:
+        return
+    state = folded.state
+    for event in recorded:
+        state = evolve(state, event.data)
+    await DOCUMENT_SNAPSHOTS.save(
+        conn, recorded[-1], state, snapshot_version=folded.snapshot_version
+    )
 
 
 async def is_active(conn: AsyncConnection, generation: int) -> bool:
@@ -227,14 +280,14 @@ async def _to_answer(conn: AsyncConnection, job: Mapping[str, Any], generation: 
 
 
 async def _priced(
-    conn: AsyncConnection, work_order_id: str, job: Mapping[str, Any]
+    conn: AsyncConnection, work_order_id: str, job: Mapping[str, Any], generation: int
 ) -> tuple[JobFacts, PricedJob | NotChargeable] | None:
     """The job priced at its trigger; None once the job records why it is not.
 
     Not priced: it waits for inputs, its configuration blocks it, or nothing is charged.
     """
     try:
-        loaded = await load_pricing(conn, work_order_id, job["trigger_seq"])
+        loaded = await load_pricing(conn, work_order_id, job["trigger_seq"], generation)
         if isinstance(loaded, Waiting):
             await queries.update_job(
                 conn,
@@ -267,14 +320,15 @@ async def evaluate(
     job = await queries.lock_job(conn, work_order_id)
     if not await _to_answer(conn, job, generation):
         return []
-    found = await _priced(conn, work_order_id, job)
+    found = await _priced(conn, work_order_id, job, generation)
     if found is None:
         return []
     facts, priced = found
     trigger_id = job["trigger_event_id"]
-    state, version = await store.fold(conn, stream_id(work_order_id), BillingState(), evolve)
-    plan = decide_documents(state, trigger_id, priced)
-    issued = await _issue(conn, facts, priced, state, version, plan, correlation_id)
+    documents = await _documents(conn, work_order_id)
+    plan = decide_documents(documents.state, trigger_id, priced)
+    issued = await _issue(conn, facts, priced, documents.version, plan, correlation_id)
+    await _keep(conn, documents, issued)
     await queries.update_job(
         conn,
         work_order_id,
@@ -283,7 +337,7 @@ async def evaluate(
         blocked_reason=None,
         waiting_for=None,
     )
-    return issued
+    return [recorded.data for recorded in issued]
 
 
 # --------------------------------------------------------------------------------------
@@ -313,11 +367,14 @@ async def record_payment(cmd: RecordPayment, ctx: Context) -> str:
     found = await queries.get_invoice(ctx.conn, cmd.invoice)
     if found is None:
         raise NotFoundError("no such invoice")
+    documents = await _documents(ctx.conn, found["work_order_id"])
+    paid = decide_payment(documents.state, found["invoice_id"], cmd)
     stream = stream_id(found["work_order_id"])
-    state, version = await store.fold(ctx.conn, stream, BillingState(), evolve)
-    paid = decide_payment(state, found["invoice_id"], cmd)
-    [recorded] = await store.append(ctx.conn, stream, version, [paid], occurred_at=paid.paid_at)
-    await apply_document(ctx.conn, paid, recorded.event_id)
+    recorded = await store.append(
+        ctx.conn, stream, documents.version, [paid], occurred_at=paid.paid_at
+    )
+    await _keep(ctx.conn, documents, recorded)
+    await apply_document(ctx.conn, paid, recorded[0].event_id)
     return paid.invoice_id
 
 

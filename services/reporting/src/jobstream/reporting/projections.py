@@ -1,14 +1,19 @@
-"""Reporting's projections: each batch into the event log, then what it touched refolded once.
+"""Reporting's projections: each batch into the event log, then what it touched brought up to date.
 
-Every job and technician a consumed batch touched is refolded once from all its logged
-events, so a projected row depends only on the events, never on the order they were read
-in (docs/adr/0050, 0053, 0068).
+A projected row depends only on the events, never on the order they were read in
+(docs/adr/0050, 0053, 0068). Every technician a consumed batch touched is refolded once
+from all its logged events; a job is too, unless its new events go on the end of the
+causal order its snapshot was folded in, when they are folded onto the snapshot's facts,
+which is the same fold (docs/adr/0083).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +28,11 @@ from jobstream.reporting.db.tables import LIVE, Generation
 from jobstream.reporting.domain import jobs as job_domain
 from jobstream.reporting.domain import technicians as tech_domain
 from jobstream.reporting.domain.kpis.measures import measure
-from jobstream.reporting.domain.timeline import causal_order
+from jobstream.reporting.domain.timeline import Position, appended, causal_order, position_of
+
+# The shape of a job_snapshots row's facts and position: bump it when either changes (a key
+# added to the facts among them), and every job refolds once on its next event.
+FACTS_SCHEMA = 1
 
 
 def log_values(envelope: Envelope) -> dict[str, Any]:
@@ -85,6 +94,96 @@ def fold_job(work_order_id: str, events: Iterable[Mapping[str, Any]]) -> job_dom
     return job_domain.fold(work_order_id, causal_order(list(events)))
 
 
+@dataclass
+class FoldedJob:
+    """A job's facts and where their fold stands (None: refold on every event)."""
+
+    facts: job_domain.JobFacts
+    position: Position | None
+
+
+def fold_job_at(work_order_id: str, events: Sequence[Mapping[str, Any]]) -> FoldedJob:
+    """A job's facts from its events in any order, with the fold's position."""
+    ordered = causal_order(list(events))
+    return FoldedJob(job_domain.fold(work_order_id, ordered), position_of(events, ordered))
+
+
+def fold_onto(
+    kept: FoldedJob, events: Sequence[Mapping[str, Any]], logged: AbstractSet[str]
+) -> FoldedJob | None:
+    """The job with new ``events`` folded onto its kept facts; None if it must be refolded.
+
+    Onto them only when the events go on the end of its causal order (``appended``): then
+    the result is the fold of all its events. ``logged``: those of the events' causes that
+    the kept facts were folded from. The kept facts are changed in place.
+    """
+    if kept.position is None:
+        return None
+    found = appended(kept.position, events, logged)
+    if found is None:
+        return None
+    ordered, position = found
+    for event in ordered:
+        job_domain.evolve(kept.facts, event)
+    return FoldedJob(kept.facts, position)
+
+
+def folded_causes(
+    work_order_id: str, events: Iterable[Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]]
+) -> set[str]:
+    """Of the causes ``events`` name, those among the job's folded events.
+
+    ``held``: what the log held before these events, by event id (subject, topic, type),
+    at least for the events' causes; the job's folded events are its logged job events.
+    """
+    return {
+        cause
+        for event in events
+        if (cause := event["causation_id"]) in held
+        and held[cause]["subject"] == work_order_id
+        and belongs_to_jobs(held[cause])
+    }
+
+
+def onto_snapshots(
+    new_by_job: Mapping[str, Sequence[Mapping[str, Any]]],
+    kept: Mapping[str, tuple[str, Mapping[str, Any] | None]],
+    held: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[FoldedJob], list[str]]:
+    """The jobs whose new events fold onto their snapshot, and the ids of those to refold.
+
+    ``new_by_job``: each job's events the log did not hold; ``kept``: the jobs' snapshot
+    rows (facts, position); ``held``: as for :func:`folded_causes`. A job without a row,
+    or whose new events do not go on the end of its causal order, is to be refolded.
+    """
+    folded: list[FoldedJob] = []
+    refold_ids: list[str] = []
+    for work_order_id, new in sorted(new_by_job.items()):
+        row = kept.get(work_order_id)
+        logged = folded_causes(work_order_id, new, held)
+        onto = fold_onto(from_snapshot(*row), new, logged) if row is not None else None
+        if onto is None:
+            refold_ids.append(work_order_id)
+        else:
+            folded.append(onto)
+    return folded, refold_ids
+
+
+def snapshot_row(folded: FoldedJob) -> dict[str, Any]:
+    """The `job_snapshots` row of a folded job: its facts as JSON text, and the position."""
+    return {
+        "work_order_id": folded.facts["work_order_id"],
+        "schema_version": FACTS_SCHEMA,
+        "facts": json.dumps(folded.facts, allow_nan=False),
+        "position": folded.position.as_json() if folded.position is not None else None,
+    }
+
+
+def from_snapshot(facts: str, position: Mapping[str, Any] | None) -> FoldedJob:
+    """The folded job a `job_snapshots` row keeps (dicts in the order they were filled)."""
+    return FoldedJob(json.loads(facts), Position.from_json(position) if position else None)
+
+
 def fold_technician(
     technician_id: str, events: Iterable[Mapping[str, Any]]
 ) -> tech_domain.TechnicianFacts:
@@ -143,37 +242,74 @@ async def write_folds(
     by_subject: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for event in events:
         by_subject[event["subject"]].append(event)
-    jobs = [fold_job(s, [e for e in by_subject[s] if belongs_to_jobs(e)]) for s in sorted(job_ids)]
+    jobs = [fold_job_at(s, [e for e in by_subject[s] if belongs_to_jobs(e)]) for s in job_ids]
     techs = [
         technician_row(fold_technician(s, [e for e in by_subject[s] if belongs_to_technicians(e)]))
         for s in sorted(technician_ids)
     ]
-    await queries.replace_job_rows(conn, gen, [j["work_order_id"] for j in jobs], job_rows(jobs))
+    await write_jobs(conn, jobs, gen)
     await queries.upsert(conn, gen.technicians, "technician_id", techs)
+
+
+async def write_jobs(conn: AsyncConnection, folded: Sequence[FoldedJob], gen: Generation) -> None:
+    """Write these jobs' rows in every table of the jobs projection, and their snapshots."""
+    ordered = sorted(folded, key=lambda job: str(job.facts["work_order_id"]))
+    facts = [job.facts for job in ordered]
+    await queries.replace_job_rows(conn, gen, [j["work_order_id"] for j in facts], job_rows(facts))
+    await queries.upsert(
+        conn, gen.job_snapshots, "work_order_id", [snapshot_row(job) for job in ordered]
+    )
 
 
 async def project_batch(
     conn: AsyncConnection, batch: Sequence[Envelope], gen: Generation = LIVE
 ) -> None:
-    """Keep a batch's events in the log, then refold each job and technician it touched once."""
+    """Keep a batch's events in the log, then bring each job and technician it touched up to date.
+
+    A job's new events are folded onto its snapshot when they sort after everything folded
+    into it (``fold_onto``); otherwise, and for a job without a snapshot, the job is refolded
+    from all its logged events, as every technician the batch touched is.
+    """
     # A lost commit after a database crash loses this batch's offsets with its effects, so
-    # the projector simply applies it again: no need to wait for the WAL flush.
-    await queries.skip_commit_flush(conn)
+    # the projector simply applies it again: no need to wait for the WAL flush. And the
+    # insert's lock on the log, taken before any jobs table is read: `rebuild`'s switch
+    # holds inserts back (SHARE ROW EXCLUSIVE) while it drops and renames those tables, so
+    # waiting for it at the insert while holding a read lock on job_snapshots would deadlock.
+    await queries.start_batch(conn, gen.event_log)
     rows = [log_values(e) for e in batch]
-    job_ids = sorted({r["subject"] for r in rows if belongs_to_jobs(r)})
-    technician_ids = sorted({r["subject"] for r in rows if belongs_to_technicians(r)})
-    # What the log held for these subjects before this batch: read before the batch goes in,
-    # so its own events (most of what a catch-up folds) are not read back (docs/adr/0068).
-    logged = await queries.events_of_subjects(conn, gen.event_log, [*job_ids, *technician_ids])
-    await queries.record_events(conn, gen.event_log, rows)
     # The log keeps the copy of an event it held already, or met first in this batch (ON
     # CONFLICT DO NOTHING), so that copy is the one folded: exactly what the log now holds.
-    fresh: dict[str, dict[str, Any]] = {}
+    first: dict[str, dict[str, Any]] = {}
     for row in rows:
-        fresh.setdefault(row["event_id"], row)
-    for event in logged:
-        fresh.pop(event["event_id"], None)
-    await write_folds(conn, job_ids, technician_ids, [*logged, *fresh.values()], gen)
+        first.setdefault(row["event_id"], row)
+    causes = {c for r in first.values() if (c := r["causation_id"])}
+    held = await queries.logged_subjects(conn, gen.event_log, [*first, *causes])
+    fresh = [r for event_id, r in first.items() if event_id not in held]
+    new_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in fresh:
+        if belongs_to_jobs(row):
+            new_by_job[row["subject"]].append(row)
+    technician_ids = sorted({r["subject"] for r in fresh if belongs_to_technicians(r)})
+    kept = await queries.job_snapshots(conn, gen.job_snapshots, sorted(new_by_job), FACTS_SCHEMA)
+    folded, refold_ids = onto_snapshots(new_by_job, kept, held)
+    # What the log held for the rest before this batch: read before the batch goes in, so
+    # its own events (most of what a catch-up folds) are not read back (docs/adr/0068).
+    logged_events = await queries.events_of_subjects(
+        conn, gen.event_log, [*refold_ids, *technician_ids]
+    )
+    await queries.record_events(conn, gen.event_log, rows)
+    by_subject: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for event in [*logged_events, *fresh]:
+        by_subject[event["subject"]].append(event)
+    folded += [
+        fold_job_at(wo, [e for e in by_subject[wo] if belongs_to_jobs(e)]) for wo in refold_ids
+    ]
+    techs = [
+        technician_row(fold_technician(s, [e for e in by_subject[s] if belongs_to_technicians(e)]))
+        for s in technician_ids
+    ]
+    await write_jobs(conn, folded, gen)
+    await queries.upsert(conn, gen.technicians, "technician_id", techs)
 
 
 async def keep_for_the_batch(conn: AsyncConnection, envelope: Envelope) -> None:

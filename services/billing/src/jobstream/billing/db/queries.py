@@ -391,6 +391,19 @@ async def field_facts_until(
     return [(r.event_id, r.event_type, r.data) for r in rows]
 
 
+async def field_facts_after(
+    conn: AsyncConnection, work_order_id: str, after: int
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(seq, event id, type, data) of a job's field events after ``seq``, in log order."""
+    t = field_facts
+    rows = await conn.execute(
+        select(t.c.seq, t.c.event_id, t.c.event_type, t.c.data)
+        .where(t.c.work_order_id == work_order_id, t.c.seq > after)
+        .order_by(t.c.seq)
+    )
+    return [(r.seq, r.event_id, r.event_type, r.data) for r in rows]
+
+
 async def field_fact_seq(conn: AsyncConnection, event_id: str) -> int | None:
     """Where an event stands in its job's log."""
     value = await conn.scalar(select(field_facts.c.seq).where(field_facts.c.event_id == event_id))

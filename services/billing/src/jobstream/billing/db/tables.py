@@ -1,7 +1,8 @@
 """Billing's tables: the write side (public schema) and one projection generation's tables.
 
-Write side, migrated by Alembic: the event store / outbox, the document number series,
-the pricing configuration versions, idempotency keys and the generations registry.
+Write side, migrated by Alembic: the event store / outbox and its snapshots, the document
+number series, the pricing configuration versions, idempotency keys and the generations
+registry.
 
 Projection: every table of ``projection_metadata`` lives in the placeholder schema
 ``projection``, mapped at run time to one generation's schema (``billing_g3``) with
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jobstream.eventstore.snapshots import define_snapshots_table
 from jobstream.eventstore.tables import define_events_table
 from jobstream.idempotency import define_idempotency_table
 from jobstream.messaging.consumer import ConsumerTables
@@ -39,6 +41,8 @@ PROJECTION = "projection"
 
 metadata = MetaData()
 events = define_events_table(metadata)
+# Each work order's billing documents folded (BillingState), kept with its stream's events.
+snapshots = define_snapshots_table(metadata)
 idempotency_keys = define_idempotency_table(metadata)
 
 document_series = Table(
@@ -143,6 +147,10 @@ field_facts = Table(
     Column("data", JSONB, nullable=False),
     PrimaryKeyConstraint("work_order_id", "seq", name="pk_field_facts"),
 )
+
+# Each job's field facts folded (JobHistory) up to a seq, written by the pricing that read
+# them: the stream is the job's field_facts, numbered by seq (db/snapshots.py).
+history_snapshots = define_snapshots_table(projection_metadata)
 
 jobs = Table(
     "jobs",

@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -82,9 +81,15 @@ def _upsert_rows(table: Table, key: str) -> Insert:
     )
 
 
-async def skip_commit_flush(conn: AsyncConnection) -> None:
-    """Let this transaction's commit return before its WAL is flushed to disk."""
-    await conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+async def start_batch(conn: AsyncConnection, log: Table) -> None:
+    """Let the commit return before its WAL is flushed; take the log's insert lock now.
+
+    The lock is the one an insert takes (ROW EXCLUSIVE, which writers share). Both in one
+    round trip: two statements in one simple query, which takes no parameters.
+    """
+    await conn.exec_driver_sql(
+        f'SET LOCAL synchronous_commit TO OFF; LOCK TABLE "{log.name}" IN ROW EXCLUSIVE MODE'
+    )
 
 
 async def record_events(conn: AsyncConnection, log: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -98,10 +103,38 @@ async def events_of_subjects(
     conn: AsyncConnection, log: Table, subjects: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Every event of these subjects as folded (location pings left out)."""
+    if not subjects:
+        return []
     columns = [log.c[c.name] for c in _TIMELINE_COLUMNS]
     wanted = bindparam("subjects", list(subjects), type_=ARRAY(Text))
     stmt = select(*columns).where(log.c.subject == any_(wanted), log.c.event_type != LOCATION_PING)
     return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def logged_subjects(
+    conn: AsyncConnection, log: Table, event_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Of these event ids, those the log holds: id → its subject, topic and type."""
+    if not event_ids:
+        return {}
+    wanted = bindparam("ids", list(set(event_ids)), type_=ARRAY(Text))
+    stmt = select(log.c.event_id, log.c.subject, log.c.topic, log.c.event_type).where(
+        log.c.event_id == any_(wanted)
+    )
+    return {r.event_id: dict(r._mapping) for r in await conn.execute(stmt)}
+
+
+async def job_snapshots(
+    conn: AsyncConnection, table: Table, work_order_ids: Sequence[str], schema_version: int
+) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """Jobs' snapshot rows of ``schema_version``: work order → (facts as JSON, position)."""
+    if not work_order_ids:
+        return {}
+    wanted = bindparam("ids", list(work_order_ids), type_=ARRAY(Text))
+    stmt = select(table.c.work_order_id, table.c.facts, table.c.position).where(
+        table.c.work_order_id == any_(wanted), table.c.schema_version == schema_version
+    )
+    return {r.work_order_id: (r.facts, r.position) for r in await conn.execute(stmt)}
 
 
 async def events_of(

@@ -201,6 +201,24 @@ job_open_spans = Table(
 )
 
 
+# Each job's facts as last folded, and where the fold stands (projections.py): the next
+# events are folded onto them when they sort after everything folded, else the job is
+# refolded from the log. A cache of the log, rebuilt with the jobs projection; the facts are
+# kept as JSON text, whose key order (the order of entries, invoices …) the measure rows
+# follow, where JSONB would reorder them.
+job_snapshots = Table(
+    "job_snapshots",
+    metadata,
+    Column("work_order_id", Text, primary_key=True),
+    # The codec's version (projections.FACTS_SCHEMA): a row of another one is not read.
+    Column("schema_version", Integer, nullable=False),
+    Column("facts", Text, nullable=False),
+    # {"last": [epoch µs, sequence, event id] | null, "pending": [cause ids]}; NULL when the
+    # events hold a causation cycle (every later event then refolds the job).
+    Column("position", JSONB, nullable=True),
+)
+
+
 @dataclass(frozen=True)
 class Generation:
     """One set of the tables a fold writes: the live one, or a rebuild's new tables."""
@@ -212,6 +230,7 @@ class Generation:
     job_labour: Table
     job_money: Table
     job_open_spans: Table
+    job_snapshots: Table
     technicians: Table
 
     def tables(self) -> dict[str, Table]:
@@ -227,12 +246,21 @@ LIVE = Generation(
     job_labour=job_labour,
     job_money=job_money,
     job_open_spans=job_open_spans,
+    job_snapshots=job_snapshots,
     technicians=technicians,
 )
 
 # The projections `jobstream-reporting rebuild` can rebuild from the event log, by the
 # Generation fields (tables) each one consists of.
-JOB_TABLES = ("jobs", "job_measures", "job_parts", "job_labour", "job_money", "job_open_spans")
+JOB_TABLES = (
+    "jobs",
+    "job_measures",
+    "job_parts",
+    "job_labour",
+    "job_money",
+    "job_open_spans",
+    "job_snapshots",
+)
 # Child tables of a job: replaced whole on each refold.
 JOB_CHILD_TABLES = ("job_parts", "job_labour", "job_money", "job_open_spans")
 REBUILDABLE: dict[str, tuple[str, ...]] = {"jobs": JOB_TABLES, "technicians": ("technicians",)}
