@@ -491,7 +491,9 @@ partitions' offsets beside the effects, applied under one savepoint, falling bac
 by record only when a record fails. Events billing does not read (device progress,
 checklists, notes) are skipped without touching the database. The measured figure before
 that batch path (record by record, each in its own savepoint) was 438 records/s, 1/134 of
-raw, over the same million events on a busier machine.
+raw, over a million such events on a busier machine. A generation being rebuilt does not
+decide, so the rebuild neither loads nor saves the snapshots of docs/adr/0083 (a work
+order's documents, a job's field history); re-pricing folds each job's facts whole.
 """
     if not args.no_report:
         write_section("billing_rebuild", "Billing rebuild rate vs raw consume", command, body)

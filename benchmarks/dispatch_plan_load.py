@@ -143,9 +143,7 @@ def main() -> int:
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
-        path = shadowing(
-            args.baseline, ["services/dispatch/src/jobstream/dispatch"], Path(scratch)
-        )
+        path = shadowing(args.baseline, ["services/dispatch/src/jobstream/dispatch"], Path(scratch))
         before = run(path, args.technicians, args.jobs)
     after = run(None, args.technicians, args.jobs)
     load_after = os.getloadavg()

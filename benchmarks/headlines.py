@@ -88,9 +88,16 @@ HEADLINES: dict[str, list[tuple[str, ...]]] = {
             r"P1 release into the 200-job plan(?: \|[^|]+){4} \| ([\d /]+) \|",
         ),
     ],
+    "dispatch-plan-load": [
+        (
+            "routine release into a 800–1,000-job plan, 100 technicians: baseline / this commit (median, ratio)",
+            r"\| 800–1000 \| (\d+ ms) \| (\d+ ms) \| ([\d.]+×) \|",
+            "{0} / {1} ({2})",
+        ),
+    ],
     "billing_rebuild": [
         (
-            "billing rebuild over 1M events (events/s, ratio to raw consume)",
+            "billing rebuild, events as in the command (events/s, ratio to raw consume)",
             r"\*\*billing rebuild\*\*[^|]*\|[^|]+\|[^|]+\| ([\d,]+) \| ([\d/.]+) \|",
         ),
         (

@@ -3,7 +3,7 @@
 The projector's rates are measured beside the raw consume rate.
 
     uv run python benchmarks/reporting_bench.py [--jobs 1500] [--runs 3] \
-        [--year-jobs 60000] [--technicians 50] [--requests 5]
+        [--year-jobs 60000] [--technicians 50] [--requests 5] [--baseline REV]
 
 Part 1 publishes ``--jobs`` synthetic jobs (about seven events each, every topic) to fresh
 topics and, in the same run, measures: a bare consumer reading and decoding every record
@@ -16,6 +16,11 @@ loads a year of synthetic work (``--year-jobs`` jobs for ``--technicians`` techn
 straight into a reporting database and times GET /kpis in process. Uses the shared broker
 and database (never restarts them); writes its section of docs/benchmarks.md with the
 machine's load average, as other work shares the cores.
+
+``--baseline REV`` also measures part 1 with the reporting package of that commit (its
+projections and migrations; extracted with `git archive` and put first on a child
+process's PYTHONPATH, as benchmarks/baseline.py lays out), one child run after each run of
+this tree's, over the same events, and reports both side by side with their ratio.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from baseline import shadowing
 from report import percentile, write_section
 
 from jobstream.auth import Role, mint_token
@@ -341,6 +349,62 @@ def _load(values: tuple[float, float, float]) -> str:
     return " / ".join(f"{v:.1f}" for v in values)
 
 
+PART_ONE = ("project", "per_partition", "rebuild", "kafka")
+
+
+def baseline_part_one(pythonpath: str, job_count: int) -> dict[str, list[float]]:
+    """One run of part 1 in a child process whose reporting package is the baseline's."""
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    done = subprocess.run(
+        [sys.executable, __file__, "--jobs", str(job_count), "--part-one-json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rates: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return rates
+
+
+def part_one_compared(
+    infra: Infra, job_count: int, runs: int, baseline: str, into: Path
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Part 1 for this tree and, run by run in turn, for the baseline commit's reporting."""
+    path = shadowing(baseline, ["services/reporting/src/jobstream/reporting"], into)
+    here: dict[str, list[float]] = {}
+    there: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for rates, measure in (
+            (here, lambda: asyncio.run(part_one(infra, job_count, 1))),
+            (there, lambda: baseline_part_one(path, job_count)),
+        ):
+            for key, values in measure().items():
+                rates.setdefault(key, []).extend(values)
+    return here, there
+
+
+def compared_lines(med: dict[str, float], base: dict[str, float], baseline: str) -> list[str]:
+    """The table of this tree's part 1 rates beside the baseline's, from the same run."""
+    names = {
+        "project": "reporting.projector from offset zero (as deployed)",
+        "per_partition": "the same with the runner's default batches",
+        "rebuild": "`rebuild jobs` from the event log",
+        "kafka": "`rebuild --from-kafka`",
+    }
+    lines = [
+        f"**Job snapshots vs the baseline {baseline}** (a refold of every job a poll touched; "
+        "same events, the two measured in turn within each run, medians, events/s):",
+        "",
+        f"| what | {baseline} | this tree | this ÷ {baseline} |",
+        "|---|---|---|---|",
+    ]
+    for key, name in names.items():
+        lines.append(
+            f"| {name} | {base[key]:,.0f} | {med[key]:,.0f} | {med[key] / base[key]:.2f} |"
+        )
+    return [*lines, ""]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=1500)
@@ -348,20 +412,29 @@ def main() -> int:
     parser.add_argument("--year-jobs", type=int, default=60_000)
     parser.add_argument("--technicians", type=int, default=50)
     parser.add_argument("--requests", type=int, default=5)
+    parser.add_argument("--baseline", default="", help="a commit to compare part 1 with")
+    parser.add_argument("--part-one-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part_one_json:
+        # A baseline's child run: part 1 once, its rates as the last line of stdout.
+        with find_infra() as infra:
+            print(json.dumps(asyncio.run(part_one(infra, args.jobs, 1))))
+        return 0
     # Tokens for the in-process API are minted and checked with a throwaway secret.
     use_key_files(tempfile.mkdtemp(prefix="jobstream-bench-keys-"))
 
-    async def both():
-        with find_infra() as infra:
-            one = await part_one(infra, args.jobs, args.runs)
-            two = await part_two(infra, args.year_jobs, args.technicians, args.requests)
-            return one, two
-
     load_before = os.getloadavg()
-    one, two = asyncio.run(both())
+    with find_infra() as infra, tempfile.TemporaryDirectory() as tmp:
+        if args.baseline:
+            one, base_rates = part_one_compared(
+                infra, args.jobs, args.runs, args.baseline, Path(tmp)
+            )
+        else:
+            one, base_rates = asyncio.run(part_one(infra, args.jobs, args.runs)), {}
+        two = asyncio.run(part_two(infra, args.year_jobs, args.technicians, args.requests))
     load_after = os.getloadavg()
     med = {k: statistics.median(v) for k, v in one.items()}
+    base = {k: statistics.median(v) for k, v in base_rates.items()}
     raw = med["raw"]
     lines = [
         f"**Projector catch-up vs raw consume** ({int(med['events'])} events of {args.jobs} "
@@ -371,8 +444,9 @@ def main() -> int:
         "|---|---|---|",
         f"| raw consume: bare consumer reading and decoding every record | {raw:,.0f} | 1 |",
         "| reporting.projector from offset zero: each poll (every partition's records, up to "
-        f"{PROJECTOR_POLL_RECORDS:,}) in one transaction, logged in one statement, each job and "
-        f"technician it touched refolded once | {med['project']:,.0f} | "
+        f"{PROJECTOR_POLL_RECORDS:,}) in one transaction, logged in one statement, each job it "
+        "touched folded onto its snapshot or refolded, each technician refolded | "
+        f"{med['project']:,.0f} | "
         f"{med['project'] / raw:.3f} |",
         "| the same projector with the runner's default batches (a transaction per partition, "
         f"polls of 200 records), as before docs/adr/0068 | {med['per_partition']:,.0f} | "
@@ -387,6 +461,7 @@ def main() -> int:
         f"further {med['join'] * 1000:.0f} ms. The switch of `rebuild --from-kafka` held the "
         f"live projector for {med['switch_ms']:.0f} ms.",
         "",
+        *(compared_lines(med, base, args.baseline) if base else []),
         f"**GET /kpis over a year** of synthetic work: {args.year_jobs:,} jobs for "
         f"{args.technicians} technicians (a mid-size business), {two['events']:,} events, "
         f"loaded in {two['load_seconds']:.0f} s; in process (httpx ASGI transport, no network), "
@@ -413,7 +488,7 @@ def main() -> int:
     command = (
         f"uv run python benchmarks/reporting_bench.py --jobs {args.jobs} --runs {args.runs} "
         f"--year-jobs {args.year_jobs} --technicians {args.technicians} "
-        f"--requests {args.requests}"
+        f"--requests {args.requests}" + (f" --baseline {args.baseline}" if args.baseline else "")
     )
     write_section(
         "reporting", "Reporting: projection, rebuild and KPI latency", command, "\n".join(lines)

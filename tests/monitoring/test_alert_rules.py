@@ -1,6 +1,6 @@
 """The alert rules pass ``promtool check rules`` and their unit tests, and each says what to do.
 
-promtool is Debian's (``apt-get install prometheus``), the one .ci/run installs.
+promtool is Debian's (``apt-get install prometheus``), the one deploy/local/stack.sh installs.
 """
 
 from __future__ import annotations
