@@ -187,6 +187,23 @@ def run_b(sizes: list[tuple[int, int, list[int]]], vroom_timeout: float) -> str:
     return "\n".join(lines)
 
 
+def urgent_job(rng: random.Random, k: int, now: int) -> JobSpec:
+    """The k-th urgent P1 job released at ``now``: due on site within the hour."""
+    skill = rng.choice(sorted(SKILLS))
+    return JobSpec(
+        job_id=f"urgent-{k}",
+        place=place(rng, f"urgent-site-{k}"),
+        site_id=f"urgent-site-{k}",
+        duration=rng.choice((45, 60, 90)),
+        priority=1,
+        release=now,
+        respond_by=now + 60,
+        resolve_by=now + 240,
+        skills=frozenset({skill}),
+        certifications=frozenset({SKILLS[skill]} if SKILLS[skill] else ()),
+    )
+
+
 def run_c(events: int, seed: int) -> str:
     rng = random.Random(seed + 1000)
     base = insertion(generate(200, 20, seed))
@@ -198,19 +215,7 @@ def run_c(events: int, seed: int) -> str:
             for v in route:
                 departed = v.start <= now + 30
                 p.put(type(v)(v.job_id, v.technician_id, v.start, v.end, departed, v.forced))
-        skill = rng.choice(sorted(SKILLS))
-        urgent = JobSpec(
-            job_id=f"urgent-{k}",
-            place=place(rng, f"urgent-site-{k}"),
-            site_id=f"urgent-site-{k}",
-            duration=rng.choice((45, 60, 90)),
-            priority=1,
-            release=now,
-            respond_by=now + 60,
-            resolve_by=now + 240,
-            skills=frozenset({skill}),
-            certifications=frozenset({SKILLS[skill]} if SKILLS[skill] else ()),
-        )
+        urgent = urgent_job(rng, k, now)
         p.jobs = {**base.jobs, urgent.job_id: urgent}
         engine = Engine(TRAVEL)
         started = time.perf_counter()

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dispatch_field import DAYS, SKILLS, TRAVEL, generate, insertion, metrics, minute, place
+from dispatch_field import DAYS, TRAVEL, generate, insertion, metrics, minute, urgent_job
 
 from jobstream.dispatch.domain.insertion import Engine
 from jobstream.dispatch.domain.optimiser import optimise
@@ -67,19 +67,7 @@ def urgent_plans(base: Plan, seed: int = 0) -> list[tuple[Plan, JobSpec]]:
         for route in base.routes.values():
             for v in route:
                 p.put(Visit(v.job_id, v.technician_id, v.start, v.end, v.start <= now + 30))
-        skill = rng.choice(sorted(SKILLS))
-        urgent = JobSpec(
-            job_id=f"urgent-{k}",
-            place=place(rng, f"urgent-site-{k}"),
-            site_id=f"urgent-site-{k}",
-            duration=rng.choice((45, 60, 90)),
-            priority=1,
-            release=now,
-            respond_by=now + 60,
-            resolve_by=now + 240,
-            skills=frozenset({skill}),
-            certifications=frozenset({SKILLS[skill]} if SKILLS[skill] else ()),
-        )
+        urgent = urgent_job(rng, k, now)
         p.jobs = {**base.jobs, urgent.job_id: urgent}
         Engine(TRAVEL).place(p, urgent, bump=True)
         out.append((p, urgent))

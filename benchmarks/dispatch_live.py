@@ -74,6 +74,23 @@ def release(rng: random.Random, at: datetime, priority: Priority, n: int) -> Wor
     )
 
 
+def technician(rng: random.Random, t: int) -> TechnicianProfile:
+    """A technician with two of the skills, working 08:00–17:00 Monday to Friday (UTC)."""
+    skills = rng.sample(sorted(SKILLS), 2)
+    return TechnicianProfile(
+        name=f"Tech {t}",
+        skills=tuple(SkillLevel(name=s) for s in skills),
+        certifications=tuple(
+            Certification(name=cert, expires_on=MONDAY.date().replace(year=2030))
+            for s in skills
+            if (cert := SKILLS[s])
+        ),
+        home_base=GeoPoint(lat=rng.uniform(53.35, 53.60), lon=rng.uniform(-2.45, -2.05)),
+        time_zone="UTC",
+        shifts=tuple(Shift(weekday=d, start="08:00", end="17:00") for d in range(5)),
+    )
+
+
 async def run(url: str) -> str:
     settings = DispatchSettings()
     on_release = handlers_by_event(on_work_order_released, context=settings)["WorkOrderReleased"]
@@ -81,21 +98,9 @@ async def run(url: str) -> str:
     rng = random.Random(0)
     async with engine.begin() as conn:
         for t in range(20):
-            skills = rng.sample(sorted(SKILLS), 2)
-            profile = TechnicianProfile(
-                name=f"Tech {t}",
-                skills=tuple(SkillLevel(name=s) for s in skills),
-                certifications=tuple(
-                    Certification(name=SKILLS[s], expires_on=MONDAY.date().replace(year=2030))
-                    for s in skills
-                    if SKILLS[s]
-                ),
-                home_base=GeoPoint(lat=rng.uniform(53.35, 53.60), lon=rng.uniform(-2.45, -2.05)),
-                time_zone="UTC",
-                shifts=tuple(Shift(weekday=d, start="08:00", end="17:00") for d in range(5)),
-            )
             await commands.register_technician(
-                RegisterTechnician(f"tech-{t}", profile, MONDAY), commands.Context(conn, settings)
+                RegisterTechnician(f"tech-{t}", technician(rng, t), MONDAY),
+                commands.Context(conn, settings),
             )
     routine: list[float] = []
     for n in range(200):

@@ -32,11 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dispatch_live import MONDAY, SKILLS, release
+from dispatch_live import MONDAY, release, technician
 from report import write_section
 
-from jobstream.contracts.common import Certification, GeoPoint, Priority, SkillLevel
-from jobstream.contracts.dispatch import Shift, TechnicianProfile
+from jobstream.contracts.common import Priority
 from jobstream.db import async_engine, upgrade_to_head
 from jobstream.testing.infra import create_database, drop_database, find_infra
 
@@ -58,21 +57,9 @@ async def releases(url: str, technicians: int, jobs: int) -> list[float]:
     rng = random.Random(0)
     async with engine.begin() as conn:
         for t in range(technicians):
-            skills = rng.sample(sorted(SKILLS), 2)
-            profile = TechnicianProfile(
-                name=f"Tech {t}",
-                skills=tuple(SkillLevel(name=s) for s in skills),
-                certifications=tuple(
-                    Certification(name=SKILLS[s], expires_on=MONDAY.date().replace(year=2030))
-                    for s in skills
-                    if SKILLS[s]
-                ),
-                home_base=GeoPoint(lat=rng.uniform(53.35, 53.60), lon=rng.uniform(-2.45, -2.05)),
-                time_zone="UTC",
-                shifts=tuple(Shift(weekday=d, start="08:00", end="17:00") for d in range(5)),
-            )
             await commands.register_technician(
-                RegisterTechnician(f"tech-{t}", profile, MONDAY), commands.Context(conn, settings)
+                RegisterTechnician(f"tech-{t}", technician(rng, t), MONDAY),
+                commands.Context(conn, settings),
             )
     took: list[float] = []
     for n in range(jobs):

@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 import yaml
 
+from jobstream.demo import wait_until_ready
 from jobstream.simulation.api import SERVICES
 from jobstream.simulation.processes import ServiceStack, free_port
 from jobstream.testing.infra import repo_root
@@ -81,17 +82,7 @@ async def stack(infra: Any, tmp_path: Path) -> AsyncIterator[ServiceStack]:
         await services.create()
         services.start_all()
         async with httpx.AsyncClient(timeout=5) as client:
-
-            async def all_ready() -> bool:
-                for url in services.urls.values():
-                    try:
-                        if (await client.get(f"{url}/readyz")).status_code != HTTPStatus.OK:
-                            return False
-                    except httpx.HTTPError:
-                        return False
-                return True
-
-            await wait_until(all_ready, timeout=120, interval=0.5, message="every /readyz")
+            await wait_until_ready(client, services.urls, timeout_s=120)
         yield services
     finally:
         await services.destroy()

@@ -42,8 +42,11 @@ def create_events_table(op: Any) -> None:
     )
 
 
-def create_snapshots_table(op: Any) -> None:
-    """One current-state row per stream, beside the events (see eventstore/snapshots.py)."""
+def create_snapshots_table(op: Any, schema: str | None = None) -> None:
+    """One current-state row per stream, beside the events (see eventstore/snapshots.py).
+
+    ``schema``: where, when not the default (billing's projection generations).
+    """
     op.create_table(
         "snapshots",
         sa.Column("stream_id", sa.Text(), primary_key=True),
@@ -53,6 +56,7 @@ def create_snapshots_table(op: Any) -> None:
         sa.Column(
             "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
+        schema=schema,
     )
 
 

@@ -23,11 +23,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from jobstream.demo import REQUESTS, Stack
+from jobstream.demo import REQUESTS, Stack, wait_until_ready
 from jobstream.simulation.api import SERVICES
 from jobstream.simulation.processes import ServiceStack
 from jobstream.testing.infra import repo_root
-from jobstream.testing.waiting import wait_until
 
 REPO = repo_root()
 CHROMIUM = os.environ.get("JOBSTREAM_CHROMIUM", "/usr/bin/chromium")
@@ -108,17 +107,7 @@ async def web_stack(
     stack = WebStack(services, api)
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-
-            async def ready() -> bool:
-                for url in services.urls.values():
-                    try:
-                        if (await client.get(f"{url}/readyz")).status_code != HTTPStatus.OK:
-                            return False
-                    except httpx.HTTPError:
-                        return False
-                return True
-
-            await wait_until(ready, timeout=120, message="six processes ready")
+            await wait_until_ready(client, services.urls, timeout_s=120)
         await api.register_technicians()
         for request in REQUESTS:
             await api.ensure_customer(request)

@@ -13,7 +13,6 @@ with its next decision (db/snapshots.py).
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from jobstream import migration_ops
 
@@ -40,20 +39,7 @@ def _generation_schemas() -> list[str]:
 def upgrade() -> None:
     migration_ops.create_snapshots_table(op)
     for schema in _generation_schemas():
-        op.create_table(
-            "snapshots",
-            sa.Column("stream_id", sa.Text(), primary_key=True),
-            sa.Column("stream_version", sa.Integer(), nullable=False),
-            sa.Column("schema_version", sa.Integer(), nullable=False),
-            sa.Column("state", postgresql.JSONB(), nullable=False),
-            sa.Column(
-                "updated_at",
-                sa.DateTime(timezone=True),
-                nullable=False,
-                server_default=sa.func.now(),
-            ),
-            schema=schema,
-        )
+        migration_ops.create_snapshots_table(op, schema=schema)
 
 
 def downgrade() -> None:
