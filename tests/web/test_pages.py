@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -181,8 +182,9 @@ async def test_account_forms_refuse_bad_input_at_the_field(web_stack: WebStack, 
 
 
 async def test_forcing_a_move_asks_for_the_reason_and_records_it(web_stack: WebStack, browser: Any):
-    # A P1 leak goes to a plumber at once: its departure has passed, so it is frozen and
-    # moving it is a deliberate override that needs a reason.
+    # A P1 leak's plumber sets off: the visit is under way, so it is frozen and moving it
+    # is a deliberate override that needs a reason. (Set off on the device rather than
+    # waiting for the departure time to pass, which late in the evening is tomorrow.)
     request = next(r for r in REQUESTS if r["job_type"] == "leak_repair")
     work_order_id = await web_stack.api.log_and_release(
         {**request, "description": f"Frozen leak {uuid.uuid4().hex[:6]}"}
@@ -190,6 +192,7 @@ async def test_forcing_a_move_asks_for_the_reason_and_records_it(web_stack: WebS
     job = await wait_until(
         lambda: dispatch_scheduled(web_stack, work_order_id), timeout=20, message="scheduled"
     )
+    await set_off(web_stack, work_order_id, job["technician_id"])
     other = "tech-chen" if job["technician_id"] == "tech-amir" else "tech-amir"
     start = datetime.fromisoformat(job["window_start"])
     page = await signed_in_page(
@@ -210,6 +213,27 @@ async def test_forcing_a_move_asks_for_the_reason_and_records_it(web_stack: WebS
     await says(page, "forced, reason recorded")
     moved = await dispatch_job(web_stack, work_order_id)
     assert moved["technician_id"] == other and moved["forced"]
+
+
+async def set_off(stack: WebStack, work_order_id: str, technician_id: str) -> None:
+    """The technician acknowledges the job on their device and sets off; dispatch sees it."""
+    api = stack.api
+    device = api.technician(technician_id)
+    field = f"{stack.url('fieldupdates')}/jobs/{work_order_id}"
+
+    async def on_device() -> bool:
+        return (await api.client.get(field, headers=device)).status_code == HTTPStatus.OK
+
+    await wait_until(on_device, timeout=20, message="on the technician's device")
+    eta = (datetime.now(UTC) + timedelta(minutes=20)).isoformat()
+    for step, body in (("acknowledge", {}), ("travel", {"eta": eta})):
+        response = await api.client.post(f"{field}/{step}", json=body, headers=device)
+        assert response.is_success, response.text
+
+    async def en_route() -> bool:
+        return (await dispatch_job(stack, work_order_id)).get("field_status") == "en_route"
+
+    await wait_until(en_route, timeout=20, message="dispatch sees the technician en route")
 
 
 async def count(stack: WebStack, path: str) -> int:

@@ -94,8 +94,12 @@ async def report_a_problem(page: Any, description: str) -> str:
     await page.locator("text=your request is logged").wait_for()
     work_order_id: str = page.url.split("/portal/requests/")[1].split("?")[0]
     assert await page.inner_text("#progress-title-" + work_order_id) == "Received"
-    photo = page.locator(".photos img")
-    assert await photo.evaluate("img => img.complete && img.naturalWidth > 0"), "photo shown"
+    # The image loads after the page: wait for it (a loaded image with a width is shown).
+    await page.wait_for_function(
+        "() => { const img = document.querySelector('.photos img');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     assert await axe_violations(page) == []
     return work_order_id
 

@@ -24,6 +24,8 @@ DEFAULT_PORTS = dict(zip(SERVICES, range(8001, 8006), strict=True))
 
 # The demo crew is on call round the clock (every day 00:00–23:59), so the demo's jobs are
 # schedulable whatever time it runs; a job that would cross midnight starts the next day.
+# On call from home, their drive home is their own time (ADR 0085's `not_counted`): counted,
+# it would push every evening job past midnight.
 ON_CALL = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 
 TECHNICIANS: list[dict[str, Any]] = [
@@ -34,6 +36,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "certifications": [{"name": "gas_safe", "expires_on": "2028-03-31"}],
         "home_base": {"lat": 53.4631, "lon": -2.2913},
         "shifts": ON_CALL,
+        "drive_home": "not_counted",
     },
     {
         "technician_id": "tech-beth",
@@ -42,6 +45,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "certifications": [{"name": "18th_edition", "expires_on": "2028-01-31"}],
         "home_base": {"lat": 53.4875, "lon": -2.2901},
         "shifts": ON_CALL,
+        "drive_home": "not_counted",
     },
     {
         "technician_id": "tech-chen",
@@ -50,6 +54,7 @@ TECHNICIANS: list[dict[str, Any]] = [
         "certifications": [{"name": "f_gas", "expires_on": "2027-09-30"}],
         "home_base": {"lat": 53.4106, "lon": -2.1575},
         "shifts": ON_CALL,
+        "drive_home": "not_counted",
     },
 ]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from jobstream.contracts.common import Certification, GeoPoint, Identifier, SkillLevel
-from jobstream.contracts.dispatch import Shift, TechnicianProfile
+from jobstream.contracts.dispatch import DriveHome, Shift, TechnicianProfile
 
 
 class ProfileBody(BaseModel):
@@ -28,6 +28,11 @@ class ProfileBody(BaseModel):
     overtime_allowed: bool = False
     max_overtime_minutes: Annotated[int, Field(ge=0, le=8 * 60)] = 0
     active: bool = True
+    drive_home: DriveHome | None = Field(
+        default=None,
+        description="Whether the drive home must fit: in_overtime, in_shift or not_counted; "
+        "absent: the business's rule (DISPATCH_DRIVE_HOME).",
+    )
 
     def profile(self) -> TechnicianProfile:
         """As the contract's value."""
@@ -41,6 +46,7 @@ class ProfileBody(BaseModel):
             overtime_allowed=self.overtime_allowed,
             max_overtime_minutes=self.max_overtime_minutes,
             active=self.active,
+            drive_home=self.drive_home,
         )
 
 
